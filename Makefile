@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# zc9p: the developer's entry points. The module itself is built by Kbuild
+# (see ./Kbuild) through tools/build-module.sh.
+#
+#   make demo     build what is missing, boot a guest, mount a host folder via zc9p
+#   make test     build what is missing and run the whole test suite in a guest
+#   make module   build zc9p_virtio.ko (KDIR=/path/to/rust-enabled/kernel/build)
+#   make setup    install the toolchain and fetch the kernel source
+#   make kernel   build the cached test kernel
+#   make clean    remove the module build products
+
+.PHONY: all demo test check module setup kernel clean
+
+all: module
+
+setup:
+	bash tools/setup.sh
+
+kernel: setup
+	bash tools/build-kernel.sh
+
+module: kernel
+	bash tools/build-module.sh
+
+demo:
+	bash tools/demo.sh
+
+test check:
+	bash tools/run-tests.sh
+
+clean:
+	-bash tools/build-module.sh clean
+	rm -f rust/bindings_generated.rs

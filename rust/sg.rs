@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A fixed-size scatterlist array that messages are packed into.
+
+use crate::{bindings as zb, p9::LinearBuf};
+use kernel::{alloc::KVec, bindings, prelude::*};
+
+/// Number of entries: the most one message may use.
+pub(crate) const SG_ENTRIES: usize = zb::ZC9P_SG_ENTRIES as usize;
+
+const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
+
+/// A scatterlist array of [`SG_ENTRIES`] entries.
+///
+/// # Invariants
+///
+/// `entries` holds exactly [`SG_ENTRIES`] entries initialised by `sg_init_table`.
+pub(crate) struct SgArray {
+    entries: KVec<bindings::scatterlist>,
+}
+
+impl SgArray {
+    /// Allocates and initialises the array.
+    pub(crate) fn new() -> Result<Self> {
+        let mut entries = KVec::with_capacity(SG_ENTRIES, GFP_KERNEL)?;
+        for _ in 0..SG_ENTRIES {
+            entries.push(bindings::scatterlist::default(), GFP_KERNEL)?;
+        }
+        // SAFETY: `entries` holds `SG_ENTRIES` writable entries.
+        unsafe { zb::zc9p_sg_init_table(entries.as_mut_ptr(), SG_ENTRIES as u32) };
+        // INVARIANT: Exactly `SG_ENTRIES` entries, initialised just above.
+        Ok(Self { entries })
+    }
+
+    /// A pointer to entry `index`, for `virtqueue_add_sgs`.
+    pub(crate) fn entry_ptr(&mut self, index: usize) -> Result<*mut bindings::scatterlist> {
+        self.entries.get_mut(index).map(|e| e as *mut _).ok_or(EMSGSIZE)
+    }
+
+    /// Packs `buf` into the entries starting at `start`, one entry per page it touches, and
+    /// marks the last one as the end of this group.
+    ///
+    /// Returns the number of entries used. A buffer that does not fit is `EMSGSIZE`, and the
+    /// array is left for the next packing to overwrite.
+    pub(crate) fn pack_linear(&mut self, start: usize, buf: LinearBuf) -> Result<usize> {
+        let mut index = start;
+        let mut addr = buf.ptr();
+        let mut left = buf.len();
+        while left > 0 {
+            let entry = self.entries.get_mut(index).ok_or(EMSGSIZE)?;
+            // SAFETY: `addr` is inside `buf`, a valid kernel address.
+            let in_page = PAGE_SIZE - unsafe { zb::zc9p_offset_in_page(addr.cast()) } as usize;
+            let len = in_page.min(left);
+            // SAFETY: `entry` is an initialised entry (type invariant); `addr..addr + len` lies
+            // in `buf`, directly mapped memory (invariant of `LinearBuf`).
+            unsafe {
+                zb::zc9p_sg_unmark_end(entry);
+                zb::zc9p_sg_set_buf(entry, addr.cast(), len as u32);
+            }
+            addr = addr.wrapping_add(len);
+            left -= len;
+            index += 1;
+        }
+        if index > start {
+            // SAFETY: `index - 1` is an initialised entry written above.
+            unsafe { zb::zc9p_sg_mark_end(&mut self.entries[index - 1]) };
+        }
+        Ok(index - start)
+    }
+}
+
+// SAFETY: The entries only describe memory; whoever packs them holds the ring lock.
+unsafe impl Send for SgArray {}

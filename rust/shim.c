@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zc9p C shim. See shim.h for why this file exists; keep it free of logic.
+ */
+#include <linux/module.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/scatterlist.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_9p.h>
+#include <linux/fs_context.h>
+#include <net/9p/9p.h>
+#include <net/9p/client.h>
+#include <net/9p/transport.h>
+
+#include "shim.h"
+
+unsigned long zc9p_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void zc9p_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(lock, flags);
+}
+
+int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
+{
+	return spin_trylock_irqsave(lock, *flags);
+}
+
+int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+		       const void *ctx)
+{
+	return io_wait_event_killable(*wq, cond(ctx));
+}
+
+long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+		       const void *ctx, long timeout)
+{
+	return wait_event_timeout(*wq, cond(ctx), timeout);
+}
+
+void zc9p_wake_up(struct wait_queue_head *wq)
+{
+	wake_up(wq);
+}
+
+void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents)
+{
+	sg_init_table(sg, nents);
+}
+
+void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+{
+	sg_set_buf(sg, buf, len);
+}
+
+void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
+		      unsigned int len, unsigned int offset)
+{
+	sg_set_page(sg, page, len, offset);
+}
+
+void zc9p_sg_mark_end(struct scatterlist *sg)
+{
+	sg_mark_end(sg);
+}
+
+void zc9p_sg_unmark_end(struct scatterlist *sg)
+{
+	sg_unmark_end(sg);
+}
+
+unsigned long zc9p_offset_in_page(const void *addr)
+{
+	return offset_in_page(addr);
+}
+
+void *zc9p_vdev_priv(struct virtio_device *vdev)
+{
+	return vdev->priv;
+}
+
+void zc9p_vdev_set_priv(struct virtio_device *vdev, void *priv)
+{
+	vdev->priv = priv;
+}
+
+struct virtio_device *zc9p_vq_vdev(struct virtqueue *vq)
+{
+	return vq->vdev;
+}
+
+bool zc9p_vdev_has_config_get(struct virtio_device *vdev)
+{
+	return vdev->config->get != NULL;
+}
+
+bool zc9p_vdev_has_mount_tag(struct virtio_device *vdev)
+{
+	return virtio_has_feature(vdev, VIRTIO_9P_MOUNT_TAG);
+}
+
+u16 zc9p_vdev_read_tag_len(struct virtio_device *vdev)
+{
+	u16 tag_len;
+
+	virtio_cread(vdev, struct virtio_9p_config, tag_len, &tag_len);
+	return tag_len;
+}
+
+void zc9p_vdev_read_tag(struct virtio_device *vdev, char *buf, unsigned int len)
+{
+	virtio_cread_bytes(vdev, offsetof(struct virtio_9p_config, tag), buf, len);
+}
+
+struct virtqueue *zc9p_vdev_find_vq(struct virtio_device *vdev,
+				    void (*done)(struct virtqueue *vq))
+{
+	return virtio_find_single_vq(vdev, done, "requests");
+}
+
+void zc9p_vdev_ready(struct virtio_device *vdev)
+{
+	virtio_device_ready(vdev);
+}
+
+void zc9p_vdev_reset_and_del_vqs(struct virtio_device *vdev)
+{
+	virtio_reset_device(vdev);
+	vdev->config->del_vqs(vdev);
+}
+
+static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	const char *tag = zc9p_rs_mount_tag(dev_to_virtio(dev));
+	size_t len = strnlen(tag, PAGE_SIZE - 1);
+
+	/* Like 9pnet_virtio: the tag including its NUL, which udev rules expect. */
+	memcpy(buf, tag, len);
+	buf[len] = '\0';
+	return len + 1;
+}
+
+static DEVICE_ATTR(mount_tag, 0444, mount_tag_show, NULL);
+
+int zc9p_vdev_add_mount_tag_attr(struct virtio_device *vdev)
+{
+	return sysfs_create_file(&vdev->dev.kobj, &dev_attr_mount_tag.attr);
+}
+
+void zc9p_vdev_remove_mount_tag_attr(struct virtio_device *vdev)
+{
+	sysfs_remove_file(&vdev->dev.kobj, &dev_attr_mount_tag.attr);
+}
+
+void zc9p_vdev_uevent_change(struct virtio_device *vdev)
+{
+	kobject_uevent(&vdev->dev.kobj, KOBJ_CHANGE);
+}
+
+const char *zc9p_vdev_name(struct virtio_device *vdev)
+{
+	return dev_name(&vdev->dev);
+}
+
+const char *zc9p_fc_source(struct fs_context *fc)
+{
+	return fc->source;
+}
+
+void zc9p_req_set_status(struct p9_req_t *req, int status)
+{
+	WRITE_ONCE(req->status, status);
+}
+
+static const struct virtio_device_id zc9p_id_table[] = {
+	{ VIRTIO_ID_9P, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+MODULE_DEVICE_TABLE(virtio, zc9p_id_table);
+
+static unsigned int zc9p_features[] = {
+	VIRTIO_9P_MOUNT_TAG,
+};
+
+static struct virtio_driver zc9p_virtio_driver = {
+	.feature_table = zc9p_features,
+	.feature_table_size = ARRAY_SIZE(zc9p_features),
+	.driver.name = KBUILD_MODNAME,
+	.id_table = zc9p_id_table,
+	.probe = zc9p_rs_probe,
+	.remove = zc9p_rs_remove,
+};
+
+static struct p9_trans_module zc9p_trans = {
+	.name = "virtio",
+	.create = zc9p_rs_create,
+	.close = zc9p_rs_close,
+	.request = zc9p_rs_request,
+	.cancel = zc9p_rs_cancel,
+	.cancelled = zc9p_rs_cancelled,
+	/*
+	 * As mainline: one sg entry each for the request and reply headers and
+	 * one for a payload that does not start on a page boundary.
+	 */
+	.maxsize = PAGE_SIZE * (ZC9P_SG_ENTRIES - 3),
+	.pooled_rbuffers = false,
+	.def = true,
+	.supports_vmalloc = false,
+	.owner = THIS_MODULE,
+};
+MODULE_ALIAS_9P("virtio");
+
+int zc9p_register(void)
+{
+	int err;
+
+	v9fs_register_trans(&zc9p_trans);
+	err = register_virtio_driver(&zc9p_virtio_driver);
+	if (err)
+		v9fs_unregister_trans(&zc9p_trans);
+	return err;
+}
+
+void zc9p_unregister(void)
+{
+	unregister_virtio_driver(&zc9p_virtio_driver);
+	v9fs_unregister_trans(&zc9p_trans);
+}

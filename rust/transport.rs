@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C-callable entry points: the virtio driver's and the 9P transport's callbacks, which
+//! `shim.c` puts in its descriptors. Each turns raw pointers into the wrappers and calls into
+//! [`Channel`].
+
+use crate::{
+    bindings as zb,
+    channel::Channel,
+    p9::{Client, Request},
+    virtio::{self, VirtioDevice},
+};
+use kernel::{
+    bindings,
+    ffi::{c_char, c_int},
+    prelude::*,
+};
+
+/// Registers the 9P transport and the virtio driver.
+pub(crate) fn register() -> Result {
+    // SAFETY: Called once from module init, after the channel list is initialised.
+    kernel::error::to_result(unsafe { zb::zc9p_register() })
+}
+
+/// Unregisters the virtio driver (removing every channel) and the transport.
+pub(crate) fn unregister() {
+    // SAFETY: Called once from module exit, after a successful `register`.
+    unsafe { zb::zc9p_unregister() }
+}
+
+/// The channel a client was attached to in `create`.
+///
+/// # Safety
+///
+/// `client` must be a live client of this transport.
+unsafe fn channel_of<'a>(client: Client) -> Option<&'a Channel> {
+    let chan = client.trans().cast::<Channel>();
+    // SAFETY: `create` stored a pointer to a channel whose removal waits for `close`, and the
+    // 9P core calls the transport only between those two.
+    unsafe { chan.as_ref() }
+}
+
+fn to_errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `virtio_driver.probe`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_probe(vdev: *mut zb::virtio_device) -> c_int {
+    // SAFETY: The driver core passes a device being bound to this driver.
+    let Some(vdev) = (unsafe { VirtioDevice::from_raw(vdev) }) else {
+        return EINVAL.to_errno();
+    };
+    to_errno(Channel::probe(vdev, zc9p_rs_vq_done))
+}
+
+/// `virtio_driver.remove`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_remove(vdev: *mut zb::virtio_device) {
+    // SAFETY: The driver core passes a device bound to this driver.
+    if let Some(vdev) = unsafe { VirtioDevice::from_raw(vdev) } {
+        Channel::remove(vdev);
+    }
+}
+
+/// The virtqueue interrupt callback (hard IRQ).
+unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
+    // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`.
+    let Some(vdev) = (unsafe { virtio::device_of(vq) }) else {
+        return;
+    };
+    let chan = vdev.private().cast::<Channel>();
+    // SAFETY: The private pointer holds a channel reference from probe until the queue is
+    // deleted in remove, after which this callback no longer runs.
+    if let Some(chan) = unsafe { chan.as_ref() } {
+        chan.complete_requests();
+    }
+}
+
+/// Show function of the `mount_tag` sysfs attribute: the tag, NUL-terminated.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_mount_tag(vdev: *mut zb::virtio_device) -> *const c_char {
+    // SAFETY: sysfs calls this only while the attribute exists, i.e. while the device is bound.
+    let chan = unsafe { VirtioDevice::from_raw(vdev) }
+        .map(|v| v.private().cast::<Channel>())
+        .unwrap_or(core::ptr::null_mut());
+    // SAFETY: The attribute is removed (draining readers) before remove drops the channel.
+    match unsafe { chan.as_ref() } {
+        Some(chan) => chan.tag_with_nul().as_ptr().cast(),
+        None => c"".as_ptr().cast(),
+    }
+}
+
+/// `p9_trans_module.create`: attach the mount to the channel named by its source.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_create(
+    client: *mut zb::p9_client,
+    fc: *mut bindings::fs_context,
+) -> c_int {
+    // SAFETY: The 9P core passes a live client.
+    let Some(client) = (unsafe { Client::from_raw(client) }) else {
+        return EINVAL.to_errno();
+    };
+    if fc.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: `fc` is the live filesystem context of the mount being created.
+    let source = unsafe { zb::zc9p_fc_source(fc) };
+    if source.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: `source` is the NUL-terminated device name of the mount, live during `create`.
+    let source = unsafe { core::ffi::CStr::from_ptr(source.cast()) };
+    to_errno(Channel::attach(client, source.to_bytes()))
+}
+
+/// `p9_trans_module.close`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_close(client: *mut zb::p9_client) {
+    // SAFETY: The 9P core passes a live client of this transport.
+    let Some(client) = (unsafe { Client::from_raw(client) }) else {
+        return;
+    };
+    // SAFETY: As above.
+    if let Some(chan) = unsafe { channel_of(client) } {
+        chan.detach();
+    }
+}
+
+/// `p9_trans_module.request`: queue a message on the copy path.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_request(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> c_int {
+    // SAFETY: The 9P core passes a live client and a request holding the transport's reference.
+    let (Some(client), Some(req)) = (unsafe { Client::from_raw(client) }, unsafe {
+        Request::from_raw(req)
+    }) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `client` is a live client of this transport.
+    let Some(chan) = (unsafe { channel_of(client) }) else {
+        return ENODEV.to_errno();
+    };
+    to_errno(chan.request(&req))
+}
+
+/// `p9_trans_module.cancel`: a queued virtio request cannot be taken back.
+#[no_mangle]
+pub(crate) extern "C" fn zc9p_rs_cancel(_client: *mut zb::p9_client, _req: *mut zb::p9_req_t) -> c_int {
+    1
+}
+
+/// `p9_trans_module.cancelled`: the flushed request's reply will not come; drop its reference.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_cancelled(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> c_int {
+    // SAFETY: The 9P core passes a live client and the flushed request, whose transport
+    // reference is still held.
+    if let (Some(client), Some(req)) =
+        (unsafe { Client::from_raw(client) }, unsafe { Request::from_raw(req) })
+    {
+        req.put(client);
+    }
+    0
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Thin wrappers around a virtio device and its virtqueue.
+
+use crate::{bindings as zb, sg::SgArray};
+use core::ptr::NonNull;
+use kernel::{
+    alloc::KVec,
+    bindings,
+    error::from_err_ptr,
+    ffi::{c_uint, c_void},
+    prelude::*,
+};
+
+/// A virtio 9P device, from probe until remove returns.
+///
+/// # Invariants
+///
+/// The pointer is a live `virtio_device` bound to this driver: the driver core keeps it alive
+/// from `probe` until `remove` returns, and a `VirtioDevice` is not used past that.
+#[derive(Clone, Copy)]
+pub(crate) struct VirtioDevice(NonNull<zb::virtio_device>);
+
+// SAFETY: A bound device may be used from any thread; the virtio core serialises config access.
+unsafe impl Send for VirtioDevice {}
+// SAFETY: As above.
+unsafe impl Sync for VirtioDevice {}
+
+impl VirtioDevice {
+    /// Wraps the device passed to `probe` or `remove`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a device bound to this driver, used only until its `remove` returns.
+    pub(crate) unsafe fn from_raw(ptr: *mut zb::virtio_device) -> Option<Self> {
+        NonNull::new(ptr).map(Self)
+    }
+
+    fn as_ptr(self) -> *mut zb::virtio_device {
+        self.0.as_ptr()
+    }
+
+    /// The device name (`virtioN`), for log lines.
+    pub(crate) fn name(self) -> &'static str {
+        // SAFETY: The device is live (type invariant); `dev_name` returns its NUL-terminated name,
+        // which lives as long as the device and is only printed while it is bound.
+        let name = unsafe { core::ffi::CStr::from_ptr(zb::zc9p_vdev_name(self.as_ptr()).cast()) };
+        name.to_str().unwrap_or("virtio?")
+    }
+
+    /// The driver's private pointer (`vdev->priv`).
+    pub(crate) fn private(self) -> *mut c_void {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_priv(self.as_ptr()) }
+    }
+
+    /// Sets the driver's private pointer.
+    pub(crate) fn set_private(self, data: *mut c_void) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), data) }
+    }
+
+    /// Reads the mount tag from the device configuration space.
+    ///
+    /// The result is NUL-terminated. A device without config access or without the
+    /// `VIRTIO_9P_MOUNT_TAG` feature is `EINVAL`, like mainline.
+    pub(crate) fn read_mount_tag(self) -> Result<KVec<u8>> {
+        // SAFETY: The device is live (type invariant).
+        if !unsafe { zb::zc9p_vdev_has_config_get(self.as_ptr()) } {
+            return Err(EINVAL);
+        }
+        // SAFETY: The device is live (type invariant).
+        if !unsafe { zb::zc9p_vdev_has_mount_tag(self.as_ptr()) } {
+            return Err(EINVAL);
+        }
+        // SAFETY: The device is live and has config access (checked above).
+        let len = usize::from(unsafe { zb::zc9p_vdev_read_tag_len(self.as_ptr()) });
+        let mut tag = KVec::from_elem(0u8, len + 1, GFP_KERNEL)?;
+        // SAFETY: `tag` has room for `len` bytes; the last stays the terminating NUL.
+        unsafe { zb::zc9p_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint) };
+        // A tag with an embedded NUL ends there, as C readers of it would see it.
+        if let Some(nul) = tag.iter().position(|&b| b == 0) {
+            tag.truncate(nul + 1);
+        }
+        Ok(tag)
+    }
+
+    /// Finds the device's single request queue, with `done` as its interrupt callback.
+    pub(crate) fn find_vq(self, done: unsafe extern "C" fn(*mut zb::virtqueue)) -> Result<Virtqueue> {
+        // SAFETY: The device is live (type invariant); `done` is a valid callback for the life of
+        // the module, which outlives the queue (queues are deleted in remove).
+        let vq = from_err_ptr(unsafe { zb::zc9p_vdev_find_vq(self.as_ptr(), Some(done)) })?;
+        let vq = NonNull::new(vq).ok_or(ENODEV)?;
+        // INVARIANT: `vq` was just created for this device.
+        Ok(Virtqueue(vq))
+    }
+
+    /// Tells the device the driver is ready (`virtio_device_ready`).
+    pub(crate) fn ready(self) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_ready(self.as_ptr()) }
+    }
+
+    /// Resets the device and deletes its queues; no callback runs after this returns.
+    ///
+    /// Every [`Virtqueue`] of the device must be gone or unused from here on.
+    pub(crate) fn reset_and_delete_queues(self) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_reset_and_del_vqs(self.as_ptr()) }
+    }
+
+    /// Creates the `mount_tag` sysfs attribute.
+    pub(crate) fn add_mount_tag_attr(self) -> Result {
+        // SAFETY: The device is live (type invariant).
+        kernel::error::to_result(unsafe { zb::zc9p_vdev_add_mount_tag_attr(self.as_ptr()) })
+    }
+
+    /// Removes the `mount_tag` sysfs attribute.
+    pub(crate) fn remove_mount_tag_attr(self) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_remove_mount_tag_attr(self.as_ptr()) }
+    }
+
+    /// Sends a change uevent so udev rules see the `mount_tag` attribute come or go.
+    pub(crate) fn uevent_change(self) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_uevent_change(self.as_ptr()) }
+    }
+}
+
+/// The device that owns `vq`, for the interrupt callback.
+///
+/// # Safety
+///
+/// `vq` must be a live virtqueue created by [`VirtioDevice::find_vq`].
+pub(crate) unsafe fn device_of(vq: *mut zb::virtqueue) -> Option<VirtioDevice> {
+    // SAFETY: The caller guarantees `vq` is live; its device outlives it.
+    NonNull::new(unsafe { zb::zc9p_vq_vdev(vq) }).map(VirtioDevice)
+}
+
+/// A virtqueue.
+///
+/// # Invariants
+///
+/// The pointer is a live virtqueue until its device's [`VirtioDevice::reset_and_delete_queues`];
+/// its owner serialises all calls on it (it lives inside the channel's ring lock).
+pub(crate) struct Virtqueue(NonNull<zb::virtqueue>);
+
+// SAFETY: The queue may be used from any thread as long as calls are serialised, which the
+// owning lock does.
+unsafe impl Send for Virtqueue {}
+
+/// One group of scatterlist entries added to a virtqueue.
+pub(crate) struct SgGroup {
+    /// Index of the group's first entry in the [`SgArray`].
+    pub(crate) start: usize,
+}
+
+impl Virtqueue {
+    /// Adds a buffer made of `out` device-readable groups followed by `inp` device-writable
+    /// groups, each a run of entries of `sg` ending in an end mark, identified by `token`.
+    ///
+    /// `ENOSPC` means the ring is full; any other error is the device's.
+    pub(crate) fn add_sgs(
+        &mut self,
+        sg: &mut SgArray,
+        out: &[SgGroup],
+        inp: &[SgGroup],
+        token: *mut c_void,
+    ) -> Result {
+        const MAX_GROUPS: usize = 4;
+        let mut heads: [*mut bindings::scatterlist; MAX_GROUPS] = [core::ptr::null_mut(); MAX_GROUPS];
+        if out.len() + inp.len() > MAX_GROUPS {
+            return Err(EINVAL);
+        }
+        for (head, group) in heads.iter_mut().zip(Iterator::chain(out.iter(), inp.iter())) {
+            *head = sg.entry_ptr(group.start)?;
+        }
+        // SAFETY: The queue is live and calls are serialised (type invariant); `heads` holds
+        // `out.len() + inp.len()` end-marked lists inside `sg`, which the device uses until it
+        // returns `token` (the owner keeps the described memory alive until then).
+        let ret = unsafe {
+            zb::virtqueue_add_sgs(
+                self.0.as_ptr(),
+                heads.as_mut_ptr(),
+                out.len() as c_uint,
+                inp.len() as c_uint,
+                token,
+                bindings::GFP_ATOMIC,
+            )
+        };
+        kernel::error::to_result(ret)
+    }
+
+    /// Notifies the device of new buffers.
+    pub(crate) fn kick(&mut self) {
+        // SAFETY: The queue is live and calls are serialised (type invariant).
+        unsafe { zb::virtqueue_kick(self.0.as_ptr()) };
+    }
+
+    /// Takes the next used buffer: its token and the number of bytes the device wrote.
+    pub(crate) fn get_buf(&mut self) -> Option<(*mut c_void, u32)> {
+        let mut len: c_uint = 0;
+        // SAFETY: The queue is live and calls are serialised (type invariant).
+        let token = unsafe { zb::virtqueue_get_buf(self.0.as_ptr(), &mut len) };
+        if token.is_null() {
+            None
+        } else {
+            Some((token, len))
+        }
+    }
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A wait queue with killable and timed waits on an arbitrary condition.
+//!
+//! `kernel::sync::CondVar` ties waiting to a lock guard and has no killable wait; the transport
+//! needs `io_wait_event_killable` semantics (a sender blocked on a full ring or on the pin budget
+//! must die promptly on SIGKILL) and an unkillable timed wait for device removal.
+
+use crate::bindings as zb;
+use core::marker::PhantomPinned;
+use kernel::{
+    bindings,
+    ffi::{c_long, c_void},
+    prelude::*,
+    str::CStr,
+    sync::LockClassKey,
+    types::Opaque,
+};
+
+/// A kernel `wait_queue_head`.
+///
+/// # Invariants
+///
+/// `head` is initialised by `__init_waitqueue_head` before the queue can be used, and the
+/// queue is pinned, since the head is a self-referential list.
+#[pin_data]
+pub(crate) struct WaitQueue {
+    #[pin]
+    head: Opaque<bindings::wait_queue_head>,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: A `wait_queue_head` may be used from any thread; it carries its own lock.
+unsafe impl Send for WaitQueue {}
+// SAFETY: Concurrent waits and wake-ups are serialised by the head's own lock.
+unsafe impl Sync for WaitQueue {}
+
+/// Creates a [`WaitQueue`] initialiser with a lockdep class of its own.
+macro_rules! new_wait_queue {
+    ($name:literal) => {
+        $crate::wait::WaitQueue::new(::kernel::c_str!($name), ::kernel::static_lock_class!())
+    };
+}
+pub(crate) use new_wait_queue;
+
+/// Calls the closure `ctx` points at; the C wait macros evaluate it as their condition.
+///
+/// # Safety
+///
+/// `ctx` must point to a live `F`.
+unsafe extern "C" fn condition_trampoline<F: Fn() -> bool>(ctx: *const c_void) -> bool {
+    // SAFETY: The caller passes the address of an `F` that outlives the wait.
+    let cond = unsafe { &*ctx.cast::<F>() };
+    cond()
+}
+
+impl WaitQueue {
+    /// Returns an initialiser for a wait queue named `name` in lockdep class `key`.
+    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `slot` is valid for writes during the call; `name` and `key` are static.
+            head <- Opaque::ffi_init(|slot| unsafe {
+                bindings::__init_waitqueue_head(slot, name.as_char_ptr(), key.as_ptr())
+            }),
+            _pin: PhantomPinned,
+        })
+    }
+
+    /// Sleeps (accounted as I/O wait) until `cond` returns true or a fatal signal arrives.
+    ///
+    /// Returns `Err(ERESTARTSYS)` if the task was killed; `cond` was false then.
+    pub(crate) fn wait_killable<F: Fn() -> bool>(&self, cond: F) -> Result {
+        // SAFETY: `head` is initialised (type invariant); `cond` lives on this stack frame for
+        // the whole wait and the trampoline matches its type.
+        let ret = unsafe {
+            zb::zc9p_wait_killable(
+                self.head.get(),
+                Some(condition_trampoline::<F>),
+                (&raw const cond).cast(),
+            )
+        };
+        if ret == 0 {
+            Ok(())
+        } else {
+            Err(Error::from_errno(ret))
+        }
+    }
+
+    /// Sleeps uninterruptibly until `cond` returns true or `timeout` jiffies pass.
+    ///
+    /// Returns whether `cond` became true.
+    pub(crate) fn wait_timeout<F: Fn() -> bool>(&self, cond: F, timeout: c_long) -> bool {
+        // SAFETY: As in `wait_killable`.
+        let ret = unsafe {
+            zb::zc9p_wait_timeout(
+                self.head.get(),
+                Some(condition_trampoline::<F>),
+                (&raw const cond).cast(),
+                timeout,
+            )
+        };
+        ret != 0
+    }
+
+    /// Wakes the waiters, which then re-evaluate their conditions.
+    pub(crate) fn wake_up(&self) {
+        // SAFETY: `head` is initialised (type invariant).
+        unsafe { zb::zc9p_wake_up(self.head.get()) }
+    }
+}

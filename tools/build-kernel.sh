@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Configure and build the zc9p test kernel from tools/kernel.config.
+# The build tree is cached outside the repository, keyed on the Debian kernel
+# version and the fragment's hash, so a second run only checks it is complete.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+src=$(kernel_src)
+out=$(kernel_build_dir)
+frag="$ZC9P_ROOT/tools/kernel.config"
+
+if [ -f "$out/.zc9p-built" ]; then
+	say "kernel $(kernel_version) already built in $out"
+	exit 0
+fi
+mkdir -p "$out"
+say "checking the Rust toolchain (make rustavailable)"
+kmake rustavailable >/dev/null
+say "configuring kernel $(kernel_version): tinyconfig + $(basename "$frag")"
+kmake -s tinyconfig >/dev/null
+KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+	"$out/.config" "$frag" >/dev/null
+kmake -s olddefconfig >/dev/null
+# A line that olddefconfig dropped means an unmet dependency: fail loudly.
+bad=0
+while read -r line; do
+	case "$line" in CONFIG_*) ;; *) continue ;; esac
+	if ! grep -qx "$line" "$out/.config"; then
+		echo "error: '$line' did not survive olddefconfig" >&2
+		bad=1
+	fi
+done < "$frag"
+[ $bad -eq 0 ] || exit 1
+say "building kernel and modules in $out (takes several minutes)"
+start=$(date +%s)
+kmake -j"$(nproc)" bzImage modules >"$out/build.log" 2>&1 || {
+	tail -50 "$out/build.log" >&2
+	exit 1
+}
+say "kernel built in $(( $(date +%s) - start ))s"
+touch "$out/.zc9p-built"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Build the guest initramfs: busybox, /init, the test scripts and helper, and the
+# modules (zc9p_virtio.ko and, for comparison runs, the C 9pnet_virtio.ko).
+# usage: mkinitramfs.sh OUTPUT.cpio.gz
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$1
+kdir=${KDIR:-$(kernel_build_dir)}
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,mnt,zc9p,etc}
+cp /bin/busybox "$stage/bin/busybox"
+for applet in $("$stage/bin/busybox" --list); do
+	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
+done
+cp "$ZC9P_ROOT/tests/guest/init" "$stage/init"
+cp "$ZC9P_ROOT"/tests/guest/*.sh "$stage/zc9p/"
+gcc -O2 -static -Wall -Werror -o "$stage/zc9p/zc9p-check" "$ZC9P_ROOT/tests/guest/zc9p-check.c"
+cp "$ZC9P_ROOT/zc9p_virtio.ko" "$stage/zc9p/"
+c9p=$(find "$kdir/net/9p" -name 9pnet_virtio.ko | head -1)
+[ -n "$c9p" ] && cp "$c9p" "$stage/zc9p/"
+chmod +x "$stage/init" "$stage"/zc9p/*.sh
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

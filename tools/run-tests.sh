@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# zc9p's test run: build what is missing, boot a guest with two host shares, run
+# the guest suite (TAP), then check on the host what the guest wrote and that
+# the guest's kernel log is clean. Ends with "N passed, N failed".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+bash "$ZC9P_ROOT/tools/setup.sh"
+bash "$ZC9P_ROOT/tools/build-kernel.sh"
+bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
+
+work=$(mktemp -d /tmp/zc9p-test.XXXXXX)
+logs=${ZC9P_LOGS:-$work/logs}
+mkdir -p "$work/share0/big" "$work/share1" "$logs"
+say "test work folder: $work (guest logs in $logs)"
+# A directory the host fills, for the guest's readdir test.
+(cd "$work/share0/big" && seq -f 'h%05g' 0 4999 | xargs touch)
+
+check=$work/zc9p-check
+gcc -O2 -Wall -Werror -o "$check" "$ZC9P_ROOT/tests/guest/zc9p-check.c"
+bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
+
+start=$(date +%s)
+vmrc=0
+bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" run-tests.sh "$logs" \
+	"${ZC9P_TEST_TIMEOUT:-2400}" "$work/share0" "$work/share1" || vmrc=$?
+say "guest ran for $(( $(date +%s) - start ))s (exit $vmrc)"
+
+# The guest's TAP lines, renumbered into one stream with the host's checks.
+passed=0 failed=0 n=0
+report() { # STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1)); echo "ok $n - $2"
+	else
+		failed=$((failed + 1)); echo "not ok $n - $2"
+	fi
+}
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	case "$line" in
+	"ok "*) report 0 "guest: ${line#ok * - }" ;;
+	"not ok "*) report 1 "guest: ${line#not ok * - }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <"$logs/tap.log"
+
+guest_plan=$(grep -c '^1\.\.' "$logs/tap.log" || true)
+report $(( vmrc != 0 || guest_plan != 1 )) "guest suite ran to completion (qemu exit $vmrc)"
+
+splats='BUG:|WARNING:|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
+if grep -aE "$splats" "$logs/console.log" >"$work/splats.txt"; then
+	sed 's/^/# /' "$work/splats.txt" | head -40
+	report 1 "guest kernel log is free of lockdep/BUG/WARNING/Oops"
+else
+	report 0 "guest kernel log is free of lockdep/BUG/WARNING/Oops"
+fi
+
+# The host sees exactly the bytes the guest wrote.
+host_verify() { # DESCRIPTION PATH SIZE SEED
+	if "$check" verify "$2" "$3" "$4" >"$work/verify.out" 2>&1; then
+		report 0 "host: $1"
+	else
+		sed 's/^/# /' "$work/verify.out"
+		report 1 "host: $1"
+	fi
+}
+MIB=1048576
+# Plain 9p2000 files exist only where the server speaks it (see run-tests.sh).
+protos="9p2000.L 9p2000.u"
+[ -e "$work/share0/rt-9p2000-0" ] && protos="$protos 9p2000"
+for proto in $protos; do
+	for size in 0 1 4095 4096 4097 $MIB $((64 * MIB)); do
+		host_verify "$proto file of $size bytes matches" "$work/share0/rt-$proto-$size" "$size" "$size"
+	done
+done
+host_verify "second-share file matches" "$work/share1/second" $MIB 77
+for i in 1 2 3 4 5 6 7 8; do
+	d=share0; [ $((i % 2)) -eq 0 ] && d=share1
+	host_verify "concurrent writer $i's file matches" "$work/$d/par-$i" $((4 * MIB + i)) "$i"
+done
+made=$(ls "$work/share1/made" 2>/dev/null | wc -l)
+report $(( made != 5000 )) "host: the 5000 files created in the guest exist ($made)"
+
+echo "# console log: $logs/console.log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

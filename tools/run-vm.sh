@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Boot the test kernel in QEMU with an initramfs and 9P shares.
+# usage: run-vm.sh INITRAMFS SCRIPT LOGDIR TIMEOUT_S SHARE_DIR...
+# The guest runs /zc9p/SCRIPT; its kernel console goes to LOGDIR/console.log and
+# its second serial port (test results) to LOGDIR/tap.log. Share N is exported
+# with mount tag zc9pN. Exits with QEMU's status (124 on timeout).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+initrd=$1 script=$2 logdir=$3 limit=$4
+shift 4
+kdir=${KDIR:-$(kernel_build_dir)}
+mkdir -p "$logdir"
+: >"$logdir/console.log"
+: >"$logdir/tap.log"
+
+# KVM only with a real hardware hypervisor module; PVM's /dev/kvm hangs stock kernels.
+accel=tcg
+if [ -w /dev/kvm ] && grep -qsE '^(kvm_intel|kvm_amd) ' /proc/modules; then
+	accel=kvm
+fi
+
+shares=()
+i=0
+for dir in "$@"; do
+	shares+=(-virtfs "local,path=$dir,mount_tag=zc9p$i,security_model=none,multidevs=remap,id=fs$i")
+	i=$((i + 1))
+done
+
+say "booting guest (accel=$accel, script=$script, limit ${limit}s)"
+set +e
+timeout --kill-after=10 "$limit" qemu-system-x86_64 \
+	-accel "$accel" -m 2G -smp 2 -no-reboot -display none -monitor none \
+	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script" \
+	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
+	"${shares[@]}"
+rc=$?
+set -e
+exit $rc
