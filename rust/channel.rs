@@ -6,26 +6,89 @@
 //! `p9.rs`, `irqsave.rs` and `wait.rs`.
 
 use crate::{
+    bindings as zb,
+    iov::IovIter,
     irqsave::{new_spinlock_irq, SpinLockIrq},
-    p9::{Client, Request},
-    sg::SgArray,
+    p9::{Client, LinearBuf, Request},
+    sg::{SgArray, SG_ENTRIES},
+    stats::{ChannelStats, DebugfsDir},
+    trans_common::{PayloadPages, Segment},
     virtio::{SgGroup, VirtioDevice, Virtqueue},
     wait::{new_wait_queue, WaitQueue},
 };
 use kernel::{
     alloc::KVec,
     prelude::*,
+    seq_file::SeqFile,
     sync::{
         atomic::{Acquire, Atomic, Full, Relaxed, Release},
         Arc,
     },
 };
 
+/// Where the device's buffer for one message comes from, in order: device-readable groups
+/// first, then device-writable ones.
+struct Layout {
+    groups: [SgGroup; 4],
+    n_groups: usize,
+    n_out: usize,
+    next: usize,
+}
+
+impl Layout {
+    fn new() -> Self {
+        Self { groups: [SgGroup::default(); 4], n_groups: 0, n_out: 0, next: 0 }
+    }
+
+    fn push(&mut self, entries: usize, device_writes: bool) -> Result {
+        if entries == 0 {
+            return Ok(());
+        }
+        if self.n_groups == self.groups.len() || (!device_writes && self.n_out != self.n_groups) {
+            return Err(EINVAL);
+        }
+        self.groups[self.n_groups] = SgGroup { start: self.next };
+        self.n_groups += 1;
+        if !device_writes {
+            self.n_out += 1;
+        }
+        self.next += entries;
+        Ok(())
+    }
+
+    fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
+        let n = sg.pack_linear(self.next, buf)?;
+        self.push(n, device_writes)
+    }
+
+    fn pages(&mut self, sg: &mut SgArray, segs: &[Segment], device_writes: bool) -> Result {
+        let n = sg.pack_pages(self.next, segs)?;
+        self.push(n, device_writes)
+    }
+}
+
 kernel::sync::global_lock! {
     // SAFETY: Initialised by the module initialiser before the driver and transport register.
     /// Every probed channel, in probe order. Also serialises a mount claiming a channel against
     /// another mount and against the device's removal.
     pub(crate) unsafe(uninit) static CHANNELS: Mutex<KVec<Arc<Channel>>> = KVec::new();
+}
+
+/// Legacy protocols (9P2000, 9P2000.u) answer a failed read with Rerror, whose error string
+/// lands in the payload pages after the `in_hdr_len` bytes that fit the reply buffer. Copy it
+/// back so the client parses one contiguous reply, bounded by the reply buffer
+/// (`P9_ZC_HDR_SZ`), by what the device wrote and by the payload that exists.
+fn copy_back_error(req: &mut Request, in_hdr_len: usize, payload: Option<&PayloadPages>) {
+    let size = req.rc_size();
+    let Some(payload) = payload else { return };
+    if size <= in_hdr_len {
+        return;
+    }
+    let want = size.min(zb::P9_ZC_HDR_SZ as usize).saturating_sub(in_hdr_len);
+    let dst = req.rc_tail_mut(in_hdr_len);
+    let want = want.min(dst.len());
+    let got = payload.read_at(0, &mut dst[..want]);
+    req.set_rc_size(in_hdr_len + got);
 }
 
 /// What the ring lock protects: everything the interrupt callback touches.
@@ -44,6 +107,9 @@ struct Ring {
 /// `trans` pointer refers to it; device removal waits for `in_use` to become false.
 #[pin_data]
 pub(crate) struct Channel {
+    /// First, so it is removed (draining readers of `stats`) before anything else goes.
+    debugfs: DebugfsDir,
+    stats: ChannelStats,
     vdev: VirtioDevice,
     tag: KVec<u8>,
     #[pin]
@@ -82,7 +148,10 @@ impl Channel {
         })?;
         let sg = SgArray::new()?;
         let vq = vdev.find_vq(done)?;
+        let debugfs = DebugfsDir::new(vdev.name_cstr(), crate::stats::module_root());
         let init = pin_init!(Self {
+            debugfs,
+            stats: ChannelStats::new(),
             vdev,
             tag,
             ring <- new_spinlock_irq!(Ring { vq, sg, client: None }, "zc9p_ring"),
@@ -98,6 +167,7 @@ impl Channel {
                 return Err(e);
             }
         };
+        chan.debugfs.add_stats_file(c"stats", Arc::as_ptr(&chan).cast_mut().cast());
         // The device's private pointer owns one reference; `remove` takes it back.
         vdev.set_private(Arc::into_raw(chan.clone()).cast_mut().cast());
         let unbind = |e: Error| {
@@ -149,6 +219,7 @@ impl Channel {
         vdev.remove_mount_tag_attr();
         vdev.uevent_change();
         vdev.set_private(core::ptr::null_mut());
+        // `chan` (and its debugfs directory) goes when the list's and this reference are gone.
     }
 
     /// Claims the channel whose tag is `source` for `client`.
@@ -193,24 +264,23 @@ impl Channel {
         self.idle_wait.wake_up();
     }
 
-    /// Queues `req` on the ring: the whole message out, the whole reply buffer in.
-    ///
-    /// A full ring makes the sender wait (killably) for a completion and try again.
-    pub(crate) fn request(&self, req: &Request) -> Result {
-        req.mark_sent();
+    /// Prints this channel's counters (debugfs).
+    pub(crate) fn show_stats(&self, m: &SeqFile) {
+        self.stats.show(m, self.tag_str());
+    }
+
+    /// Queues `req` with the buffer `layout` packs, retrying (killably) while the ring is full.
+    fn submit(
+        &self,
+        req: &Request,
+        layout: impl Fn(&mut Layout, &mut SgArray) -> Result,
+    ) -> Result {
         loop {
             let mut guard = self.ring.lock();
             let ring = &mut *guard;
-            let out = ring.sg.pack_linear(0, req.tc())?;
-            let inp = ring.sg.pack_linear(out, req.rc())?;
-            let out_groups = [SgGroup { start: 0 }];
-            let in_groups = [SgGroup { start: out }];
-            let res = ring.vq.add_sgs(
-                &mut ring.sg,
-                &out_groups[..usize::from(out > 0)],
-                &in_groups[..usize::from(inp > 0)],
-                req.token(),
-            );
+            let mut l = Layout::new();
+            layout(&mut l, &mut ring.sg)?;
+            let res = ring.vq.add_sgs(&mut ring.sg, &l.groups[..l.n_groups], l.n_out, req.token());
             match res {
                 Ok(()) => {
                     ring.vq.kick();
@@ -219,19 +289,146 @@ impl Channel {
                 Err(e) if e == ENOSPC => {
                     self.ring_full.store(true, Relaxed);
                     drop(guard);
-                    self.ring_wait
-                        .wait_killable(|| !self.ring_full.load(Relaxed))?;
+                    self.stats.ring_full_waits.add(1);
+                    self.ring_wait.wait_killable(|| !self.ring_full.load(Relaxed))?;
                 }
                 Err(e) => {
                     drop(guard);
-                    pr_err!(
-                        "{}: virtqueue_add_sgs failed: {:?}\n",
-                        self.vdev.name(),
-                        e
-                    );
+                    pr_err!("{}: virtqueue_add_sgs failed: {:?}\n", self.vdev.name(), e);
                     return Err(EIO);
                 }
             }
+        }
+    }
+
+    /// Queues `req` on the ring: the whole message out, the whole reply buffer in.
+    pub(crate) fn request(&self, req: &Request) -> Result {
+        req.mark_sent();
+        self.stats.copy_requests.add(1);
+        self.submit(req, |l, sg| {
+            l.linear(sg, req.tc(), false)?;
+            l.linear(sg, req.rc(), true)
+        })
+    }
+
+    /// Sends `req` with its payload passed separately: the device reads a write's payload
+    /// straight from `uodata`'s pages, or writes a read's payload (after an `in_hdr_len`-byte
+    /// reply header) straight into `uidata`'s pages. Waits for the reply.
+    ///
+    /// The payload may be shortened to what could be mapped; the message's count field is then
+    /// patched, as the 9P client expects.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn zc_request(
+        &self,
+        client: Client,
+        mut req: Request,
+        uidata: Option<IovIter<'_>>,
+        uodata: Option<IovIter<'_>>,
+        inlen: usize,
+        outlen: usize,
+        in_hdr_len: usize,
+    ) -> Result {
+        let tc = req.tc();
+        let rc_head = req.rc_head(in_hdr_len);
+        // The headers' entries come first; the payload gets the rest of the scatterlist.
+        let room = SG_ENTRIES
+            .saturating_sub(SgArray::entries_for(tc))
+            .saturating_sub(SgArray::entries_for(rc_head));
+        let mapped = self.map_payload(&req, uidata, uodata, inlen, outlen, room);
+        let (payload, device_writes) = match mapped {
+            Ok(p) => p,
+            Err(e) => {
+                // Never queued: the reply will not come, so drop the transport's reference.
+                req.put(client);
+                return Err(e);
+            }
+        };
+        let segs = payload.as_ref().map_or(&[][..], |p| p.segments());
+        let pinned = payload.as_ref().map_or(0, |p| p.pinned_pages());
+        self.stats.pin(pinned);
+        if payload.as_ref().is_some_and(|p| p.waited_for_budget()) {
+            self.stats.pin_budget_waits.add(1);
+        }
+        req.mark_sent();
+        let queued = self.submit(&req, |l, sg| {
+            l.linear(sg, tc, false)?;
+            if !device_writes {
+                l.pages(sg, segs, false)?;
+            }
+            l.linear(sg, rc_head, true)?;
+            if device_writes {
+                l.pages(sg, segs, true)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = queued {
+            drop(payload);
+            self.stats.unpin(pinned);
+            req.put(client);
+            return Err(e);
+        }
+        if req.wait_queue().wait_killable(|| req.is_done()).is_err() {
+            // The device owns the payload pages until it returns the buffer: returning now would
+            // let the caller free or reuse memory the host is about to write. The wait ends
+            // when the server replies; the task dies on its way back to user space.
+            req.wait_queue().wait_uninterruptible(
+                || req.is_done(),
+                format_args!(
+                    "zc9p_virtio: {}: killed task waits for the reply that owns its pages",
+                    self.tag_str()
+                ),
+            );
+        }
+        self.stats.zc_requests.add(1);
+        if let Some(p) = payload.as_ref() {
+            let counter = if device_writes {
+                &self.stats.zc_bytes_from_device
+            } else {
+                &self.stats.zc_bytes_to_device
+            };
+            counter.add(p.len() as u64);
+        }
+        if req.is_received() && req.rc_type() == Some(zb::p9_msg_t_P9_RERROR as u8) {
+            copy_back_error(&mut req, in_hdr_len, payload.as_ref());
+        }
+        drop(payload);
+        self.stats.unpin(pinned);
+        Ok(())
+    }
+
+    /// Maps the payload and patches the message to match what was mapped.
+    ///
+    /// Returns the pages (if any) and whether the device writes them (a read).
+    fn map_payload(
+        &self,
+        req: &Request,
+        uidata: Option<IovIter<'_>>,
+        uodata: Option<IovIter<'_>>,
+        inlen: usize,
+        outlen: usize,
+        room: usize,
+    ) -> Result<(Option<PayloadPages>, bool)> {
+        let tc_len = req.tc().len();
+        // The count field is the message's last 4 bytes ("dqd": fid, offset, count).
+        let count_at = tc_len.checked_sub(4).ok_or(EINVAL)?;
+        if let Some(mut it) = uodata {
+            let p = PayloadPages::extract(&mut it, outlen, room)?;
+            let n = p.len();
+            if n != outlen {
+                req.patch_tc_u32(count_at, n as u32)?;
+            }
+            // The size field covers the header and the payload sent beside it.
+            let size = u32::try_from(tc_len + n).map_err(|_| EINVAL)?;
+            req.patch_tc_u32(0, size)?;
+            Ok((Some(p), false))
+        } else if let Some(mut it) = uidata {
+            let p = PayloadPages::extract(&mut it, inlen, room)?;
+            if p.len() != inlen {
+                req.patch_tc_u32(count_at, p.len() as u32)?;
+            }
+            Ok((Some(p), true))
+        } else {
+            Ok((None, false))
         }
     }
 

@@ -5,9 +5,9 @@
 //! The 9P client owns both; a transport only sees them during its callbacks and, for a request
 //! it queued, until it hands the request back with `p9_client_cb` or `p9_req_put`.
 
-use crate::bindings as zb;
+use crate::{bindings as zb, wait::WaitQueue};
 use core::ptr::NonNull;
-use kernel::ffi::c_void;
+use kernel::{ffi::c_void, prelude::*};
 
 /// A linear kernel buffer the device may read or write.
 ///
@@ -128,6 +128,85 @@ impl Request {
         let rc = unsafe { &(*self.0.as_ptr()).rc };
         // INVARIANT: `sdata` is the request's kmalloc'ed buffer of `capacity` bytes.
         LinearBuf { ptr: rc.sdata, len: rc.capacity }
+    }
+
+    /// The first `len` bytes of the reply buffer (at most its capacity): where a zero-copy
+    /// request wants the reply's header.
+    pub(crate) fn rc_head(&self, len: usize) -> LinearBuf {
+        let rc = self.rc();
+        // INVARIANT: A prefix of the reply buffer.
+        LinearBuf { ptr: rc.ptr, len: len.min(rc.len) }
+    }
+
+    /// Overwrites the little-endian `u32` at byte `at` of the message to send (its size or
+    /// count field). Out-of-range offsets are `EINVAL`.
+    pub(crate) fn patch_tc_u32(&self, at: usize, value: u32) -> Result {
+        let tc = self.tc();
+        if at.checked_add(4).is_none_or(|end| end > tc.len) {
+            return Err(EINVAL);
+        }
+        let bytes = value.to_le_bytes();
+        // SAFETY: `at..at + 4` lies inside the message (checked above), which only this task
+        // writes before the request is queued.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), tc.ptr.add(at), 4) };
+        Ok(())
+    }
+
+    /// The queue `p9_client_cb` wakes when the reply arrives.
+    pub(crate) fn wait_queue(&self) -> &WaitQueue {
+        // SAFETY: The request is live (type invariant) and the 9P core initialised its queue.
+        unsafe { WaitQueue::from_raw(&raw mut (*self.0.as_ptr()).wq) }
+    }
+
+    /// The request's status (`READ_ONCE` followed by a read barrier).
+    pub(crate) fn status(&self) -> i32 {
+        // SAFETY: The request is live (type invariant).
+        unsafe { zb::zc9p_req_status(self.0.as_ptr()) }
+    }
+
+    /// Whether the reply has arrived (or the request was otherwise finished).
+    pub(crate) fn is_done(&self) -> bool {
+        self.status() >= zb::p9_req_status_t_REQ_STATUS_RCVD as i32
+    }
+
+    /// Whether the reply arrived from the device.
+    pub(crate) fn is_received(&self) -> bool {
+        self.status() == zb::p9_req_status_t_REQ_STATUS_RCVD as i32
+    }
+
+    /// Length of the reply the device wrote (`rc.size`); valid once received.
+    pub(crate) fn rc_size(&self) -> usize {
+        // SAFETY: The request is live (type invariant); the reply has been received, so the
+        // field is no longer written.
+        unsafe { (*self.0.as_ptr()).rc.size as usize }
+    }
+
+    /// Shortens the recorded reply length.
+    pub(crate) fn set_rc_size(&self, len: usize) {
+        // SAFETY: As in `rc_size`; only the waiting task touches the reply now.
+        unsafe { (*self.0.as_ptr()).rc.size = len as u32 };
+    }
+
+    /// The reply's message type byte, once received.
+    pub(crate) fn rc_type(&self) -> Option<u8> {
+        let rc = self.rc();
+        if self.rc_size() < 5 || rc.len < 5 {
+            return None;
+        }
+        // SAFETY: Byte 4 is inside the reply buffer and the reply has been received.
+        Some(unsafe { *rc.ptr.add(4) })
+    }
+
+    /// The reply buffer from `at` on, to be filled by the transport (an error string that the
+    /// device wrote into the payload pages). Empty if `at` is past the capacity.
+    pub(crate) fn rc_tail_mut(&mut self, at: usize) -> &mut [u8] {
+        let rc = self.rc();
+        if at >= rc.len {
+            return &mut [];
+        }
+        // SAFETY: `at..rc.len` lies in the reply buffer; the device is done with it (the reply
+        // was received) and `&mut self` keeps this the only reference.
+        unsafe { core::slice::from_raw_parts_mut(rc.ptr.add(at), rc.len - at) }
     }
 
     /// Marks the request as sent (`WRITE_ONCE(req->status, REQ_STATUS_SENT)`).

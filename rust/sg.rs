@@ -2,7 +2,7 @@
 
 //! A fixed-size scatterlist array that messages are packed into.
 
-use crate::{bindings as zb, p9::LinearBuf};
+use crate::{bindings as zb, p9::LinearBuf, trans_common::Segment};
 use kernel::{alloc::KVec, bindings, prelude::*};
 
 /// Number of entries: the most one message may use.
@@ -35,6 +35,39 @@ impl SgArray {
     /// A pointer to entry `index`, for `virtqueue_add_sgs`.
     pub(crate) fn entry_ptr(&mut self, index: usize) -> Result<*mut bindings::scatterlist> {
         self.entries.get_mut(index).map(|e| e as *mut _).ok_or(EMSGSIZE)
+    }
+
+    /// Entries [`SgArray::pack_linear`] needs for `buf`: one per page it touches.
+    pub(crate) fn entries_for(buf: LinearBuf) -> usize {
+        if buf.len() == 0 {
+            return 0;
+        }
+        // SAFETY: `buf` is a valid kernel address (invariant of `LinearBuf`).
+        let first = unsafe { zb::zc9p_offset_in_page(buf.ptr().cast()) } as usize;
+        (first + buf.len()).div_ceil(PAGE_SIZE)
+    }
+
+    /// Packs page segments into the entries starting at `start`, one entry per segment, and
+    /// marks the last one as the end of this group.
+    ///
+    /// Returns the number of entries used; too many segments is `EMSGSIZE`.
+    pub(crate) fn pack_pages(&mut self, start: usize, segs: &[Segment]) -> Result<usize> {
+        if segs.len() > SG_ENTRIES.saturating_sub(start) {
+            return Err(EMSGSIZE);
+        }
+        for (entry, seg) in self.entries[start..].iter_mut().zip(segs) {
+            // SAFETY: `entry` is an initialised entry (type invariant); the segment lies inside
+            // a live page its payload keeps for the life of the request.
+            unsafe {
+                zb::zc9p_sg_unmark_end(entry);
+                zb::zc9p_sg_set_page(entry, seg.page, seg.len as u32, seg.offset as u32);
+            }
+        }
+        if let Some(last) = segs.len().checked_sub(1) {
+            // SAFETY: `start + last` is an initialised entry written above.
+            unsafe { zb::zc9p_sg_mark_end(&mut self.entries[start + last]) };
+        }
+        Ok(segs.len())
     }
 
     /// Packs `buf` into the entries starting at `start`, one entry per page it touches, and

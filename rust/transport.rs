@@ -7,19 +7,33 @@
 use crate::{
     bindings as zb,
     channel::Channel,
+    iov::IovIter,
     p9::{Client, Request},
+    stats,
     virtio::{self, VirtioDevice},
 };
 use kernel::{
     bindings,
-    ffi::{c_char, c_int},
+    ffi::{c_char, c_int, c_void},
     prelude::*,
+    seq_file::SeqFile,
 };
 
-/// Registers the 9P transport and the virtio driver.
-pub(crate) fn register() -> Result {
+/// Registers the 9P transport (with `zc_request` if `zerocopy`) and the virtio driver, and
+/// adds the module-wide `pins` file to debugfs.
+pub(crate) fn register(zerocopy: bool) -> Result {
     // SAFETY: Called once from module init, after the channel list is initialised.
-    kernel::error::to_result(unsafe { zb::zc9p_register() })
+    kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) })?;
+    // SAFETY: The root directory lives until `unregister`; a null context selects the
+    // module-wide counters in `zc9p_rs_stats_show`.
+    unsafe { zb::zc9p_debugfs_create_stats(c"pins".as_ptr().cast(), stats::module_root(), core::ptr::null_mut()) };
+    Ok(())
+}
+
+/// Whether the `zerocopy` module parameter is set.
+pub(crate) fn zerocopy_param() -> bool {
+    // SAFETY: FFI call without preconditions.
+    unsafe { zb::zc9p_param_zerocopy() }
 }
 
 /// Unregisters the virtio driver (removing every channel) and the transport.
@@ -167,6 +181,54 @@ pub(crate) unsafe extern "C" fn zc9p_rs_cancelled(
         (unsafe { Client::from_raw(client) }, unsafe { Request::from_raw(req) })
     {
         req.put(client);
+    }
+    0
+}
+
+/// `p9_trans_module.zc_request`: send a message whose payload travels in its own pages.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+    uidata: *mut bindings::iov_iter,
+    uodata: *mut bindings::iov_iter,
+    inlen: c_int,
+    outlen: c_int,
+    in_hdr_len: c_int,
+) -> c_int {
+    // SAFETY: The 9P core passes a live client and a request holding the transport's reference.
+    let (Some(client), Some(req)) = (unsafe { Client::from_raw(client) }, unsafe {
+        Request::from_raw(req)
+    }) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `client` is a live client of this transport.
+    let Some(chan) = (unsafe { channel_of(client) }) else {
+        req.put(client);
+        return ENODEV.to_errno();
+    };
+    let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
+        (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
+    else {
+        req.put(client);
+        return EINVAL.to_errno();
+    };
+    // SAFETY: The 9P core lends the iterators (either may be null) for this call only.
+    let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
+    to_errno(chan.zc_request(client, req, uidata, uodata, inlen, outlen, in_hdr_len))
+}
+
+/// Show function of the debugfs counter files: a channel's (`ctx` is the channel) or the
+/// module-wide pin counters (`ctx` is null).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_stats_show(m: *mut bindings::seq_file, ctx: *mut c_void) -> c_int {
+    // SAFETY: seq_file calls this with its live file for the duration of the call.
+    let m = unsafe { SeqFile::from_raw(m) };
+    // SAFETY: A non-null `ctx` is the channel the file was created for; the channel removes
+    // its debugfs directory, draining readers, before it is freed.
+    match unsafe { ctx.cast::<Channel>().as_ref() } {
+        Some(chan) => chan.show_stats(m),
+        None => stats::show_pins(m),
     }
     0
 }

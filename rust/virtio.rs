@@ -48,6 +48,12 @@ impl VirtioDevice {
         name.to_str().unwrap_or("virtio?")
     }
 
+    /// The device name as a C string, for debugfs.
+    pub(crate) fn name_cstr(self) -> &'static core::ffi::CStr {
+        // SAFETY: As in `name`; the string is copied by whoever keeps it.
+        unsafe { core::ffi::CStr::from_ptr(zb::zc9p_vdev_name(self.as_ptr()).cast()) }
+    }
+
     /// The driver's private pointer (`vdev->priv`).
     pub(crate) fn private(self) -> *mut c_void {
         // SAFETY: The device is live (type invariant).
@@ -151,40 +157,42 @@ pub(crate) struct Virtqueue(NonNull<zb::virtqueue>);
 unsafe impl Send for Virtqueue {}
 
 /// One group of scatterlist entries added to a virtqueue.
+#[derive(Clone, Copy, Default)]
 pub(crate) struct SgGroup {
     /// Index of the group's first entry in the [`SgArray`].
     pub(crate) start: usize,
 }
 
 impl Virtqueue {
-    /// Adds a buffer made of `out` device-readable groups followed by `inp` device-writable
-    /// groups, each a run of entries of `sg` ending in an end mark, identified by `token`.
+    /// Adds a buffer made of `groups`, the first `n_out` device-readable and the rest
+    /// device-writable, each a run of entries of `sg` ending in an end mark, identified by
+    /// `token`.
     ///
     /// `ENOSPC` means the ring is full; any other error is the device's.
     pub(crate) fn add_sgs(
         &mut self,
         sg: &mut SgArray,
-        out: &[SgGroup],
-        inp: &[SgGroup],
+        groups: &[SgGroup],
+        n_out: usize,
         token: *mut c_void,
     ) -> Result {
         const MAX_GROUPS: usize = 4;
         let mut heads: [*mut bindings::scatterlist; MAX_GROUPS] = [core::ptr::null_mut(); MAX_GROUPS];
-        if out.len() + inp.len() > MAX_GROUPS {
+        if groups.len() > MAX_GROUPS || n_out > groups.len() {
             return Err(EINVAL);
         }
-        for (head, group) in heads.iter_mut().zip(Iterator::chain(out.iter(), inp.iter())) {
+        for (head, group) in heads.iter_mut().zip(groups) {
             *head = sg.entry_ptr(group.start)?;
         }
         // SAFETY: The queue is live and calls are serialised (type invariant); `heads` holds
-        // `out.len() + inp.len()` end-marked lists inside `sg`, which the device uses until it
-        // returns `token` (the owner keeps the described memory alive until then).
+        // `groups.len()` end-marked lists inside `sg`, which the device uses until it returns
+        // `token` (the owner keeps the described memory alive until then).
         let ret = unsafe {
             zb::virtqueue_add_sgs(
                 self.0.as_ptr(),
                 heads.as_mut_ptr(),
-                out.len() as c_uint,
-                inp.len() as c_uint,
+                n_out as c_uint,
+                (groups.len() - n_out) as c_uint,
                 token,
                 bindings::GFP_ATOMIC,
             )

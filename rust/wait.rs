@@ -23,6 +23,7 @@ use kernel::{
 ///
 /// `head` is initialised by `__init_waitqueue_head` before the queue can be used, and the
 /// queue is pinned, since the head is a self-referential list.
+#[repr(transparent)]
 #[pin_data]
 pub(crate) struct WaitQueue {
     #[pin]
@@ -67,6 +68,17 @@ impl WaitQueue {
         })
     }
 
+    /// Borrows a wait queue head the C side owns and initialised.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be an initialised `wait_queue_head` that outlives `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::wait_queue_head) -> &'a Self {
+        // SAFETY: `WaitQueue` is a transparent wrapper of the head (plus a zero-sized marker);
+        // the caller guarantees it is initialised and lives long enough.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
     /// Sleeps (accounted as I/O wait) until `cond` returns true or a fatal signal arrives.
     ///
     /// Returns `Err(ERESTARTSYS)` if the task was killed; `cond` was false then.
@@ -84,6 +96,14 @@ impl WaitQueue {
             Ok(())
         } else {
             Err(Error::from_errno(ret))
+        }
+    }
+
+    /// Sleeps uninterruptibly until `cond` returns true, warning every 10 s with `what`.
+    pub(crate) fn wait_uninterruptible<F: Fn() -> bool>(&self, cond: F, what: core::fmt::Arguments<'_>) {
+        let period = kernel::time::msecs_to_jiffies(10_000) as c_long;
+        while !self.wait_timeout(&cond, period) {
+            pr_warn!("{}\n", what);
         }
     }
 

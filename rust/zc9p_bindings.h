@@ -14,5 +14,5 @@
 #include <net/9p/client.h>
 #include <net/9p/transport.h>
 
-#include "shim.h"
+#include "shim_virtio.h"
 

@@ -7,9 +7,12 @@
 
 mod bindings;
 mod channel;
+mod iov;
 mod irqsave;
 mod p9;
 mod sg;
+mod stats;
+mod trans_common;
 mod transport;
 mod virtio;
 mod wait;
@@ -30,7 +33,8 @@ impl kernel::Module for Zc9pVirtio {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called once, before the driver or transport can use the channel list.
         unsafe { channel::CHANNELS.init() };
-        transport::register()?;
+        trans_common::PinBudget::init();
+        transport::register(transport::zerocopy_param())?;
         Ok(Zc9pVirtio)
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zc9p C shim. See shim.h for why this file exists; keep it free of logic.
+ * zc9p C shim for the virtio transport. See shim_virtio.h; no logic here.
  */
 #include <linux/module.h>
 #include <linux/spinlock.h>
@@ -14,73 +14,9 @@
 #include <net/9p/client.h>
 #include <net/9p/transport.h>
 
-#include "shim.h"
+#include <linux/debugfs.h>
 
-unsigned long zc9p_spin_lock_irqsave(spinlock_t *lock)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(lock, flags);
-	return flags;
-}
-
-void zc9p_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
-{
-	spin_unlock_irqrestore(lock, flags);
-}
-
-int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
-{
-	return spin_trylock_irqsave(lock, *flags);
-}
-
-int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
-		       const void *ctx)
-{
-	return io_wait_event_killable(*wq, cond(ctx));
-}
-
-long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
-		       const void *ctx, long timeout)
-{
-	return wait_event_timeout(*wq, cond(ctx), timeout);
-}
-
-void zc9p_wake_up(struct wait_queue_head *wq)
-{
-	wake_up(wq);
-}
-
-void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents)
-{
-	sg_init_table(sg, nents);
-}
-
-void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
-{
-	sg_set_buf(sg, buf, len);
-}
-
-void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
-		      unsigned int len, unsigned int offset)
-{
-	sg_set_page(sg, page, len, offset);
-}
-
-void zc9p_sg_mark_end(struct scatterlist *sg)
-{
-	sg_mark_end(sg);
-}
-
-void zc9p_sg_unmark_end(struct scatterlist *sg)
-{
-	sg_unmark_end(sg);
-}
-
-unsigned long zc9p_offset_in_page(const void *addr)
-{
-	return offset_in_page(addr);
-}
+#include "shim_virtio.h"
 
 void *zc9p_vdev_priv(struct virtio_device *vdev)
 {
@@ -181,6 +117,32 @@ void zc9p_req_set_status(struct p9_req_t *req, int status)
 	WRITE_ONCE(req->status, status);
 }
 
+int zc9p_req_status(struct p9_req_t *req)
+{
+	int status = READ_ONCE(req->status);
+
+	/* Pairs with the write barrier in p9_client_cb(). */
+	smp_rmb();
+	return status;
+}
+
+static bool zerocopy = true;
+module_param(zerocopy, bool, 0444);
+MODULE_PARM_DESC(zerocopy,
+		 "Send read/write/readdir payloads straight from/to their pages (default: on)");
+
+bool zc9p_param_zerocopy(void)
+{
+	return zerocopy;
+}
+
+static struct dentry *zc9p_debugfs;
+
+struct dentry *zc9p_debugfs_root(void)
+{
+	return zc9p_debugfs;
+}
+
 static const struct virtio_device_id zc9p_id_table[] = {
 	{ VIRTIO_ID_9P, VIRTIO_DEV_ANY_ID },
 	{ 0 },
@@ -219,14 +181,19 @@ static struct p9_trans_module zc9p_trans = {
 };
 MODULE_ALIAS_9P("virtio");
 
-int zc9p_register(void)
+int zc9p_register(bool zerocopy)
 {
 	int err;
 
+	if (zerocopy)
+		zc9p_trans.zc_request = zc9p_rs_zc_request;
+	zc9p_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	v9fs_register_trans(&zc9p_trans);
 	err = register_virtio_driver(&zc9p_virtio_driver);
-	if (err)
+	if (err) {
 		v9fs_unregister_trans(&zc9p_trans);
+		debugfs_remove(zc9p_debugfs);
+	}
 	return err;
 }
 
@@ -234,4 +201,5 @@ void zc9p_unregister(void)
 {
 	unregister_virtio_driver(&zc9p_virtio_driver);
 	v9fs_unregister_trans(&zc9p_trans);
+	debugfs_remove(zc9p_debugfs);
 }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zc9p C shim: what Rust cannot call directly (static inline functions and
- * macros) and the static tables the kernel wants in C (virtio device table,
- * driver and 9P transport descriptors). Everything here is a thin forwarder;
- * the transport logic lives in the Rust files beside it.
+ * zc9p C shim for the virtio transport: virtio and 9P accessors Rust cannot
+ * call directly, and the static tables the kernel wants in C (virtio device
+ * table, driver and 9P transport descriptors, module parameters). Thin
+ * forwarders only; the transport logic lives in the Rust files beside it.
  */
-#ifndef ZC9P_SHIM_H
-#define ZC9P_SHIM_H
+#ifndef ZC9P_SHIM_VIRTIO_H
+#define ZC9P_SHIM_VIRTIO_H
 
-#include <linux/types.h>
+#include "shim_common.h"
 
 struct virtio_device;
 struct virtqueue;
@@ -26,27 +26,6 @@ struct page;
  * bounds the message size (see zc9p_trans.maxsize).
  */
 #define ZC9P_SG_ENTRIES 128
-
-/* Spinlock with interrupts saved: the virtqueue callback runs in hard IRQ. */
-unsigned long zc9p_spin_lock_irqsave(spinlock_t *lock);
-void zc9p_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
-int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags);
-
-/* Waits: the condition is a Rust closure behind @cond/@ctx. */
-int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
-		       const void *ctx);
-long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
-		       const void *ctx, long timeout);
-void zc9p_wake_up(struct wait_queue_head *wq);
-
-/* Scatterlist helpers. */
-void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents);
-void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
-void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
-		      unsigned int len, unsigned int offset);
-void zc9p_sg_mark_end(struct scatterlist *sg);
-void zc9p_sg_unmark_end(struct scatterlist *sg);
-unsigned long zc9p_offset_in_page(const void *addr);
 
 /* Virtio device and queue accessors. */
 void *zc9p_vdev_priv(struct virtio_device *vdev);
@@ -70,9 +49,18 @@ const char *zc9p_fc_source(struct fs_context *fc);
 
 /* 9P request field access that needs READ_ONCE/WRITE_ONCE ordering. */
 void zc9p_req_set_status(struct p9_req_t *req, int status);
+/* READ_ONCE(req->status), ordered before later reads of the reply (smp_rmb). */
+int zc9p_req_status(struct p9_req_t *req);
+
+/* Module parameters of the virtio transport. */
+bool zc9p_param_zerocopy(void);
+
+/* debugfs root of the module (may be an error pointer; debugfs accepts it). */
+struct dentry *zc9p_debugfs_root(void);
 
 /* Registration of the C descriptors defined in shim.c. */
-int zc9p_register(void);
+/* @zerocopy: register zc_request, so the client sends payloads separately. */
+int zc9p_register(bool zerocopy);
 void zc9p_unregister(void);
 
 /*
@@ -87,5 +75,8 @@ void zc9p_rs_close(struct p9_client *client);
 int zc9p_rs_request(struct p9_client *client, struct p9_req_t *req);
 int zc9p_rs_cancel(struct p9_client *client, struct p9_req_t *req);
 int zc9p_rs_cancelled(struct p9_client *client, struct p9_req_t *req);
+int zc9p_rs_zc_request(struct p9_client *client, struct p9_req_t *req,
+		       struct iov_iter *uidata, struct iov_iter *uodata,
+		       int inlen, int outlen, int in_hdr_len);
 
-#endif /* ZC9P_SHIM_H */
+#endif /* ZC9P_SHIM_VIRTIO_H */

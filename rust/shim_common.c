@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zc9p C shim shared by every zc9p module. See shim_common.h; no logic here.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/scatterlist.h>
+#include <linux/uio.h>
+#include <linux/highmem.h>
+#include <linux/sched/mm.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "shim_common.h"
+
+static unsigned long pin_budget;
+module_param(pin_budget, ulong, 0644);
+MODULE_PARM_DESC(pin_budget,
+		 "Most user pages pinned at once for zero copy (0: a quarter of free buffer pages)");
+
+unsigned long zc9p_param_pin_budget(void)
+{
+	return READ_ONCE(pin_budget);
+}
+
+static DECLARE_WAIT_QUEUE_HEAD(zc9p_pin_wq);
+
+struct wait_queue_head *zc9p_pin_wait_queue(void)
+{
+	return &zc9p_pin_wq;
+}
+
+unsigned long zc9p_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void zc9p_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(lock, flags);
+}
+
+int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
+{
+	return spin_trylock_irqsave(lock, *flags);
+}
+
+int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+		       const void *ctx)
+{
+	return io_wait_event_killable(*wq, cond(ctx));
+}
+
+long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+		       const void *ctx, long timeout)
+{
+	return wait_event_timeout(*wq, cond(ctx), timeout);
+}
+
+void zc9p_wake_up(struct wait_queue_head *wq)
+{
+	wake_up(wq);
+}
+
+void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents)
+{
+	sg_init_table(sg, nents);
+}
+
+void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+{
+	sg_set_buf(sg, buf, len);
+}
+
+void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
+		      unsigned int len, unsigned int offset)
+{
+	sg_set_page(sg, page, len, offset);
+}
+
+void zc9p_sg_mark_end(struct scatterlist *sg)
+{
+	sg_mark_end(sg);
+}
+
+void zc9p_sg_unmark_end(struct scatterlist *sg)
+{
+	sg_unmark_end(sg);
+}
+
+unsigned long zc9p_offset_in_page(const void *addr)
+{
+	return offset_in_page(addr);
+}
+
+size_t zc9p_iov_iter_count(const struct iov_iter *iter)
+{
+	return iov_iter_count(iter);
+}
+
+bool zc9p_iov_iter_will_pin(const struct iov_iter *iter)
+{
+	return iov_iter_extract_will_pin(iter);
+}
+
+bool zc9p_iov_iter_is_dest(const struct iov_iter *iter)
+{
+	return iter->data_source == ITER_DEST;
+}
+
+void zc9p_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len)
+{
+	memcpy_from_page(to, page, offset, len);
+}
+
+void zc9p_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len)
+{
+	memcpy_to_page(page, offset, from, len);
+}
+
+unsigned int zc9p_memalloc_nofs_save(void)
+{
+	return memalloc_nofs_save();
+}
+
+void zc9p_memalloc_nofs_restore(unsigned int flags)
+{
+	memalloc_nofs_restore(flags);
+}
+
+static int zc9p_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, zc9p_rs_stats_show, inode->i_private);
+}
+
+static const struct file_operations zc9p_stats_fops = {
+	.owner = THIS_MODULE,
+	.open = zc9p_stats_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *zc9p_debugfs_create_stats(const char *name, struct dentry *parent,
+					 void *ctx)
+{
+	return debugfs_create_file(name, 0444, parent, ctx, &zc9p_stats_fops);
+}

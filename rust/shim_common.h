@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zc9p C shim, the part shared by every zc9p module (the virtio transport and
+ * the trans_common test module): static inline functions and macros Rust
+ * cannot call directly, and module-wide C objects. Thin forwarders only.
+ */
+#ifndef ZC9P_SHIM_COMMON_H
+#define ZC9P_SHIM_COMMON_H
+
+#include <linux/types.h>
+
+struct scatterlist;
+struct wait_queue_head;
+struct page;
+struct iov_iter;
+struct seq_file;
+struct dentry;
+
+/* Spinlock with interrupts saved: the virtqueue callback runs in hard IRQ. */
+unsigned long zc9p_spin_lock_irqsave(spinlock_t *lock);
+void zc9p_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags);
+
+/* Waits: the condition is a Rust closure behind @cond/@ctx. */
+int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+		       const void *ctx);
+long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+		       const void *ctx, long timeout);
+void zc9p_wake_up(struct wait_queue_head *wq);
+/* The module's pin-budget wait queue (statically initialised). */
+struct wait_queue_head *zc9p_pin_wait_queue(void);
+
+/* Scatterlist helpers. */
+void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents);
+void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
+void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
+		      unsigned int len, unsigned int offset);
+void zc9p_sg_mark_end(struct scatterlist *sg);
+void zc9p_sg_unmark_end(struct scatterlist *sg);
+unsigned long zc9p_offset_in_page(const void *addr);
+
+/* iov_iter and page helpers for trans_common. */
+size_t zc9p_iov_iter_count(const struct iov_iter *iter);
+bool zc9p_iov_iter_will_pin(const struct iov_iter *iter);
+bool zc9p_iov_iter_is_dest(const struct iov_iter *iter);
+void zc9p_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
+void zc9p_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
+unsigned int zc9p_memalloc_nofs_save(void);
+void zc9p_memalloc_nofs_restore(unsigned int flags);
+
+/* Module parameters shared by zc9p modules (visible in sysfs). */
+unsigned long zc9p_param_pin_budget(void);
+
+/* debugfs: a read-only file whose contents zc9p_rs_stats_show(m, ctx) prints. */
+struct dentry *zc9p_debugfs_create_stats(const char *name, struct dentry *parent,
+					 void *ctx);
+int zc9p_rs_stats_show(struct seq_file *m, void *ctx);
+
+#endif /* ZC9P_SHIM_COMMON_H */

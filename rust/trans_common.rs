@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Helpers shared by zc9p's transports: the pages behind a zero-copy payload and the global
+//! pin budget.
+//!
+//! A zero-copy request hands the device the payload's pages instead of a copy. User-backed
+//! iterators (UBUF/IOVEC) are pinned (FOLL_PIN, so a concurrent fork cannot steal a page from
+//! under a direct-I/O read) and counted against a module-wide budget; kernel-backed iterators
+//! (KVEC, BVEC, FOLIOQ, XARRAY) are only listed: their owner keeps the pages for the request.
+
+use crate::{bindings as zb, iov::IovIter, wait::WaitQueue};
+use kernel::{
+    alloc::KVec,
+    bindings,
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+};
+
+const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
+
+/// A run of bytes inside one page.
+#[derive(Clone, Copy)]
+pub(crate) struct Segment {
+    pub(crate) page: *mut bindings::page,
+    pub(crate) offset: usize,
+    pub(crate) len: usize,
+}
+
+/// Runs the allocations in `f` as GFP_NOFS: the 9P I/O path may be called from writeback, where
+/// reclaim must not recurse into a filesystem.
+fn nofs<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: Save and restore are paired on this task.
+    let flags = unsafe { zb::zc9p_memalloc_nofs_save() };
+    let ret = f();
+    // SAFETY: `flags` came from the matching save above.
+    unsafe { zb::zc9p_memalloc_nofs_restore(flags) };
+    ret
+}
+
+/// The module-wide pin budget: flow control, so pinning cannot exhaust memory.
+///
+/// The limit is the `pin_budget` module parameter, or a quarter of `nr_free_buffer_pages()`
+/// (mainline's limit) when that is 0.
+pub(crate) struct PinBudget;
+
+static PINNED: Atomic<usize> = Atomic::new(0);
+static PINNED_PEAK: Atomic<usize> = Atomic::new(0);
+static BUDGET_WAITS: Atomic<u64> = Atomic::new(0);
+static DEFAULT_LIMIT: Atomic<usize> = Atomic::new(0);
+
+impl PinBudget {
+    /// Computes the default limit; call once at module init.
+    pub(crate) fn init() {
+        // SAFETY: FFI call without preconditions.
+        let free = unsafe { bindings::nr_free_buffer_pages() } as usize;
+        DEFAULT_LIMIT.store((free / 4).max(1), Relaxed);
+    }
+
+    /// The current limit, in pages.
+    pub(crate) fn limit() -> usize {
+        // SAFETY: FFI call without preconditions.
+        match unsafe { zb::zc9p_param_pin_budget() } as usize {
+            0 => DEFAULT_LIMIT.load(Relaxed).max(1),
+            n => n,
+        }
+    }
+
+    /// Pages pinned now, the most pinned at once, and how often a request waited.
+    pub(crate) fn counters() -> (usize, usize, u64) {
+        (PINNED.load(Relaxed), PINNED_PEAK.load(Relaxed), BUDGET_WAITS.load(Relaxed))
+    }
+
+    fn wait_queue() -> &'static WaitQueue {
+        // SAFETY: The shim's wait queue is statically initialised and lives as long as the
+        // module.
+        unsafe { WaitQueue::from_raw(zb::zc9p_pin_wait_queue()) }
+    }
+
+    fn try_take(want: usize) -> bool {
+        let limit = Self::limit();
+        let mut cur = PINNED.load(Relaxed);
+        loop {
+            if cur.saturating_add(want) > limit {
+                return false;
+            }
+            match PINNED.cmpxchg(cur, cur + want, Relaxed) {
+                Ok(_) => break,
+                Err(now) => cur = now,
+            }
+        }
+        let now = cur + want;
+        let mut peak = PINNED_PEAK.load(Relaxed);
+        while now > peak {
+            match PINNED_PEAK.cmpxchg(peak, now, Relaxed) {
+                Ok(_) => break,
+                Err(p) => peak = p,
+            }
+        }
+        true
+    }
+
+    /// Reserves up to `want` pages, at most the whole budget, waiting killably while it is
+    /// used up. Returns the charge, which gives the pages back when dropped.
+    pub(crate) fn acquire(want: usize) -> Result<PinCharge> {
+        let want = want.clamp(1, Self::limit());
+        let mut waited = false;
+        if !Self::try_take(want) {
+            waited = true;
+            BUDGET_WAITS.fetch_add(1, Relaxed);
+            Self::wait_queue().wait_killable(|| Self::try_take(want))?;
+        }
+        Ok(PinCharge { pages: want, waited })
+    }
+}
+
+/// Pages reserved in the [`PinBudget`].
+///
+/// # Invariants
+///
+/// `pages` pages are counted in `PINNED` on behalf of this charge.
+pub(crate) struct PinCharge {
+    pages: usize,
+    waited: bool,
+}
+
+impl PinCharge {
+    /// Pages this charge may pin.
+    pub(crate) fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Gives back what the request did not use.
+    fn shrink_to(&mut self, pages: usize) {
+        if pages < self.pages {
+            PINNED.fetch_sub(self.pages - pages, Relaxed);
+            // INVARIANT: The difference was just given back.
+            self.pages = pages;
+            PinBudget::wait_queue().wake_up();
+        }
+    }
+}
+
+impl Drop for PinCharge {
+    fn drop(&mut self) {
+        self.shrink_to(0);
+    }
+}
+
+/// The pages covering one payload, released when dropped.
+///
+/// # Invariants
+///
+/// If `charge` is `Some`, every page in `segs` carries one FOLL_PIN pin taken by
+/// [`PayloadPages::extract`] and `charge` covers at least `segs.len()` pages; otherwise the
+/// iterator's owner keeps the pages alive for the life of the request. `len` is the sum of the
+/// segments' lengths.
+pub(crate) struct PayloadPages {
+    segs: KVec<Segment>,
+    len: usize,
+    charge: Option<PinCharge>,
+    /// The device writes these pages (a read): mark them dirty when unpinning.
+    device_writes: bool,
+}
+
+impl PayloadPages {
+    /// Maps up to `count` bytes of `iter` to at most `max_pages` page segments, advancing it.
+    ///
+    /// The result may cover less than `count` (the iterator is shorter, the segment limit or
+    /// the pin budget was reached, or part of a user buffer is not mapped): [`Self::len`] says
+    /// how much, and the caller must shorten the request to match. Only if nothing at all could
+    /// be mapped is the extraction error returned (`EFAULT` for an unmapped user buffer).
+    pub(crate) fn extract(iter: &mut IovIter<'_>, count: usize, max_pages: usize) -> Result<Self> {
+        let count = count.min(iter.count());
+        let mut max_pages = max_pages.min(count.div_ceil(PAGE_SIZE) + 1);
+        let charge = if iter.will_pin() && count > 0 {
+            let charge = PinBudget::acquire(max_pages)?;
+            max_pages = charge.pages();
+            Some(charge)
+        } else {
+            None
+        };
+        let (mut pages, segs) = nofs(|| -> Result<_> {
+            Ok((
+                KVec::<*mut bindings::page>::with_capacity(max_pages, GFP_KERNEL)?,
+                KVec::<Segment>::with_capacity(max_pages, GFP_KERNEL)?,
+            ))
+        })?;
+        // INVARIANT: No segment yet; pins are added below together with their segments.
+        let mut this = Self { segs, len: 0, charge, device_writes: iter.is_dest() };
+        while this.len < count && pages.len() < max_pages {
+            let first = pages.len();
+            let (bytes, offset) = match iter.extract_pages(&mut pages, count - this.len) {
+                Ok((0, _)) => break,
+                Ok(got) => got,
+                Err(e) if this.len == 0 => return Err(e),
+                Err(_) => break,
+            };
+            let mut left = bytes;
+            let mut offset = offset;
+            for &page in &pages[first..] {
+                let len = left.min(PAGE_SIZE - offset);
+                // Cannot fail: `segs` has room for `max_pages` and `pages` holds at most that.
+                let _ = this.segs.push_within_capacity(Segment { page, offset, len });
+                this.len += len;
+                left -= len;
+                offset = 0;
+            }
+        }
+        let used = this.segs.len();
+        if let Some(charge) = this.charge.as_mut() {
+            charge.shrink_to(used);
+        }
+        Ok(this)
+    }
+
+    /// Bytes covered.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The segments, in payload order.
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segs
+    }
+
+    /// Whether getting the pages had to wait for the pin budget.
+    pub(crate) fn waited_for_budget(&self) -> bool {
+        self.charge.as_ref().is_some_and(|c| c.waited)
+    }
+
+    /// Pages pinned (and charged to the budget) for this payload.
+    pub(crate) fn pinned_pages(&self) -> usize {
+        if self.charge.is_some() {
+            self.segs.len()
+        } else {
+            0
+        }
+    }
+
+    /// Copies payload bytes from `pos` into `dst`; returns how many there were.
+    pub(crate) fn read_at(&self, pos: usize, dst: &mut [u8]) -> usize {
+        self.walk(pos, dst.len(), |seg_page, seg_off, at, n| {
+            // SAFETY: `seg_page` is a live page of the payload (type invariant) and
+            // `seg_off + n` stays inside it; `dst[at..at + n]` is in bounds.
+            unsafe { zb::zc9p_memcpy_from_page(dst[at..].as_mut_ptr().cast(), seg_page, seg_off, n) }
+        })
+    }
+
+    /// Copies `src` into the payload at `pos`; returns how many bytes fitted.
+    #[allow(dead_code)] // The test module fills pages as a device would; the transport does not.
+    pub(crate) fn write_at(&mut self, pos: usize, src: &[u8]) -> usize {
+        self.walk(pos, src.len(), |seg_page, seg_off, at, n| {
+            // SAFETY: As in `read_at`, with `src[at..at + n]` in bounds.
+            unsafe { zb::zc9p_memcpy_to_page(seg_page, seg_off, src[at..].as_ptr().cast(), n) }
+        })
+    }
+
+    /// Calls `f(page, offset in page, offset in the buffer, length)` for each piece of the
+    /// payload range `pos..pos + len` that exists; returns the bytes visited.
+    fn walk(
+        &self,
+        mut pos: usize,
+        len: usize,
+        mut f: impl FnMut(*mut bindings::page, usize, usize, usize),
+    ) -> usize {
+        let mut done = 0;
+        for seg in self.segs.iter() {
+            if done == len {
+                break;
+            }
+            if pos >= seg.len {
+                pos -= seg.len;
+                continue;
+            }
+            let n = (seg.len - pos).min(len - done);
+            f(seg.page, seg.offset + pos, done, n);
+            done += n;
+            pos = 0;
+        }
+        done
+    }
+}
+
+impl Drop for PayloadPages {
+    fn drop(&mut self) {
+        if self.charge.is_none() {
+            return;
+        }
+        for seg in self.segs.iter_mut() {
+            // SAFETY: Each page carries one pin from extraction (type invariant), released
+            // exactly once here; pages the device wrote are marked dirty first.
+            unsafe {
+                if self.device_writes {
+                    bindings::unpin_user_pages_dirty_lock(&mut seg.page, 1, true);
+                } else {
+                    bindings::unpin_user_page(seg.page);
+                }
+            }
+        }
+        // The charge's drop gives the pages back to the budget and wakes waiters.
+    }
+}
+
+// SAFETY: The pages and pins may be released from any task.
+unsafe impl Send for PayloadPages {}
