@@ -133,9 +133,15 @@ void zc9p_memalloc_nofs_restore(unsigned int flags)
 	memalloc_nofs_restore(flags);
 }
 
+static int zc9p_stats_show(struct seq_file *m, void *v)
+{
+	/* @v is single_open's token; the file's context is in m->private. */
+	return zc9p_rs_stats_show(m, m->private);
+}
+
 static int zc9p_stats_open(struct inode *inode, struct file *file)
 {
-	return single_open(file, zc9p_rs_stats_show, inode->i_private);
+	return single_open(file, zc9p_stats_show, inode->i_private);
 }
 
 static const struct file_operations zc9p_stats_fops = {

@@ -66,21 +66,32 @@ host_verify() { # DESCRIPTION PATH SIZE SEED
 	fi
 }
 MIB=1048576
-# Plain 9p2000 files exist only where the server speaks it (see run-tests.sh).
-protos="9p2000.L 9p2000.u"
-[ -e "$work/share0/rt-9p2000-0" ] && protos="$protos 9p2000"
-for proto in $protos; do
-	for size in 0 1 4095 4096 4097 $MIB $((64 * MIB)); do
-		host_verify "$proto file of $size bytes matches" "$work/share0/rt-$proto-$size" "$size" "$size"
+for zc in 1 0; do
+	W=$work/share0/zc$zc V=$work/share1/zc$zc
+	# Plain 9p2000 files exist only where the server speaks it (see run-tests.sh).
+	protos="9p2000.L 9p2000.u"
+	[ -e "$W/rt-9p2000-0" ] && protos="$protos 9p2000"
+	for proto in $protos; do
+		for size in 0 1 4095 4096 4097 $MIB $((64 * MIB)); do
+			host_verify "[zc=$zc] $proto file of $size bytes matches" "$W/rt-$proto-$size" "$size" "$size"
+		done
 	done
+	bad=0
+	for off in 0 1 511 4095; do
+		for size in 1025 4097 65537 262147 524288; do
+			"$check" verify "$W/mis-$off-$size" $size $off >/dev/null 2>&1 || bad=1
+		done
+	done
+	report $bad "host: [zc=$zc] the 20 misaligned-buffer files match"
+	host_verify "[zc=$zc] O_DIRECT file matches" "$W/direct" $((3 * MIB + 4096)) 9
+	host_verify "[zc=$zc] second-share file matches" "$V/second" $MIB 77
+	for i in 1 2 3 4 5 6 7 8; do
+		d=$W; [ $((i % 2)) -eq 0 ] && d=$V
+		host_verify "[zc=$zc] concurrent writer $i's file matches" "$d/par-$i" $((4 * MIB + i)) "$i"
+	done
+	made=$(ls "$V/made" 2>/dev/null | wc -l)
+	report $(( made != 5000 )) "host: [zc=$zc] the 5000 files created in the guest exist ($made)"
 done
-host_verify "second-share file matches" "$work/share1/second" $MIB 77
-for i in 1 2 3 4 5 6 7 8; do
-	d=share0; [ $((i % 2)) -eq 0 ] && d=share1
-	host_verify "concurrent writer $i's file matches" "$work/$d/par-$i" $((4 * MIB + i)) "$i"
-done
-made=$(ls "$work/share1/made" 2>/dev/null | wc -l)
-report $(( made != 5000 )) "host: the 5000 files created in the guest exist ($made)"
 
 echo "# console log: $logs/console.log"
 echo "$passed passed, $failed failed"

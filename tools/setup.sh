@@ -55,7 +55,7 @@ EOS
 		-o Dir::State::Lists="$aptdir/lists"
 		-o Dir::Cache::Archives="$aptdir/archives"
 		-o Dir::Cache::pkgcache="" -o Dir::Cache::srcpkgcache=""
-		-o APT::Get::List-Cleanup=0)
+		-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
 	local stamp="$aptdir/lists/.updated"
 	if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720)" ]; then
 		say "refreshing private package lists (sid, trixie-backports)"

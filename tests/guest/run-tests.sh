@@ -1,26 +1,37 @@
 #!/bin/sh
 # zc9p guest test suite (TAP). Run by /init with zc9p.run=run-tests.sh.
 # Host shares: zc9p0 (holds big/ with 5000 entries made by the host) and zc9p1.
+# The transport suite runs twice, with zerocopy=1 and zerocopy=0, each pass in
+# its own folders (zc1/, zc0/) so the host can check both; then the
+# trans_common test module's suite runs.
 . /zc9p/tap.sh
 cd /zc9p
 CHK=/zc9p/zc9p-check
+PIN=/zc9p/zc9p-pintest
 MOD=/zc9p/zc9p_virtio.ko
 A=/mnt/a
 B=/mnt/b
 mkdir -p $A $B /mnt/c
-KIB=1024
 MIB=1048576
 SIZES="0 1 4095 4096 4097 $MIB $((64 * MIB))"
+DBG=/sys/kernel/debug
 
 mount9p() { # TAG DIR [OPTIONS]
 	$CHK mount "$1" "$2" "trans=virtio${3:+,$3}"
 }
 
-loaded() { grep -q '^zc9p_virtio ' /proc/modules; }
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# chanstat TAG FIELD: a counter of the channel whose mount tag is TAG.
+chanstat() {
+	for f in $DBG/zc9p_virtio/*/stats; do
+		grep -q "^tag: $1\$" $f && sed -n "s/^$2: //p" $f
+	done
+}
 
 # Plain 9P2000 depends on the server: QEMU's answers Tversion "9P2000" with
 # "unknown", so no transport can mount it there. Ask the C transport first and
-# hold zc9p to the same outcome below.
+# hold zc9p to the same outcome.
 insmod /zc9p/9pnet_virtio.ko
 c_9p2000=$(mount9p zc9p0 /mnt/c version=9p2000)
 [ "$c_9p2000" = OK ] && umount /mnt/c
@@ -28,114 +39,203 @@ rmmod 9pnet_virtio
 PROTOS="9p2000.L 9p2000.u"
 [ "$c_9p2000" = OK ] && PROTOS="$PROTOS 9p2000"
 
-check "insmod zc9p_virtio.ko" insmod $MOD
-check "module is registered" loaded
-ndev=$(ls /sys/bus/virtio/drivers/zc9p_virtio 2>/dev/null | grep -c '^virtio')
-expect "both 9P devices bound to zc9p_virtio" 2 echo "$ndev"
-tags=$(cat /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag | tr '\0' ' ')
-expect "mount_tag attributes name both shares" "zc9p0 zc9p1 " echo "$tags"
+# suite ZC: the transport's tests with zerocopy=ZC.
+suite() {
+	ZC=$1
+	OPTS="zerocopy=$ZC"
+	P="[zc=$ZC]"
+	check "$P insmod zc9p_virtio.ko $OPTS" insmod $MOD $OPTS
+	expect "$P zerocopy parameter reads back in sysfs" \
+		"$([ $ZC = 1 ] && echo Y || echo N)" cat /sys/module/zc9p_virtio/parameters/zerocopy
+	ndev=$(ls /sys/bus/virtio/drivers/zc9p_virtio 2>/dev/null | grep -c '^virtio')
+	expect "$P both 9P devices bound to zc9p_virtio" 2 echo "$ndev"
+	tags=$(cat /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag | tr '\0' ' ')
+	expect "$P mount_tag attributes name both shares" "zc9p0 zc9p1 " echo "$tags"
 
-# File round trips under each protocol version; files stay for the host check.
-# Under 9p2000.u and 9p2000, fsync (a blank Twstat) never completes against
-# QEMU's server with mainline's 9pnet_virtio as well as with zc9p, so the
-# legacy runs write without fsync.
-for proto in $PROTOS; do
-	unset ZC9P_NO_FSYNC
-	[ $proto = 9p2000.L ] || export ZC9P_NO_FSYNC=1
-	expect "mount zc9p0 with version=$proto" OK mount9p zc9p0 $A "version=$proto"
-	if ! grep -q " $A 9p " /proc/mounts; then
-		tap 1 "$proto: file tests (not mounted)"
-		continue
-	fi
-	for size in $SIZES; do
-		f=$A/rt-$proto-$size
-		check "$proto: write+read $size bytes, content verified" \
-			sh -c "$CHK write $f $size $size && $CHK verify $f $size $size 4096"
+	# File round trips under each protocol version. Under 9p2000.u and
+	# 9p2000, fsync (a blank Twstat) never completes against QEMU's server,
+	# with mainline's 9pnet_virtio as well as with zc9p, so the legacy runs
+	# write without fsync.
+	for proto in $PROTOS; do
+		unset ZC9P_NO_FSYNC
+		[ $proto = 9p2000.L ] || export ZC9P_NO_FSYNC=1
+		expect "$P mount zc9p0 with version=$proto,msize=512000" OK \
+			mount9p zc9p0 $A "version=$proto,msize=512000"
+		if ! grep -q " $A 9p " /proc/mounts; then
+			tap 1 "$P $proto: file tests (not mounted)"
+			continue
+		fi
+		W=$A/zc$ZC
+		mkdir -p $W
+		for size in $SIZES; do
+			f=$W/rt-$proto-$size
+			check "$P $proto: write+read $size bytes, content verified" \
+				sh -c "$CHK write $f $size $size && $CHK verify $f $size $size 4096"
+		done
+		check "$P $proto: unmount" umount $A
 	done
-	check "$proto: unmount" umount $A
-done
-unset ZC9P_NO_FSYNC
-[ "$c_9p2000" = OK ] ||
-	expect "version=9p2000 fails as under 9pnet_virtio ($c_9p2000)" "$c_9p2000" \
-		mount9p zc9p0 $A version=9p2000
+	unset ZC9P_NO_FSYNC
+	[ "$c_9p2000" = OK ] ||
+		expect "$P version=9p2000 fails as under 9pnet_virtio ($c_9p2000)" "$c_9p2000" \
+			mount9p zc9p0 $A version=9p2000
 
-expect "mount zc9p0 (9p2000.L)" OK mount9p zc9p0 $A version=9p2000.L
-expect "mount zc9p1 at the same time" OK mount9p zc9p1 $B version=9p2000.L
-check "second share: 1 MiB round trip" \
-	sh -c "$CHK write $B/second $MIB 77 && $CHK verify $B/second $MIB 77"
-expect "mounting zc9p0 twice fails with EBUSY" EBUSY mount9p zc9p0 /mnt/c version=9p2000.L
-expect "mounting an unknown tag fails with ENOENT" ENOENT mount9p nosuchtag /mnt/c version=9p2000.L
+	expect "$P mount zc9p0 (9p2000.L, msize=512000)" OK mount9p zc9p0 $A version=9p2000.L,msize=512000
+	expect "$P mount zc9p1 at the same time" OK mount9p zc9p1 $B version=9p2000.L
+	W=$A/zc$ZC
+	V=$B/zc$ZC
+	mkdir -p $W $V
+	check "$P second share: 1 MiB round trip" \
+		sh -c "$CHK write $V/second $MIB 77 && $CHK verify $V/second $MIB 77"
+	expect "$P mounting zc9p0 twice fails with EBUSY" EBUSY mount9p zc9p0 /mnt/c version=9p2000.L
+	expect "$P mounting an unknown tag fails with ENOENT" ENOENT mount9p nosuchtag /mnt/c version=9p2000.L
 
-# Directories.
-expect "readdir of a 5000-entry directory made on the host" 5000 $CHK countdir $A/big
-check "create 5000 files in the guest" sh -c "mkdir $B/made && $CHK mkfiles $B/made 5000"
-expect "readdir of the 5000 files made in the guest" 5000 $CHK countdir $B/made
+	# The payload path: which one ran, and with what data.
+	zc0=$(chanstat zc9p0 zc_requests)
+	cp0=$(chanstat zc9p0 copy_requests)
+	bad=0
+	for off in 0 1 511 4095; do
+		for size in 1025 4097 65537 262147 524288; do
+			f=$W/mis-$off-$size
+			ZC9P_BUF_OFFSET=$off $CHK write $f $size $off $size >/tmp/mis.out 2>&1 &&
+				ZC9P_BUF_OFFSET=$off $CHK verify $f $size $off $size >>/tmp/mis.out 2>&1 ||
+				{ bad=1; diag </tmp/mis.out; }
+		done
+		tap $bad "$P buffers at offset $off, 1 KiB+1 to 512 KiB: content verified"
+	done
+	zc1=$(chanstat zc9p0 zc_requests)
+	cp1=$(chanstat zc9p0 copy_requests)
+	if [ $ZC = 1 ]; then
+		check "$P those went by zero copy ($((zc1 - zc0)) zc requests)" [ $((zc1 - zc0)) -ge 40 ]
+		check "$P zero-copy byte counters moved" \
+			sh -c "[ $(chanstat zc9p0 zc_bytes_to_device) -gt 0 ] && [ $(chanstat zc9p0 zc_bytes_from_device) -gt 0 ]"
+	else
+		check "$P those went by the copy path (zc requests stay 0)" \
+			sh -c "[ $zc1 = 0 ] && [ $((cp1 - cp0)) -ge 40 ]"
+	fi
 
-# Namespace operations.
-cd $A
-check "mkdir" mkdir d1
-check "stat of a directory" sh -c '[ "$(stat -c %F d1)" = directory ]'
-check "rename a directory" sh -c 'mv d1 d2 && [ -d d2 ] && [ ! -e d1 ]'
-check "rmdir" sh -c 'rmdir d2 && [ ! -e d2 ]'
-check "create + rename a file" sh -c "$CHK write f1 5000 1 && mv f1 f2 && $CHK verify f2 5000 1"
-check "symlink + readlink" sh -c 'ln -s f2 l1 && [ "$(readlink l1)" = f2 ]'
-check "read through a symlink" $CHK verify l1 5000 1
-check "stat size" sh -c '[ "$(stat -c %s f2)" = 5000 ]'
-check "truncate down keeps the prefix" sh -c "truncate -s 100 f2 && $CHK verify f2 100 1"
-check "truncate up reads zeros" sh -c 'truncate -s 200 f2 && [ "$(stat -c %s f2)" = 200 ] && [ "$(dd if=f2 bs=1 skip=100 count=100 2>/dev/null | tr -d "\0" | wc -c)" = 0 ]'
-check "unlink" sh -c 'rm f2 l1 && [ ! -e f2 ] && [ ! -L l1 ]'
-check "hard link" sh -c "$CHK write h1 10 3 && ln h1 h2 && [ \$(stat -c %h h1) = 2 ] && rm h1 h2"
-cd /
+	# One request carries the whole payload (msize 512000: 3 requests per MiB).
+	$CHK write $W/onemib $MIB 5 $MIB >/dev/null 2>&1
+	z0=$(chanstat zc9p0 zc_requests)
+	check "$P 1 MiB write in one call" $CHK write $W/onemib $MIB 5 $MIB
+	z1=$(chanstat zc9p0 zc_requests)
+	check "$P 1 MiB read in one call" $CHK readonce $W/onemib $MIB 5
+	z2=$(chanstat zc9p0 zc_requests)
+	if [ $ZC = 1 ]; then
+		expect "$P a 1 MiB write takes 3 zero-copy requests" 3 echo $((z1 - z0))
+		expect "$P a 1 MiB read takes 3 zero-copy requests" 3 echo $((z2 - z1))
+	fi
 
-# Concurrency: 8 processes, each writing and verifying its own file.
-pids=
-for i in 1 2 3 4 5 6 7 8; do
-	d=$A; [ $((i % 2)) -eq 0 ] && d=$B
-	( $CHK write $d/par-$i $((4 * MIB + i)) $i 8192 &&
-	  $CHK verify $d/par-$i $((4 * MIB + i)) $i 12288 ) >/tmp/par-$i.log 2>&1 &
-	pids="$pids $!"
-done
-fails=0
-for p in $pids; do wait $p || fails=$((fails + 1)); done
-[ $fails -eq 0 ] || cat /tmp/par-*.log | diag
-tap $fails "8 concurrent writer+reader processes on both shares"
+	check "$P O_DIRECT write and read, content verified" \
+		sh -c "ZC9P_ODIRECT=1 $CHK write $W/direct $((3 * MIB + 4096)) 9 65536 &&
+		       ZC9P_ODIRECT=1 $CHK verify $W/direct $((3 * MIB + 4096)) 9 131072"
+	out=$($CHK badbuf $W/onemib 2>&1)
+	rc=$?
+	echo "$out" | diag
+	tap $rc "$P reads into half-unmapped / read-only buffers: short count or EFAULT"
+	expect "$P no pages left pinned" 0 chanstat zc9p0 pinned_pages
 
-# Device removal waits for the mount: unbind zc9p1's device while mounted.
-DRV=/sys/bus/virtio/drivers/zc9p_virtio
-dev1=
-for d in $DRV/virtio*; do
-	[ "$(tr -d '\0' <$d/mount_tag)" = zc9p1 ] && dev1=$(basename $d)
-done
-( echo $dev1 >$DRV/unbind; echo done >/tmp/unbind.done ) &
-unbind_pid=$!
-sleep 2
-check "unbinding a mounted device waits for the unmount" \
-	sh -c "[ ! -e /tmp/unbind.done ] && [ -e /sys/bus/virtio/devices/$dev1/mount_tag ]"
-check "the mount still works while removal waits" $CHK verify $B/second $MIB 77
-check "unmount lets the removal finish" sh -c "umount $B && wait $unbind_pid; for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /tmp/unbind.done ] && break; sleep 1; done; [ -e /tmp/unbind.done ] && [ ! -e /sys/bus/virtio/devices/$dev1/mount_tag ]"
-expect "a removed device's tag no longer mounts" ENOENT mount9p zc9p1 $B version=9p2000.L
-check "rebinding the device" sh -c "echo $dev1 >$DRV/bind && [ \"\$(tr -d '\\0' <$DRV/$dev1/mount_tag)\" = zc9p1 ]"
-expect "the rebound device mounts again" OK mount9p zc9p1 $B version=9p2000.L
-check "data on the rebound share is intact" $CHK verify $B/second $MIB 77
+	# Directories.
+	z0=$(chanstat zc9p0 zc_requests)
+	expect "$P readdir of a 5000-entry directory made on the host" 5000 $CHK countdir $A/big
+	z1=$(chanstat zc9p0 zc_requests)
+	[ $ZC = 1 ] && check "$P readdir went by zero copy ($((z1 - z0)) requests)" [ $((z1 - z0)) -gt 0 ]
+	check "$P create 5000 files in the guest" sh -c "mkdir $V/made && $CHK mkfiles $V/made 5000"
+	expect "$P readdir of the 5000 files made in the guest" 5000 $CHK countdir $V/made
 
-# Module lifetime.
-if ! rmmod zc9p_virtio >/tmp/rmmod.out 2>&1 && loaded; then
-	tap 0 "rmmod refused while mounted"
-else
-	tap 1 "rmmod refused while mounted"
-fi
-check "unmount both shares" sh -c "umount $A && umount $B"
-check "rmmod after unmount" sh -c "rmmod zc9p_virtio && ! grep -q '^zc9p_virtio ' /proc/modules"
-cycles=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	insmod $MOD && mount9p zc9p0 $A version=9p2000.L >/dev/null && umount $A &&
-		rmmod zc9p_virtio && cycles=$((cycles + 1))
-done
-expect "10 cycles of insmod + mount + umount + rmmod" 10 echo $cycles
-check "insmod again" insmod $MOD
-expect "mount again after the cycles" OK mount9p zc9p0 $A version=9p2000.L
-check "data written before the cycles is intact" $CHK verify $A/rt-9p2000.L-$MIB $MIB $MIB
-check "final unmount" umount $A
-check "final rmmod" rmmod zc9p_virtio
+	# Namespace operations.
+	cd $W
+	check "$P mkdir" mkdir d1
+	check "$P stat of a directory" sh -c '[ "$(stat -c %F d1)" = directory ]'
+	check "$P rename a directory" sh -c 'mv d1 d2 && [ -d d2 ] && [ ! -e d1 ]'
+	check "$P rmdir" sh -c 'rmdir d2 && [ ! -e d2 ]'
+	check "$P create + rename a file" sh -c "$CHK write f1 5000 1 && mv f1 f2 && $CHK verify f2 5000 1"
+	check "$P symlink + readlink" sh -c 'ln -s f2 l1 && [ "$(readlink l1)" = f2 ]'
+	check "$P read through a symlink" $CHK verify l1 5000 1
+	check "$P stat size" sh -c '[ "$(stat -c %s f2)" = 5000 ]'
+	check "$P truncate down keeps the prefix" sh -c "truncate -s 100 f2 && $CHK verify f2 100 1"
+	check "$P truncate up reads zeros" sh -c 'truncate -s 200 f2 && [ "$(stat -c %s f2)" = 200 ] && [ "$(dd if=f2 bs=1 skip=100 count=100 2>/dev/null | tr -d "\0" | wc -c)" = 0 ]'
+	check "$P unlink" sh -c 'rm f2 l1 && [ ! -e f2 ] && [ ! -L l1 ]'
+	check "$P hard link" sh -c "$CHK write h1 10 3 && ln h1 h2 && [ \$(stat -c %h h1) = 2 ] && rm h1 h2"
+	cd /
+
+	# Concurrency: 8 processes, each writing and verifying its own file.
+	pids=
+	for i in 1 2 3 4 5 6 7 8; do
+		d=$W; [ $((i % 2)) -eq 0 ] && d=$V
+		( $CHK write $d/par-$i $((4 * MIB + i)) $i 8192 &&
+		  $CHK verify $d/par-$i $((4 * MIB + i)) $i 12288 ) >/tmp/par-$i.log 2>&1 &
+		pids="$pids $!"
+	done
+	fails=0
+	for p in $pids; do wait $p || fails=$((fails + 1)); done
+	[ $fails -eq 0 ] || cat /tmp/par-*.log | diag
+	tap $fails "$P 8 concurrent writer+reader processes on both shares"
+
+	# Device removal waits for the mount: unbind zc9p1's device while mounted.
+	DRV=/sys/bus/virtio/drivers/zc9p_virtio
+	dev1=
+	for d in $DRV/virtio*; do
+		[ "$(tr -d '\0' <$d/mount_tag)" = zc9p1 ] && dev1=$(basename $d)
+	done
+	rm -f /tmp/unbind.done
+	( echo $dev1 >$DRV/unbind; echo done >/tmp/unbind.done ) &
+	unbind_pid=$!
+	sleep 2
+	check "$P unbinding a mounted device waits for the unmount" \
+		sh -c "[ ! -e /tmp/unbind.done ] && [ -e /sys/bus/virtio/devices/$dev1/mount_tag ]"
+	check "$P the mount still works while removal waits" $CHK verify $V/second $MIB 77
+	check "$P unmount lets the removal finish" sh -c "umount $B && wait $unbind_pid; for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /tmp/unbind.done ] && break; sleep 1; done; [ -e /tmp/unbind.done ] && [ ! -e /sys/bus/virtio/devices/$dev1/mount_tag ]"
+	expect "$P a removed device's tag no longer mounts" ENOENT mount9p zc9p1 $B version=9p2000.L
+	check "$P rebinding the device" sh -c "echo $dev1 >$DRV/bind && [ \"\$(tr -d '\\0' <$DRV/$dev1/mount_tag)\" = zc9p1 ]"
+	expect "$P the rebound device mounts again" OK mount9p zc9p1 $B version=9p2000.L
+	check "$P data on the rebound share is intact" $CHK verify $V/second $MIB 77
+
+	# Module lifetime.
+	if ! rmmod zc9p_virtio >/tmp/rmmod.out 2>&1 && loaded zc9p_virtio; then
+		tap 0 "$P rmmod refused while mounted"
+	else
+		tap 1 "$P rmmod refused while mounted"
+	fi
+	check "$P unmount both shares" sh -c "umount $A && umount $B"
+	check "$P rmmod after unmount" sh -c "rmmod zc9p_virtio && ! grep -q '^zc9p_virtio ' /proc/modules"
+	cycles=0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		insmod $MOD $OPTS && mount9p zc9p0 $A version=9p2000.L >/dev/null && umount $A &&
+			rmmod zc9p_virtio && cycles=$((cycles + 1))
+	done
+	expect "$P 10 cycles of insmod + mount + umount + rmmod" 10 echo $cycles
+	check "$P insmod again" insmod $MOD $OPTS
+	expect "$P mount again after the cycles" OK mount9p zc9p0 $A version=9p2000.L
+	check "$P data written before the cycles is intact" $CHK verify $W/rt-9p2000.L-$MIB $MIB $MIB
+	check "$P final unmount" umount $A
+	check "$P final rmmod" rmmod zc9p_virtio
+}
+
+suite 1
+suite 0
+
+# trans_common's pinning path, through the test module's user iterators.
+PT=/sys/module/zc9p_pintest/parameters
+pins() { sed -n "s/^$1: //p" $DBG/zc9p_pintest/pins; }
+check "pintest: insmod zc9p_pintest.ko" insmod /zc9p/zc9p_pintest.ko
+check "pintest: reads/writes at offsets 0/1/511/4095, 1 KiB+1 to 512 KiB" $PIN misaligned
+check "pintest: read into a half-unmapped buffer: EFAULT or a verified short count" $PIN unmapped
+check "pintest: read into a read-only buffer: EFAULT, buffer untouched" $PIN readonly
+echo 400 >$PT/hold_ms
+check "pintest: fork during a pinned read: the parent sees the data" $PIN fork
+echo 0 >$PT/hold_ms
+expect "pintest: no pages left pinned" 0 pins pinned_pages
+check "pintest: pages were pinned on the way (peak > 0)" [ "$(pins pinned_pages_peak)" -gt 0 ]
+check "pintest: rmmod" rmmod zc9p_pintest
+check "pintest: insmod with pin_budget=8" insmod /zc9p/zc9p_pintest.ko pin_budget=8 hold_ms=20
+expect "pintest: the budget reads back" 8 pins pin_budget
+check "pintest: 8 parallel 1 MiB readers under an 8-page budget, verified" $PIN parallel 8 $MIB
+check "pintest: they waited for the budget ($(pins pin_budget_waits) waits)" [ "$(pins pin_budget_waits)" -gt 0 ]
+expect "pintest: the peak stayed within the budget" 8 pins pinned_pages_peak
+echo 1500 >$PT/hold_ms
+check "pintest: SIGKILL of a reader waiting for the budget: it dies promptly" $PIN kill 32768
+echo 0 >$PT/hold_ms
+expect "pintest: no pages left pinned after the kill" 0 pins pinned_pages
+check "pintest: rmmod" rmmod zc9p_pintest
 
 tap_plan_end

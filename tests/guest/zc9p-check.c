@@ -11,6 +11,12 @@
  *   zc9p-check mount  SRC DIR OPTIONS           mount -t 9p; prints errno name
  *   zc9p-check mkfiles DIR COUNT                create DIR/f00000.. (empty)
  *   zc9p-check countdir DIR                     print the entries (no . and ..)
+ *   zc9p-check readonce PATH SIZE SEED          one read(2) of SIZE bytes, checked
+ *   zc9p-check badbuf PATH                      reads into a half-unmapped and
+ *                                               a read-only buffer; prints results
+ *
+ * write/verify honour ZC9P_BUF_OFFSET (buffer misalignment within a page) and
+ * ZC9P_ODIRECT=1 (open with O_DIRECT); buffers come from mmap.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +48,24 @@ static void fill(uint8_t *buf, size_t len, uint64_t seed, uint64_t pos)
 		buf[i] = stream_byte(seed, pos + i);
 }
 
+/* An I/O buffer of @len bytes at ZC9P_BUF_OFFSET bytes into a fresh mapping. */
+static uint8_t *io_buffer(size_t len)
+{
+	const char *o = getenv("ZC9P_BUF_OFFSET");
+	size_t off = o ? strtoul(o, NULL, 0) : 0;
+	uint8_t *p = mmap(NULL, len + off + 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p + off;
+}
+
+static int open_flags(int flags)
+{
+	const char *d = getenv("ZC9P_ODIRECT");
+
+	return d && *d == '1' ? flags | O_DIRECT : flags;
+}
+
 static int die(const char *what, const char *path)
 {
 	fprintf(stderr, "%s %s: %s\n", what, path, strerror(errno));
@@ -49,8 +74,8 @@ static int die(const char *what, const char *path)
 
 static int do_write(const char *path, uint64_t size, uint64_t seed, size_t bs)
 {
-	uint8_t *buf = malloc(bs);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	uint8_t *buf = io_buffer(bs);
+	int fd = open(path, open_flags(O_WRONLY | O_CREAT | O_TRUNC), 0644);
 
 	if (!buf || fd < 0)
 		return die("open", path);
@@ -67,14 +92,13 @@ static int do_write(const char *path, uint64_t size, uint64_t seed, size_t bs)
 	/* ZC9P_NO_FSYNC: see the legacy-protocol note in run-tests.sh. */
 	if ((!getenv("ZC9P_NO_FSYNC") && fsync(fd)) || close(fd))
 		return die("close", path);
-	free(buf);
 	return 0;
 }
 
 static int do_verify(const char *path, uint64_t size, uint64_t seed, size_t bs)
 {
-	uint8_t *buf = malloc(bs), *want = malloc(bs);
-	int fd = open(path, O_RDONLY);
+	uint8_t *buf = io_buffer(bs), *want = malloc(bs);
+	int fd = open(path, open_flags(O_RDONLY));
 	uint64_t pos = 0;
 
 	if (!buf || !want || fd < 0)
@@ -109,9 +133,35 @@ static int do_verify(const char *path, uint64_t size, uint64_t seed, size_t bs)
 			(unsigned long long)pos, (unsigned long long)size);
 		return 1;
 	}
-	free(buf);
 	free(want);
 	return 0;
+}
+
+/*
+ * Reads into bad buffers: neither may crash or corrupt; a half-unmapped
+ * buffer gives EFAULT or a short count, a read-only one EFAULT.
+ */
+static int do_badbuf(const char *path)
+{
+	uint8_t *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open(path, O_RDONLY), bad = 0;
+	ssize_t n;
+
+	if (p == MAP_FAILED || fd < 0)
+		return die("open", path);
+	munmap(p + 8 * 4096, 8 * 4096);
+	n = pread(fd, p + 100, 16 * 4096 - 200, 0);
+	printf("half-unmapped: %zd %s\n", n, n < 0 ? strerrorname_np(errno) : "");
+	if (!(n < 0 && errno == EFAULT) && !(n >= 0 && n <= 8 * 4096 - 100))
+		bad = 1;
+	mprotect(p, 8 * 4096, PROT_READ);
+	n = pread(fd, p, 8 * 4096, 0);
+	printf("read-only: %zd %s\n", n, n < 0 ? strerrorname_np(errno) : "");
+	if (!(n < 0 && errno == EFAULT))
+		bad = 1;
+	close(fd);
+	return bad;
 }
 
 static const char *errno_name(int e)
@@ -153,6 +203,24 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "readonce")) {
+		size_t size = strtoul(argv[3], NULL, 0);
+		uint8_t *buf = io_buffer(size), *want = malloc(size);
+		int fd = open(argv[2], open_flags(O_RDONLY));
+		ssize_t r;
+
+		if (!buf || !want || fd < 0)
+			return die("open", argv[2]);
+		r = read(fd, buf, size);
+		fill(want, size, strtoull(argv[4], NULL, 0), 0);
+		if (r != (ssize_t)size || memcmp(buf, want, size)) {
+			fprintf(stderr, "%s: read %zd of %zu bytes, or wrong data\n", argv[2], r, size);
+			return 1;
+		}
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "badbuf"))
+		return do_badbuf(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "countdir")) {
 		DIR *d = opendir(argv[2]);
 		struct dirent *de;

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! zc9p_pintest: drives `trans_common`'s pinning path with user-backed iterators.
+//!
+//! No 7.2 v9fs caller hands a transport a user iterator, so this misc device does: its
+//! `read_iter`/`write_iter` pass the caller's iterator to [`PayloadPages`] exactly as a
+//! transport would, then play the device: a read fills the pinned pages with a deterministic
+//! stream (byte `i` of the file is `stream_byte(DEVICE_SEED, i)`, the same generator as
+//! `tests/guest/zc9p-check.c`), a write checks them against it (`EBADMSG` on a mismatch).
+//! `hold_ms` makes the fake device keep each chunk's pages pinned for a while, so tests can
+//! fork, fill the pin budget or kill a waiter meanwhile. Built from the same `trans_common`
+//! source as the transport.
+
+// The transport's own sources; this module uses part of them.
+#[allow(dead_code)]
+#[path = "../../rust/iov.rs"]
+mod iov;
+#[allow(dead_code)]
+#[path = "../../rust/trans_common.rs"]
+mod trans_common;
+#[allow(dead_code, unused_macros, unused_imports)]
+#[path = "../../rust/wait.rs"]
+mod wait;
+mod bindings;
+
+use iov::IovIter;
+use kernel::{
+    bindings as kb,
+    ffi::{c_int, c_void},
+    fs::{File, Kiocb},
+    iov::{IovIterDest, IovIterSource},
+    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    prelude::*,
+    seq_file::SeqFile,
+    seq_print,
+    time::{delay::fsleep, Delta},
+};
+use trans_common::{PayloadPages, PinBudget};
+
+module! {
+    type: PinTest,
+    name: "zc9p_pintest",
+    authors: ["zc9p developers"],
+    description: "Test device for zc9p's trans_common user-page pinning",
+    license: "GPL",
+}
+
+/// Seed of the stream the fake device produces and expects.
+const DEVICE_SEED: u64 = 7;
+/// Pages handed to the fake device at once.
+const CHUNK_PAGES: usize = 64;
+
+fn stream_byte(seed: u64, pos: u64) -> u8 {
+    let mut z = seed
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(pos >> 3)
+        .wrapping_add(1);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> ((pos & 7) * 8)) as u8
+}
+
+#[pin_data(PinnedDrop)]
+struct PinTest {
+    #[pin]
+    _miscdev: MiscDeviceRegistration<PinTestDevice>,
+}
+
+impl kernel::InPlaceModule for PinTest {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        PinBudget::init();
+        // SAFETY: Called once; undone in `drop`.
+        unsafe { bindings::zc9p_pintest_debugfs_init() };
+        try_pin_init!(Self {
+            _miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"zc9p_pintest",
+            }),
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for PinTest {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: Paired with the init call.
+        unsafe { bindings::zc9p_pintest_debugfs_exit() };
+    }
+}
+
+/// Show function of the debugfs `pins` file.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_stats_show(m: *mut kb::seq_file, _ctx: *mut c_void) -> c_int {
+    // SAFETY: seq_file calls this with its live file for the duration of the call.
+    let m = unsafe { SeqFile::from_raw(m) };
+    let (now, peak, waits) = PinBudget::counters();
+    seq_print!(m, "pin_budget: {}\n", PinBudget::limit());
+    seq_print!(m, "pinned_pages: {}\n", now);
+    seq_print!(m, "pinned_pages_peak: {}\n", peak);
+    seq_print!(m, "pin_budget_waits: {}\n", waits);
+    0
+}
+
+struct PinTestDevice;
+
+/// Moves up to the iterator's length between it and the fake device, chunk by chunk, starting
+/// at file position `pos`. Returns the bytes moved; an error only if none were.
+fn transfer(it: &mut IovIter<'_>, pos: u64, device_writes: bool) -> Result<usize> {
+    let total = it.count();
+    let mut done = 0;
+    let mut buf = [0u8; 256];
+    while done < total {
+        let mut pages = match PayloadPages::extract(it, total - done, CHUNK_PAGES) {
+            Ok(p) => p,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if pages.len() == 0 {
+            break;
+        }
+        // SAFETY: FFI call without preconditions.
+        let hold = unsafe { bindings::zc9p_pintest_hold_ms() };
+        if hold > 0 {
+            fsleep(Delta::from_millis(i64::from(hold)));
+        }
+        let mut off = 0;
+        while off < pages.len() {
+            let n = buf.len().min(pages.len() - off);
+            let at = pos + (done + off) as u64;
+            if device_writes {
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    *b = stream_byte(DEVICE_SEED, at + i as u64);
+                }
+                pages.write_at(off, &buf[..n]);
+            } else {
+                pages.read_at(off, &mut buf[..n]);
+                if buf[..n].iter().enumerate().any(|(i, &b)| b != stream_byte(DEVICE_SEED, at + i as u64)) {
+                    return if done == 0 { Err(Error::from_errno(-(kb::EBADMSG as i32))) } else { Ok(done) };
+                }
+            }
+            off += n;
+        }
+        done += pages.len();
+    }
+    Ok(done)
+}
+
+fn position(kiocb: &Kiocb<'_, KBox<PinTestDevice>>) -> Result<u64> {
+    u64::try_from(kiocb.ki_pos()).map_err(|_| EINVAL)
+}
+
+#[vtable]
+impl MiscDevice for PinTestDevice {
+    type Ptr = KBox<Self>;
+
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        Ok(KBox::new(PinTestDevice, GFP_KERNEL)?)
+    }
+
+    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        let pos = position(&kiocb)?;
+        // SAFETY: The iterator is lent to us for this call and not used elsewhere meanwhile.
+        let mut it = unsafe { IovIter::from_raw(iov.as_raw()) }.ok_or(EINVAL)?;
+        let done = transfer(&mut it, pos, true)?;
+        *kiocb.ki_pos_mut() += done as i64;
+        Ok(done)
+    }
+
+    fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let pos = position(&kiocb)?;
+        // SAFETY: As in `read_iter`.
+        let mut it = unsafe { IovIter::from_raw(iov.as_raw()) }.ok_or(EINVAL)?;
+        let done = transfer(&mut it, pos, false)?;
+        *kiocb.ki_pos_mut() += done as i64;
+        Ok(done)
+    }
+}
