@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Boot the test kernel in QEMU with an initramfs and 9P shares.
-# usage: run-vm.sh INITRAMFS SCRIPT LOGDIR TIMEOUT_S SHARE_DIR...
+# usage: run-vm.sh INITRAMFS SCRIPT LOGDIR TIMEOUT_S SHARE...
 # The guest runs /zc9p/SCRIPT; its kernel console goes to LOGDIR/console.log and
-# its second serial port (test results) to LOGDIR/tap.log. Share N is exported
-# with mount tag zc9pN. Exits with QEMU's status (124 on timeout).
+# its second serial port (test results) to LOGDIR/tap.log. Share N (DIR or
+# DIR,DEVICE_PROPS) is exported with mount tag zc9pN. Exits with QEMU's status (124 on timeout).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,10 +20,14 @@ if [ -w /dev/kvm ] && grep -qsE '^(kvm_intel|kvm_amd) ' /proc/modules; then
 	accel=kvm
 fi
 
+# Share N is DIR, or DIR,PROPS to add virtio-9p-pci device properties.
 shares=()
 i=0
-for dir in "$@"; do
-	shares+=(-virtfs "local,path=$dir,mount_tag=zc9p$i,security_model=none,multidevs=remap,id=fs$i")
+for spec in "$@"; do
+	dir=${spec%%,*} props=
+	[ "$dir" = "$spec" ] || props=,${spec#*,}
+	shares+=(-fsdev "local,id=fs$i,path=$dir,security_model=none,multidevs=remap"
+		-device "virtio-9p-pci,fsdev=fs$i,mount_tag=zc9p$i$props")
 	i=$((i + 1))
 done
 

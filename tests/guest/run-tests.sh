@@ -1,6 +1,9 @@
 #!/bin/sh
 # zc9p guest test suite (TAP). Run by /init with zc9p.run=run-tests.sh.
-# Host shares: zc9p0 (holds big/ with 5000 entries made by the host) and zc9p1.
+# Host shares: zc9p0 (holds big/ with 5000 entries made by the host), zc9p1
+# (a device without indirect descriptors, so big requests fill its ring) and
+# zc9p2 (QEMU's own /proc/self, read only: reading its "mem" at offset 0 fails
+# on the host, which gives a reliable Rerror).
 # The transport suite runs twice, with zerocopy=1 and zerocopy=0, each pass in
 # its own folders (zc1/, zc0/) so the host can check both; then the
 # trans_common test module's suite runs.
@@ -48,9 +51,9 @@ suite() {
 	expect "$P zerocopy parameter reads back in sysfs" \
 		"$([ $ZC = 1 ] && echo Y || echo N)" cat /sys/module/zc9p_virtio/parameters/zerocopy
 	ndev=$(ls /sys/bus/virtio/drivers/zc9p_virtio 2>/dev/null | grep -c '^virtio')
-	expect "$P both 9P devices bound to zc9p_virtio" 2 echo "$ndev"
+	expect "$P all three 9P devices bound to zc9p_virtio" 3 echo "$ndev"
 	tags=$(cat /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag | tr '\0' ' ')
-	expect "$P mount_tag attributes name both shares" "zc9p0 zc9p1 " echo "$tags"
+	expect "$P mount_tag attributes name the shares" "zc9p0 zc9p1 zc9p2 " echo "$tags"
 
 	# File round trips under each protocol version. Under 9p2000.u and
 	# 9p2000, fsync (a blank Twstat) never completes against QEMU's server,
@@ -79,8 +82,22 @@ suite() {
 		expect "$P version=9p2000 fails as under 9pnet_virtio ($c_9p2000)" "$c_9p2000" \
 			mount9p zc9p0 $A version=9p2000
 
+	# A failed read under the legacy protocols: Rerror's string lands in the
+	# payload pages and must be copied back, also across a page boundary.
+	for proto in 9p2000.u 9p2000.L; do
+		mount9p zc9p2 /mnt/c version=$proto >/dev/null
+		for off in 0 4093; do
+			z0=$(chanstat zc9p2 zc_requests)
+			expect "$P $proto: a failing 8 KiB read (buffer at page offset $off) gives EIO" EIO \
+				env ZC9P_BUF_OFFSET=$off $CHK readerr /mnt/c/mem 8192
+			z1=$(chanstat zc9p2 zc_requests)
+			[ $ZC = 1 ] && expect "$P $proto: that read went by zero copy" 1 echo $((z1 - z0))
+		done
+		umount /mnt/c
+	done
+
 	expect "$P mount zc9p0 (9p2000.L, msize=512000)" OK mount9p zc9p0 $A version=9p2000.L,msize=512000
-	expect "$P mount zc9p1 at the same time" OK mount9p zc9p1 $B version=9p2000.L
+	expect "$P mount zc9p1 at the same time" OK mount9p zc9p1 $B version=9p2000.L,msize=512000
 	W=$A/zc$ZC
 	V=$B/zc$ZC
 	mkdir -p $W $V
@@ -170,6 +187,21 @@ suite() {
 	for p in $pids; do wait $p || fails=$((fails + 1)); done
 	[ $fails -eq 0 ] || cat /tmp/par-*.log | diag
 	tap $fails "$P 8 concurrent writer+reader processes on both shares"
+
+	# A full ring: zc9p1 has no indirect descriptors, so one 512 KiB request
+	# takes ~128 of its 128 descriptors and concurrent ones must wait.
+	pids=
+	for i in 1 2 3 4 5 6; do
+		( $CHK write $V/ring-$i $((4 * MIB)) $((i + 100)) $MIB &&
+		  $CHK verify $V/ring-$i $((4 * MIB)) $((i + 100)) $MIB ) >/tmp/ring-$i.log 2>&1 &
+		pids="$pids $!"
+	done
+	fails=0
+	for p in $pids; do wait $p || fails=$((fails + 1)); done
+	[ $fails -eq 0 ] || cat /tmp/ring-*.log | diag
+	tap $fails "$P 6 concurrent 1 MiB-block writers+readers on a 128-descriptor ring"
+	check "$P the ring filled up and senders waited ($(chanstat zc9p1 ring_full_waits) waits)" \
+		[ "$(chanstat zc9p1 ring_full_waits)" -gt 0 ]
 
 	# Device removal waits for the mount: unbind zc9p1's device while mounted.
 	DRV=/sys/bus/virtio/drivers/zc9p_virtio

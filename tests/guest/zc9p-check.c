@@ -12,6 +12,7 @@
  *   zc9p-check mkfiles DIR COUNT                create DIR/f00000.. (empty)
  *   zc9p-check countdir DIR                     print the entries (no . and ..)
  *   zc9p-check readonce PATH SIZE SEED          one read(2) of SIZE bytes, checked
+ *   zc9p-check readerr PATH SIZE                one read(2); prints OK or the errno name
  *   zc9p-check badbuf PATH                      reads into a half-unmapped and
  *                                               a read-only buffer; prints results
  *
@@ -217,6 +218,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: read %zd of %zu bytes, or wrong data\n", argv[2], r, size);
 			return 1;
 		}
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "readerr")) {
+		size_t size = strtoul(argv[3], NULL, 0);
+		uint8_t *buf = io_buffer(size);
+		int fd = open(argv[2], open_flags(O_RDONLY));
+
+		if (!buf || fd < 0)
+			return die("open", argv[2]);
+		printf("%s\n", read(fd, buf, size) < 0 ? errno_name(errno) : "OK");
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "badbuf"))

@@ -165,17 +165,25 @@ static void *read_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The classic direct-I/O-versus-fork trap: after fork, the parent writes to
+ * bytes that share pages with the buffer being read. With pages merely
+ * referenced (FOLL_GET), that write gives the parent a new copy and the
+ * device's data lands in the child's page; with FOLL_PIN, fork copies the
+ * pinned pages for the child up front and the parent keeps the pinned ones.
+ */
 static int fork_during_read(void)
 {
-	struct reader r = { .fd = open_dev(), .len = 16 * PAGE };
+	struct reader r = { .fd = open_dev(), .len = 16 * PAGE - 200 };
+	uint8_t *map_base = map(16 * PAGE, PROT_READ | PROT_WRITE);
 	pthread_t t;
 	pid_t child;
 	int status;
 
-	r.buf = map(r.len, PROT_READ | PROT_WRITE);
-	if (r.fd < 0 || !r.buf)
+	if (r.fd < 0 || !map_base)
 		return 1;
-	memset(r.buf, 0x11, r.len);
+	r.buf = map_base + 100;
+	memset(map_base, 0x11, 16 * PAGE);
 	pthread_create(&t, NULL, read_thread, &r);
 	usleep(100 * 1000);	/* the device now holds the pins */
 	child = fork();
@@ -183,10 +191,17 @@ static int fork_during_read(void)
 		memset(r.buf, 0xaa, r.len);	/* the child's copy */
 		_exit(0);
 	}
+	/* The parent writes next to the buffer, in its first and last pages. */
+	map_base[0] = 0x22;
+	map_base[16 * PAGE - 1] = 0x22;
 	waitpid(child, &status, 0);
 	pthread_join(t, NULL);
 	if (r.got != (ssize_t)r.len) {
 		fprintf(stderr, "read during fork: %zd\n", r.got);
+		return 1;
+	}
+	if (map_base[0] != 0x22 || map_base[16 * PAGE - 1] != 0x22) {
+		fprintf(stderr, "the parent's own writes were lost\n");
 		return 1;
 	}
 	return check(r.buf, r.len, 0, "parent after fork");
