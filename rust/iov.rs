@@ -4,7 +4,7 @@
 
 use crate::bindings as zb;
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{alloc::KVec, bindings, prelude::*};
+use kernel::{bindings, prelude::*};
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
@@ -49,32 +49,30 @@ impl IovIter<'_> {
         unsafe { zb::zc9p_iov_iter_is_dest(self.ptr.as_ptr()) }
     }
 
-    /// Extracts up to `maxsize` bytes' worth of contiguous pages into the spare capacity of
-    /// `pages`, advancing the iterator (`iov_iter_extract_pages`).
+    /// Extracts up to `maxsize` bytes' worth of contiguous pages into `pages`, advancing the
+    /// iterator (`iov_iter_extract_pages`).
     ///
-    /// Returns the number of bytes covered and the offset into the first new page; the pages are
-    /// appended to `pages`. User pages come back pinned (see [`IovIter::will_pin`]); the caller
-    /// owns those pins.
+    /// Returns the number of bytes covered, the offset into the first page and the number of
+    /// pages written to the front of `pages`. User pages come back pinned (see
+    /// [`IovIter::will_pin`]); the caller owns those pins.
     pub(crate) fn extract_pages(
         &mut self,
-        pages: &mut KVec<*mut bindings::page>,
+        pages: &mut [*mut bindings::page],
         maxsize: usize,
-    ) -> Result<(usize, usize)> {
-        let have = pages.len();
-        let room = pages.capacity() - have;
-        if room == 0 || maxsize == 0 {
-            return Ok((0, 0));
+    ) -> Result<(usize, usize, usize)> {
+        if pages.is_empty() || maxsize == 0 {
+            return Ok((0, 0, 0));
         }
-        let mut next = pages.spare_capacity_mut().as_mut_ptr().cast::<*mut bindings::page>();
+        let mut list = pages.as_mut_ptr();
         let mut offset: usize = 0;
-        // SAFETY: The iterator is live (type invariant); `next` points to `room` writable page
-        // pointers, so extraction fills them instead of allocating a list.
+        // SAFETY: The iterator is live (type invariant); `list` points to `pages.len()` writable
+        // page pointers, so extraction fills them instead of allocating a list.
         let ret = unsafe {
             bindings::iov_iter_extract_pages(
                 self.ptr.as_ptr(),
-                &mut next,
+                &mut list,
                 maxsize,
-                room as u32,
+                pages.len() as u32,
                 0,
                 &mut offset,
             )
@@ -84,12 +82,10 @@ impl IovIter<'_> {
         }
         let bytes = ret as usize;
         if bytes == 0 {
-            return Ok((0, 0));
+            return Ok((0, 0, 0));
         }
-        let added = (offset + bytes).div_ceil(PAGE_SIZE).min(room);
-        // SAFETY: Extraction wrote `added` page pointers (one per page the `bytes` at `offset`
-        // touch) into the spare capacity, which holds at least `room >= added` slots.
-        unsafe { pages.inc_len(added) };
-        Ok((bytes, offset))
+        // One page per page the `bytes` at `offset` touch, at most the room given.
+        let filled = (offset + bytes).div_ceil(PAGE_SIZE).min(pages.len());
+        Ok((bytes, offset, filled))
     }
 }

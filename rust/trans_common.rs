@@ -26,6 +26,76 @@ pub(crate) struct Segment {
     pub(crate) len: usize,
 }
 
+impl Segment {
+    const EMPTY: Self = Self { page: core::ptr::null_mut(), offset: 0, len: 0 };
+}
+
+/// Segments kept inline: payloads up to this many pages need no allocation.
+const INLINE_SEGMENTS: usize = 8;
+
+/// Page pointers extracted per `iov_iter_extract_pages` call (a stack scratch array).
+const EXTRACT_BATCH: usize = 16;
+
+/// The segments of a payload: inline for small payloads, allocated for large ones.
+///
+/// # Invariants
+///
+/// `Inline(segs, n, cap)`: `n <= cap <= INLINE_SEGMENTS` and `segs[..n]` are the segments.
+enum SegmentList {
+    Inline([Segment; INLINE_SEGMENTS], usize, usize),
+    Heap(KVec<Segment>),
+}
+
+impl SegmentList {
+    /// Room for `capacity` segments.
+    fn with_capacity(capacity: usize) -> Result<Self> {
+        if capacity <= INLINE_SEGMENTS {
+            return Ok(Self::Inline([Segment::EMPTY; INLINE_SEGMENTS], 0, capacity));
+        }
+        Ok(Self::Heap(nofs(|| KVec::with_capacity(capacity, GFP_KERNEL))?))
+    }
+
+    fn as_slice(&self) -> &[Segment] {
+        match self {
+            Self::Inline(segs, n, _) => &segs[..*n],
+            Self::Heap(v) => v,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Segment] {
+        match self {
+            Self::Inline(segs, n, _) => &mut segs[..*n],
+            Self::Heap(v) => v,
+        }
+    }
+
+    /// Room left within the capacity asked for.
+    fn room(&self) -> usize {
+        match self {
+            Self::Inline(_, n, cap) => *cap - *n,
+            Self::Heap(v) => v.capacity() - v.len(),
+        }
+    }
+
+    /// Appends `seg`; the caller checked [`Self::room`].
+    fn push(&mut self, seg: Segment) {
+        match self {
+            Self::Inline(segs, n, cap) => {
+                if *n >= *cap {
+                    return;
+                }
+                if let Some(slot) = segs.get_mut(*n) {
+                    *slot = seg;
+                    *n += 1;
+                }
+            }
+            Self::Heap(v) => {
+                let _ = v.push_within_capacity(seg);
+            }
+        }
+    }
+}
+
 /// Runs the allocations in `f` as GFP_NOFS: the 9P I/O path may be called from writeback, where
 /// reclaim must not recurse into a filesystem.
 fn nofs<T>(f: impl FnOnce() -> T) -> T {
@@ -155,7 +225,7 @@ impl Drop for PinCharge {
 /// iterator's owner keeps the pages alive for the life of the request. `len` is the sum of the
 /// segments' lengths.
 pub(crate) struct PayloadPages {
-    segs: KVec<Segment>,
+    segs: SegmentList,
     len: usize,
     charge: Option<PinCharge>,
     /// The device writes these pages (a read): mark them dirty when unpinning.
@@ -179,34 +249,29 @@ impl PayloadPages {
         } else {
             None
         };
-        let (mut pages, segs) = nofs(|| -> Result<_> {
-            Ok((
-                KVec::<*mut bindings::page>::with_capacity(max_pages, GFP_KERNEL)?,
-                KVec::<Segment>::with_capacity(max_pages, GFP_KERNEL)?,
-            ))
-        })?;
+        let segs = SegmentList::with_capacity(max_pages)?;
         // INVARIANT: No segment yet; pins are added below together with their segments.
         let mut this = Self { segs, len: 0, charge, device_writes: iter.is_dest() };
-        while this.len < count && pages.len() < max_pages {
-            let first = pages.len();
-            let (bytes, offset) = match iter.extract_pages(&mut pages, count - this.len) {
-                Ok((0, _)) => break,
-                Ok(got) => got,
-                Err(e) if this.len == 0 => return Err(e),
-                Err(_) => break,
-            };
+        let mut scratch = [core::ptr::null_mut(); EXTRACT_BATCH];
+        while this.len < count && this.segs.room() > 0 {
+            let batch = this.segs.room().min(EXTRACT_BATCH);
+            let (bytes, mut offset, filled) =
+                match iter.extract_pages(&mut scratch[..batch], count - this.len) {
+                    Ok((0, _, _)) => break,
+                    Ok(got) => got,
+                    Err(e) if this.len == 0 => return Err(e),
+                    Err(_) => break,
+                };
             let mut left = bytes;
-            let mut offset = offset;
-            for &page in &pages[first..] {
+            for &page in &scratch[..filled] {
                 let len = left.min(PAGE_SIZE - offset);
-                // Cannot fail: `segs` has room for `max_pages` and `pages` holds at most that.
-                let _ = this.segs.push_within_capacity(Segment { page, offset, len });
+                this.segs.push(Segment { page, offset, len });
                 this.len += len;
                 left -= len;
                 offset = 0;
             }
         }
-        let used = this.segs.len();
+        let used = this.segs.as_slice().len();
         if let Some(charge) = this.charge.as_mut() {
             charge.shrink_to(used);
         }
@@ -220,7 +285,7 @@ impl PayloadPages {
 
     /// The segments, in payload order.
     pub(crate) fn segments(&self) -> &[Segment] {
-        &self.segs
+        self.segs.as_slice()
     }
 
     /// Whether getting the pages had to wait for the pin budget.
@@ -231,7 +296,7 @@ impl PayloadPages {
     /// Pages pinned (and charged to the budget) for this payload.
     pub(crate) fn pinned_pages(&self) -> usize {
         if self.charge.is_some() {
-            self.segs.len()
+            self.segs.as_slice().len()
         } else {
             0
         }
@@ -264,7 +329,7 @@ impl PayloadPages {
         mut f: impl FnMut(*mut bindings::page, usize, usize, usize),
     ) -> usize {
         let mut done = 0;
-        for seg in self.segs.iter() {
+        for seg in self.segs.as_slice() {
             if done == len {
                 break;
             }
@@ -286,7 +351,7 @@ impl Drop for PayloadPages {
         if self.charge.is_none() {
             return;
         }
-        for seg in self.segs.iter_mut() {
+        for seg in self.segs.as_mut_slice() {
             // SAFETY: Each page carries one pin from extraction (type invariant), released
             // exactly once here; pages the device wrote are marked dirty first.
             unsafe {

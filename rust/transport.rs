@@ -54,6 +54,20 @@ unsafe fn channel_of<'a>(client: Client) -> Option<&'a Channel> {
     unsafe { chan.as_ref() }
 }
 
+/// Wraps the client and request the 9P core passes to a transport callback.
+///
+/// # Safety
+///
+/// `client` must be a live client and `req` a live request whose transport reference is held.
+unsafe fn wrap_request(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> Option<(Client, Request)> {
+    // SAFETY: Guaranteed by the caller.
+    let (client, req) = unsafe { (Client::from_raw(client)?, Request::from_raw(req)?) };
+    Some((client, req))
+}
+
 fn to_errno(r: Result) -> c_int {
     match r {
         Ok(()) => 0,
@@ -151,9 +165,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_request(
     req: *mut zb::p9_req_t,
 ) -> c_int {
     // SAFETY: The 9P core passes a live client and a request holding the transport's reference.
-    let (Some(client), Some(req)) = (unsafe { Client::from_raw(client) }, unsafe {
-        Request::from_raw(req)
-    }) else {
+    let Some((client, req)) = (unsafe { wrap_request(client, req) }) else {
         return EINVAL.to_errno();
     };
     // SAFETY: `client` is a live client of this transport.
@@ -177,9 +189,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_cancelled(
 ) -> c_int {
     // SAFETY: The 9P core passes a live client and the flushed request, whose transport
     // reference is still held.
-    if let (Some(client), Some(req)) =
-        (unsafe { Client::from_raw(client) }, unsafe { Request::from_raw(req) })
-    {
+    if let Some((client, req)) = unsafe { wrap_request(client, req) } {
         req.put(client);
     }
     0
@@ -197,9 +207,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
     in_hdr_len: c_int,
 ) -> c_int {
     // SAFETY: The 9P core passes a live client and a request holding the transport's reference.
-    let (Some(client), Some(req)) = (unsafe { Client::from_raw(client) }, unsafe {
-        Request::from_raw(req)
-    }) else {
+    let Some((client, req)) = (unsafe { wrap_request(client, req) }) else {
         return EINVAL.to_errno();
     };
     // SAFETY: `client` is a live client of this transport.

@@ -19,6 +19,7 @@ cp "$ZC9P_ROOT/tests/guest/init" "$stage/init"
 cp "$ZC9P_ROOT"/tests/guest/*.sh "$stage/zc9p/"
 gcc -O2 -static -Wall -Werror -o "$stage/zc9p/zc9p-check" "$ZC9P_ROOT/tests/guest/zc9p-check.c"
 gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-pintest" "$ZC9P_ROOT/tests/guest/zc9p-pintest.c"
+gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-bench" "$ZC9P_ROOT/tests/guest/zc9p-bench.c"
 cp "$ZC9P_ROOT/zc9p_virtio.ko" "$ZC9P_ROOT/zc9p_pintest.ko" "$stage/zc9p/"
 c9p=$(find "$kdir/net/9p" -name 9pnet_virtio.ko | head -1)
 [ -n "$c9p" ] && cp "$c9p" "$stage/zc9p/"

@@ -88,10 +88,10 @@ for zc in 1 0; do
 	host_verify "[zc=$zc] O_DIRECT file matches" "$W/direct" $((3 * MIB + 4096)) 9
 	host_verify "[zc=$zc] second-share file matches" "$V/second" $MIB 77
 	for i in 1 2 3 4 5 6; do
-		host_verify "[zc=$zc] ring-test file $i matches" "$V/ring-$i" $((4 * MIB)) $((i + 100))
+		host_verify "[zc=$zc] ring-test file $i matches" "$V/ring-$i" $((4 * MIB + i)) $((i + 100))
 	done
 	for i in 1 2 3 4 5 6 7 8; do
-		d=$W; [ $((i % 2)) -eq 0 ] && d=$V
+		d=$W; [ $((i % 2)) -eq 1 ] || d=$V
 		host_verify "[zc=$zc] concurrent writer $i's file matches" "$d/par-$i" $((4 * MIB + i)) "$i"
 	done
 	made=$(ls "$V/made" 2>/dev/null | wc -l)

@@ -42,6 +42,29 @@ rmmod 9pnet_virtio
 PROTOS="9p2000.L 9p2000.u"
 [ "$c_9p2000" = OK ] && PROTOS="$PROTOS 9p2000"
 
+# concurrent NAME N SIZE SEED BLOCK DIR...: N processes at once, process i
+# writing DIR/NAME-i (SIZE + i bytes, seed SEED + i) in BLOCK-byte calls and
+# reading it back in other sizes; the DIRs are used in turn. Returns how many
+# failed (their logs go out as diagnostics).
+concurrent() {
+	name=$1 n=$2 size=$3 seed=$4 bs=$5
+	shift 5
+	pids=
+	i=1
+	while [ $i -le $n ]; do
+		d=$(eval echo \${$(( (i - 1) % $# + 1 ))})
+		( $CHK write $d/$name-$i $((size + i)) $((seed + i)) $bs &&
+		  $CHK verify $d/$name-$i $((size + i)) $((seed + i)) $((bs + 4096)) ) \
+			>/tmp/$name-$i.log 2>&1 &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	fails=0
+	for p in $pids; do wait $p || fails=$((fails + 1)); done
+	[ $fails -eq 0 ] || cat /tmp/$name-*.log | diag
+	return $fails
+}
+
 # suite ZC: the transport's tests with zerocopy=ZC.
 suite() {
 	ZC=$1
@@ -176,30 +199,13 @@ suite() {
 	cd /
 
 	# Concurrency: 8 processes, each writing and verifying its own file.
-	pids=
-	for i in 1 2 3 4 5 6 7 8; do
-		d=$W; [ $((i % 2)) -eq 0 ] && d=$V
-		( $CHK write $d/par-$i $((4 * MIB + i)) $i 8192 &&
-		  $CHK verify $d/par-$i $((4 * MIB + i)) $i 12288 ) >/tmp/par-$i.log 2>&1 &
-		pids="$pids $!"
-	done
-	fails=0
-	for p in $pids; do wait $p || fails=$((fails + 1)); done
-	[ $fails -eq 0 ] || cat /tmp/par-*.log | diag
-	tap $fails "$P 8 concurrent writer+reader processes on both shares"
+	concurrent par 8 $((4 * MIB)) 0 8192 $W $V
+	tap $? "$P 8 concurrent writer+reader processes on both shares"
 
 	# A full ring: zc9p1 has no indirect descriptors, so one 512 KiB request
 	# takes ~128 of its 128 descriptors and concurrent ones must wait.
-	pids=
-	for i in 1 2 3 4 5 6; do
-		( $CHK write $V/ring-$i $((4 * MIB)) $((i + 100)) $MIB &&
-		  $CHK verify $V/ring-$i $((4 * MIB)) $((i + 100)) $MIB ) >/tmp/ring-$i.log 2>&1 &
-		pids="$pids $!"
-	done
-	fails=0
-	for p in $pids; do wait $p || fails=$((fails + 1)); done
-	[ $fails -eq 0 ] || cat /tmp/ring-*.log | diag
-	tap $fails "$P 6 concurrent 1 MiB-block writers+readers on a 128-descriptor ring"
+	concurrent ring 6 $((4 * MIB)) 100 $MIB $V
+	tap $? "$P 6 concurrent 1 MiB-block writers+readers on a 128-descriptor ring"
 	check "$P the ring filled up and senders waited ($(chanstat zc9p1 ring_full_waits) waits)" \
 		[ "$(chanstat zc9p1 ring_full_waits)" -gt 0 ]
 

@@ -29,19 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stream.h"
+
 #define DEV "/dev/zc9p_pintest"
 #define SEED 7
 #define PAGE 4096
-
-static uint8_t stream_byte(uint64_t seed, uint64_t pos)
-{
-	uint64_t z = seed * 0x9e3779b97f4a7c15ULL + (pos >> 3) + 1;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (uint8_t)(z >> ((pos & 7) * 8));
-}
 
 static int check(const uint8_t *buf, size_t len, uint64_t pos, const char *what)
 {

@@ -5,8 +5,8 @@
 //! No 7.2 v9fs caller hands a transport a user iterator, so this misc device does: its
 //! `read_iter`/`write_iter` pass the caller's iterator to [`PayloadPages`] exactly as a
 //! transport would, then play the device: a read fills the pinned pages with a deterministic
-//! stream (byte `i` of the file is `stream_byte(DEVICE_SEED, i)`, the same generator as
-//! `tests/guest/zc9p-check.c`), a write checks them against it (`EBADMSG` on a mismatch).
+//! stream (byte `i` of the file is `stream_byte(DEVICE_SEED, i)`, the generator of
+//! `tests/guest/stream.h`), a write checks them against it (`EBADMSG` on a mismatch).
 //! `hold_ms` makes the fake device keep each chunk's pages pinned for a while, so tests can
 //! fork, fill the pin budget or kill a waiter meanwhile. Built from the same `trans_common`
 //! source as the transport.

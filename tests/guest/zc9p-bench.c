@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zc9p-bench: the guest side of `make bench`.
+ *
+ *   zc9p-bench seq write|read PATH BS MAX_BYTES MAX_SECONDS
+ *       sequential I/O in BS-byte calls until MAX_BYTES or MAX_SECONDS
+ *   zc9p-bench rand PATH BS THREADS SECONDS
+ *       random BS-aligned preads of PATH by THREADS threads for SECONDS
+ *
+ * Prints one line: "bytes ops ns cpu_busy_ticks" where the CPU ticks are the
+ * whole guest's non-idle time (from /proc/stat) during the run.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t cpu_busy(void)
+{
+	unsigned long long v[10] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+			 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		return 0;
+	fclose(f);
+	/* user nice system idle iowait irq softirq steal: all but idle and iowait */
+	return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+}
+
+static void *buffer(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	memset(p, 0x5a, len);
+	return p;
+}
+
+static int seq(int writing, const char *path, size_t bs, uint64_t max_bytes, double secs)
+{
+	int fd = open(path, writing ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY, 0644);
+	char *buf = buffer(bs);
+	uint64_t bytes = 0, ops = 0, t0, c0, deadline;
+
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	c0 = cpu_busy();
+	t0 = now_ns();
+	deadline = t0 + (uint64_t)(secs * 1e9);
+	while (bytes < max_bytes) {
+		ssize_t n = writing ? write(fd, buf, bs) : read(fd, buf, bs);
+
+		if (n < 0) {
+			perror("io");
+			return 1;
+		}
+		if (n == 0)
+			break;
+		bytes += n;
+		ops++;
+		if ((ops & 15) == 0 && now_ns() > deadline)
+			break;
+	}
+	printf("%llu %llu %llu %llu\n", (unsigned long long)bytes, (unsigned long long)ops,
+	       (unsigned long long)(now_ns() - t0), (unsigned long long)(cpu_busy() - c0));
+	close(fd);
+	return 0;
+}
+
+struct rand_arg {
+	int fd;
+	size_t bs;
+	off_t blocks;
+	uint64_t deadline, ops;
+	unsigned int seed;
+};
+
+static void *rand_reader(void *p)
+{
+	struct rand_arg *a = p;
+	char *buf = buffer(a->bs);
+
+	while (now_ns() < a->deadline) {
+		off_t blk = rand_r(&a->seed) % a->blocks;
+
+		if (pread(a->fd, buf, a->bs, blk * a->bs) <= 0)
+			break;
+		a->ops++;
+	}
+	return NULL;
+}
+
+static int rnd(const char *path, size_t bs, int threads, double secs)
+{
+	struct rand_arg a[64];
+	pthread_t t[64];
+	struct stat st;
+	uint64_t t0, c0, ops = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) || st.st_size < (off_t)bs || threads > 64) {
+		perror(path);
+		return 1;
+	}
+	c0 = cpu_busy();
+	t0 = now_ns();
+	for (int i = 0; i < threads; i++) {
+		a[i] = (struct rand_arg){ fd, bs, st.st_size / bs, t0 + (uint64_t)(secs * 1e9), 0, i + 1 };
+		pthread_create(&t[i], NULL, rand_reader, &a[i]);
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		ops += a[i].ops;
+	}
+	printf("%llu %llu %llu %llu\n", (unsigned long long)(ops * bs), (unsigned long long)ops,
+	       (unsigned long long)(now_ns() - t0), (unsigned long long)(cpu_busy() - c0));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 7 && !strcmp(argv[1], "seq"))
+		return seq(!strcmp(argv[2], "write"), argv[3], strtoul(argv[4], NULL, 0),
+			   strtoull(argv[5], NULL, 0), atof(argv[6]));
+	if (argc == 6 && !strcmp(argv[1], "rand"))
+		return rnd(argv[2], strtoul(argv[3], NULL, 0), atoi(argv[4]), atof(argv[5]));
+	fprintf(stderr, "usage: see the comment at the top of zc9p-bench.c\n");
+	return 2;
+}
