@@ -344,10 +344,13 @@ impl Channel {
             }
         };
         let segs = payload.as_ref().map_or(&[][..], |p| p.segments());
+        // Only user-backed payloads pin (never v9fs's own iterators): skip the counters then.
         let pinned = payload.as_ref().map_or(0, |p| p.pinned_pages());
-        self.stats.pin(pinned);
-        if payload.as_ref().is_some_and(|p| p.waited_for_budget()) {
-            self.stats.pin_budget_waits.add(1);
+        if pinned > 0 {
+            self.stats.pin(pinned);
+            if payload.as_ref().is_some_and(|p| p.waited_for_budget()) {
+                self.stats.pin_budget_waits.add(1);
+            }
         }
         req.mark_sent();
         let queued = self.submit(&req, |l, sg| {
@@ -363,7 +366,9 @@ impl Channel {
         });
         if let Err(e) = queued {
             drop(payload);
-            self.stats.unpin(pinned);
+            if pinned > 0 {
+                self.stats.unpin(pinned);
+            }
             req.put(client);
             return Err(e);
         }
@@ -392,7 +397,9 @@ impl Channel {
             copy_back_error(&mut req, in_hdr_len, payload.as_ref());
         }
         drop(payload);
-        self.stats.unpin(pinned);
+        if pinned > 0 {
+            self.stats.unpin(pinned);
+        }
         Ok(())
     }
 

@@ -23,5 +23,12 @@ gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-bench" "$ZC9P_ROOT/t
 cp "$ZC9P_ROOT/zc9p_virtio.ko" "$ZC9P_ROOT/zc9p_pintest.ko" "$stage/zc9p/"
 c9p=$(find "$kdir/net/9p" -name 9pnet_virtio.ko | head -1)
 [ -n "$c9p" ] && cp "$c9p" "$stage/zc9p/"
+# stress-ng (for `make soak`) with the shared libraries it needs.
+if [ -n "${ZC9P_WITH_STRESS_NG:-}" ] && [ -x /usr/bin/stress-ng ]; then
+	cp /usr/bin/stress-ng "$stage/usr/bin/"
+	for lib in $(ldd /usr/bin/stress-ng | grep -o '/[^ ]*'); do
+		cp --parents -L "$lib" "$stage"
+	done
+fi
 chmod +x "$stage/init" "$stage"/zc9p/*.sh
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -87,7 +87,7 @@ for zc in 1 0; do
 	report $bad "host: [zc=$zc] the 20 misaligned-buffer files match"
 	host_verify "[zc=$zc] O_DIRECT file matches" "$W/direct" $((3 * MIB + 4096)) 9
 	host_verify "[zc=$zc] second-share file matches" "$V/second" $MIB 77
-	for i in 1 2 3 4 5 6; do
+	for i in 1 2 3 4 5 6 7 8; do
 		host_verify "[zc=$zc] ring-test file $i matches" "$V/ring-$i" $((4 * MIB + i)) $((i + 100))
 	done
 	for i in 1 2 3 4 5 6 7 8; do

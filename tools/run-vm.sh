@@ -36,7 +36,7 @@ set +e
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-accel "$accel" -m 2G -smp 2 -no-reboot -display none -monitor none \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script" \
+	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script ${ZC9P_APPEND:-}" \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
 	"${shares[@]}"
 rc=$?

@@ -203,9 +203,14 @@ suite() {
 	tap $? "$P 8 concurrent writer+reader processes on both shares"
 
 	# A full ring: zc9p1 has no indirect descriptors, so one 512 KiB request
-	# takes ~128 of its 128 descriptors and concurrent ones must wait.
-	concurrent ring 6 $((4 * MIB)) 100 $MIB $V
-	tap $? "$P 6 concurrent 1 MiB-block writers+readers on a 128-descriptor ring"
+	# takes ~128 of its 128 descriptors and concurrent ones must wait. Whether
+	# two are ever outstanding at once depends on timing, so go up to 3 rounds.
+	fails=0 round=0
+	while [ $round -lt 3 ] && [ "$(chanstat zc9p1 ring_full_waits)" -eq 0 ]; do
+		round=$((round + 1))
+		concurrent ring 8 $((4 * MIB)) 100 $MIB $V || fails=$((fails + 1))
+	done
+	tap $fails "$P 8 concurrent 1 MiB-block writers+readers on a 128-descriptor ring ($round rounds)"
 	check "$P the ring filled up and senders waited ($(chanstat zc9p1 ring_full_waits) waits)" \
 		[ "$(chanstat zc9p1 ring_full_waits)" -gt 0 ]
 
@@ -227,6 +232,12 @@ suite() {
 	check "$P rebinding the device" sh -c "echo $dev1 >$DRV/bind && [ \"\$(tr -d '\\0' <$DRV/$dev1/mount_tag)\" = zc9p1 ]"
 	expect "$P the rebound device mounts again" OK mount9p zc9p1 $B version=9p2000.L
 	check "$P data on the rebound share is intact" $CHK verify $V/second $MIB 77
+
+	# The counters of this pass, for the record.
+	for f in $DBG/zc9p_virtio/*/stats $DBG/zc9p_virtio/pins; do
+		echo "$P $f:"
+		sed 's/^/    /' $f
+	done | diag
 
 	# Module lifetime.
 	if ! rmmod zc9p_virtio >/tmp/rmmod.out 2>&1 && loaded zc9p_virtio; then
@@ -274,6 +285,7 @@ echo 1500 >$PT/hold_ms
 check "pintest: SIGKILL of a reader waiting for the budget: it dies promptly" $PIN kill 32768
 echo 0 >$PT/hold_ms
 expect "pintest: no pages left pinned after the kill" 0 pins pinned_pages
+sed 's/^/pintest pins: /' $DBG/zc9p_pintest/pins | diag
 check "pintest: rmmod" rmmod zc9p_pintest
 
 tap_plan_end
