@@ -7,12 +7,13 @@
 #   make test     build what is missing and run the whole test suite in a guest
 #   make bench    side-by-side throughput: C 9pnet_virtio vs zc9p, into results/
 #   make soak     16 mixed-I/O processes for SOAK_SECS (default 120) per zerocopy mode
+#   make conformance  pjdfstest on 9pnet_virtio and on zc9p, same boot
 #   make module   build zc9p_virtio.ko (KDIR=/path/to/rust-enabled/kernel/build)
 #   make setup    install the toolchain and fetch the kernel source
 #   make kernel   build the cached test kernel
 #   make clean    remove the module build products
 
-.PHONY: all demo test check bench soak module setup kernel clean
+.PHONY: all demo test check bench soak conformance module setup kernel clean
 
 all: module
 
@@ -36,6 +37,9 @@ bench:
 
 soak:
 	bash tools/soak.sh
+
+conformance:
+	bash tools/conformance.sh
 
 clean:
 	-bash tools/build-module.sh clean

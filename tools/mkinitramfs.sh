@@ -30,5 +30,15 @@ if [ -n "${ZC9P_WITH_STRESS_NG:-}" ] && [ -x /usr/bin/stress-ng ]; then
 		cp --parents -L "$lib" "$stage"
 	done
 fi
+# pjdfstest (for `make conformance`), its libraries and the users it switches to.
+if [ -n "${ZC9P_WITH_PJDFSTEST:-}" ]; then
+	cp "$ZC9P_WITH_PJDFSTEST" "$stage/usr/bin/pjdfstest"
+	for lib in $(ldd "$ZC9P_WITH_PJDFSTEST" | grep -o '/[^ ]*'); do
+		cp --parents -L "$lib" "$stage"
+	done
+	cp "$ZC9P_ROOT/tests/guest/pjdfstest.toml" "$stage/zc9p/"
+fi
+printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\ntests:x:1000:1000:tests:/:/bin/false\n' >"$stage/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\ntests:x:1000:\n' >"$stage/etc/group"
 chmod +x "$stage/init" "$stage"/zc9p/*.sh
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
