@@ -13,11 +13,28 @@ python3 -c 'import matplotlib' 2>/dev/null ||
 	say "matplotlib could not be installed: the report will have no plot"
 
 work=$(mktemp -d /tmp/zc9p-bench.XXXXXX)
-mkdir -p "$work/share0" "$work/share1"
+mkdir -p "$work/share0" "$work/share1" "$work/vfs"
 bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
+
+# virtio-fs, the reference line: QEMU's virtiofsd on its own folder, tag "vfs",
+# with guest memory in a shared memfd as vhost-user needs.
+vfsd_pid=
+extra=
+if [ -x /usr/lib/qemu/virtiofsd ]; then
+	/usr/lib/qemu/virtiofsd --socket-path="$work/vfs.sock" -o source="$work/vfs" \
+		-o cache=none -o sandbox=chroot >"$work/virtiofsd.log" 2>&1 &
+	vfsd_pid=$!
+	for _ in $(seq 50); do [ -S "$work/vfs.sock" ] && break; sleep 0.1; done
+	extra="-chardev socket,id=vfs,path=$work/vfs.sock
+		-device vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=vfs
+		-object memory-backend-memfd,id=mem,size=2G,share=on -machine memory-backend=mem"
+else
+	say "no virtiofsd: the virtio-fs line is left out"
+fi
 start=$(date +%s)
-bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" bench.sh "$work/logs" 2400 \
-	"$work/share0" "$work/share1"
+ZC9P_QEMU_EXTRA=$extra bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" bench.sh \
+	"$work/logs" 2400 "$work/share0" "$work/share1" || true
+[ -z "$vfsd_pid" ] || kill "$vfsd_pid" 2>/dev/null || true
 say "benchmark guest ran for $(( $(date +%s) - start ))s"
 grep -q BENCH-DONE "$work/logs/tap.log" || { say "the benchmark did not finish"; exit 1; }
 splats='BUG:|WARNING:|Oops|INFO: possible|circular locking|Kernel panic|panicked at'

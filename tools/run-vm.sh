@@ -38,7 +38,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script ${ZC9P_APPEND:-}" \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
-	"${shares[@]}"
+	"${shares[@]}" ${ZC9P_QEMU_EXTRA:-}
 rc=$?
 set -e
 exit $rc

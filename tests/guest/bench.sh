@@ -1,7 +1,8 @@
 #!/bin/sh
 # The guest side of `make bench`: the same workload on C 9pnet_virtio,
 # zc9p_virtio zerocopy=0 and zerocopy=1 (repetitions interleaved, so drift hits
-# all alike), on cache=none mounts of zc9p0, plus guest tmpfs as the ceiling.
+# all alike), on cache=none mounts of zc9p0, plus guest tmpfs as the ceiling
+# and virtio-fs (tag vfs, virtiofsd cache=none) when the host provides it.
 # Result lines go to the second serial port:
 #   RESULT transport msize rep workload bs bytes ops ns cpu_ticks
 exec 3>/dev/ttyS1
@@ -10,7 +11,7 @@ REPS=${REPS:-3}
 SIZES="1 32 128 512 1024 2048 4096 16384 65536 262144 1048576"
 SECS=${SECS:-1.2}
 MAXB=$((48 * 1048576))
-mkdir -p /mnt/a
+mkdir -p /mnt/a /mnt/v
 CLK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 echo "CLK_TCK $CLK" >&3
 
@@ -54,5 +55,9 @@ for rep in $(seq 1 $REPS); do
 		done
 	done
 	run_points tmpfs 0 $rep /tmp
+	if mount -t virtiofs vfs /mnt/v 2>/dev/null; then
+		run_points virtiofs 0 $rep /mnt/v
+		umount /mnt/v
+	fi
 done
 echo "BENCH-DONE" >&3
