@@ -281,7 +281,7 @@ expect "pintest: the budget reads back" 8 pins pin_budget
 check "pintest: 8 parallel 1 MiB readers under an 8-page budget, verified" $PIN parallel 8 $MIB
 check "pintest: they waited for the budget ($(pins pin_budget_waits) waits)" [ "$(pins pin_budget_waits)" -gt 0 ]
 expect "pintest: the peak stayed within the budget" 8 pins pinned_pages_peak
-echo 1500 >$PT/hold_ms
+echo 3000 >$PT/hold_ms
 check "pintest: SIGKILL of a reader waiting for the budget: it dies promptly" $PIN kill 32768
 echo 0 >$PT/hold_ms
 expect "pintest: no pages left pinned after the kill" 0 pins pinned_pages
