@@ -36,10 +36,12 @@ struct Layout {
 }
 
 impl Layout {
+    #[inline]
     fn new() -> Self {
         Self { groups: [SgGroup::default(); 4], n_groups: 0, n_out: 0, next: 0 }
     }
 
+    #[inline]
     fn push(&mut self, entries: usize, device_writes: bool) -> Result {
         if entries == 0 {
             return Ok(());
@@ -56,11 +58,13 @@ impl Layout {
         Ok(())
     }
 
+    #[inline]
     fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
         let n = sg.pack_linear(self.next, buf)?;
         self.push(n, device_writes)
     }
 
+    #[inline]
     fn pages(&mut self, sg: &mut SgArray, segs: &[Segment], device_writes: bool) -> Result {
         let n = sg.pack_pages(self.next, segs)?;
         self.push(n, device_writes)
@@ -78,9 +82,8 @@ kernel::sync::global_lock! {
 /// lands in the payload pages after the `in_hdr_len` bytes that fit the reply buffer. Copy it
 /// back so the client parses one contiguous reply, bounded by the reply buffer
 /// (`P9_ZC_HDR_SZ`), by what the device wrote and by the payload that exists.
-fn copy_back_error(req: &mut Request, in_hdr_len: usize, payload: Option<&PayloadPages>) {
+fn copy_back_error(req: &mut Request, in_hdr_len: usize, payload: &PayloadPages) {
     let size = req.rc_size();
-    let Some(payload) = payload else { return };
     if size <= in_hdr_len {
         return;
     }
@@ -334,21 +337,23 @@ impl Channel {
         let room = SG_ENTRIES
             .saturating_sub(SgArray::entries_for(tc))
             .saturating_sub(SgArray::entries_for(rc_head));
-        let mapped = self.map_payload(&req, uidata, uodata, inlen, outlen, room);
-        let (payload, device_writes) = match mapped {
-            Ok(p) => p,
-            Err(e) => {
-                // Never queued: the reply will not come, so drop the transport's reference.
-                req.put(client);
-                return Err(e);
-            }
-        };
-        let segs = payload.as_ref().map_or(&[][..], |p| p.segments());
+        // Filled in place: see `PayloadPages::new`.
+        let mut payload = PayloadPages::new();
+        let device_writes =
+            match self.map_payload(&req, uidata, uodata, inlen, outlen, room, &mut payload) {
+                Ok(device_writes) => device_writes,
+                Err(e) => {
+                    // Never queued: the reply will not come, so drop the transport's reference.
+                    req.put(client);
+                    return Err(e);
+                }
+            };
+        let segs = payload.segments();
         // Only user-backed payloads pin (never v9fs's own iterators): skip the counters then.
-        let pinned = payload.as_ref().map_or(0, |p| p.pinned_pages());
+        let pinned = payload.pinned_pages();
         if pinned > 0 {
             self.stats.pin(pinned);
-            if payload.as_ref().is_some_and(|p| p.waited_for_budget()) {
+            if payload.waited_for_budget() {
                 self.stats.pin_budget_waits.add(1);
             }
         }
@@ -365,14 +370,14 @@ impl Channel {
             Ok(())
         });
         if let Err(e) = queued {
-            drop(payload);
+            payload.release();
             if pinned > 0 {
                 self.stats.unpin(pinned);
             }
             req.put(client);
             return Err(e);
         }
-        if req.wait_queue().wait_killable(|| req.is_done()).is_err() {
+        if req.wait_killable().is_err() {
             // The device owns the payload pages until it returns the buffer: returning now would
             // let the caller free or reuse memory the host is about to write. The wait ends
             // when the server replies; the task dies on its way back to user space.
@@ -385,27 +390,29 @@ impl Channel {
             );
         }
         self.stats.zc_requests.add(1);
-        if let Some(p) = payload.as_ref() {
+        if payload.len() > 0 {
             let counter = if device_writes {
                 &self.stats.zc_bytes_from_device
             } else {
                 &self.stats.zc_bytes_to_device
             };
-            counter.add(p.len() as u64);
+            counter.add(payload.len() as u64);
         }
         if req.is_received() && req.rc_type() == Some(zb::p9_msg_t_P9_RERROR as u8) {
-            copy_back_error(&mut req, in_hdr_len, payload.as_ref());
+            copy_back_error(&mut req, in_hdr_len, &payload);
         }
-        drop(payload);
+        payload.release();
         if pinned > 0 {
             self.stats.unpin(pinned);
         }
         Ok(())
     }
 
-    /// Maps the payload and patches the message to match what was mapped.
+    /// Maps the payload into `payload` (empty when the message has none) and patches the
+    /// message to match what was mapped.
     ///
-    /// Returns the pages (if any) and whether the device writes them (a read).
+    /// Returns whether the device writes the pages (a read).
+    #[allow(clippy::too_many_arguments)]
     fn map_payload(
         &self,
         req: &Request,
@@ -414,28 +421,29 @@ impl Channel {
         inlen: usize,
         outlen: usize,
         room: usize,
-    ) -> Result<(Option<PayloadPages>, bool)> {
+        payload: &mut PayloadPages,
+    ) -> Result<bool> {
         let tc_len = req.tc().len();
         // The count field is the message's last 4 bytes ("dqd": fid, offset, count).
         let count_at = tc_len.checked_sub(4).ok_or(EINVAL)?;
         if let Some(mut it) = uodata {
-            let p = PayloadPages::extract(&mut it, outlen, room)?;
-            let n = p.len();
+            payload.extract(&mut it, outlen, room)?;
+            let n = payload.len();
             if n != outlen {
                 req.patch_tc_u32(count_at, n as u32)?;
             }
             // The size field covers the header and the payload sent beside it.
             let size = u32::try_from(tc_len + n).map_err(|_| EINVAL)?;
             req.patch_tc_u32(0, size)?;
-            Ok((Some(p), false))
+            Ok(false)
         } else if let Some(mut it) = uidata {
-            let p = PayloadPages::extract(&mut it, inlen, room)?;
-            if p.len() != inlen {
-                req.patch_tc_u32(count_at, p.len() as u32)?;
+            payload.extract(&mut it, inlen, room)?;
+            if payload.len() != inlen {
+                req.patch_tc_u32(count_at, payload.len() as u32)?;
             }
-            Ok((Some(p), true))
+            Ok(true)
         } else {
-            Ok((None, false))
+            Ok(false)
         }
     }
 
@@ -446,7 +454,10 @@ impl Channel {
         let ring = &mut *guard;
         while let Some((token, len)) = ring.vq.get_buf() {
             // A slot came free: let a sender waiting on a full ring retry.
-            wake |= self.ring_full.xchg(false, Relaxed);
+            // (A load first: the ring is rarely full, and the exchange is a locked operation.)
+            if self.ring_full.load(Relaxed) {
+                wake |= self.ring_full.xchg(false, Relaxed);
+            }
             if len == 0 {
                 // Nothing was written back, so there is no reply to parse (as mainline).
                 continue;

@@ -26,11 +26,13 @@ impl IovIter<'_> {
     ///
     /// `ptr` must be a live, initialised `iov_iter`, not used by anyone else while the wrapper
     /// exists.
+    #[inline]
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::iov_iter) -> Option<Self> {
         NonNull::new(ptr).map(|ptr| Self { ptr, _borrow: PhantomData })
     }
 
     /// Bytes left in the iterator.
+    #[inline]
     pub(crate) fn count(&self) -> usize {
         // SAFETY: The iterator is live (type invariant).
         unsafe { zb::zc9p_iov_iter_count(self.ptr.as_ptr()) }
@@ -38,12 +40,14 @@ impl IovIter<'_> {
 
     /// Whether extraction pins the pages: true for user-backed (UBUF/IOVEC) iterators; kernel-
     /// backed ones (KVEC, BVEC, FOLIOQ, XARRAY) list their pages with no extra reference.
+    #[inline]
     pub(crate) fn will_pin(&self) -> bool {
         // SAFETY: The iterator is live (type invariant).
         unsafe { zb::zc9p_iov_iter_will_pin(self.ptr.as_ptr()) }
     }
 
     /// Whether the iterator is a destination (data is read into it).
+    #[inline]
     pub(crate) fn is_dest(&self) -> bool {
         // SAFETY: The iterator is live (type invariant).
         unsafe { zb::zc9p_iov_iter_is_dest(self.ptr.as_ptr()) }
@@ -55,6 +59,7 @@ impl IovIter<'_> {
     /// Returns the number of bytes covered, the offset into the first page and the number of
     /// pages written to the front of `pages`. User pages come back pinned (see
     /// [`IovIter::will_pin`]); the caller owns those pins.
+    #[inline]
     pub(crate) fn extract_pages(
         &mut self,
         pages: &mut [*mut bindings::page],

@@ -7,7 +7,11 @@
 
 use crate::{bindings as zb, wait::WaitQueue};
 use core::ptr::NonNull;
-use kernel::{ffi::c_void, prelude::*};
+use kernel::{
+    ffi::c_void,
+    prelude::*,
+    sync::atomic::{atomic_load, atomic_store, Acquire, Relaxed},
+};
 
 /// A linear kernel buffer the device may read or write.
 ///
@@ -23,11 +27,13 @@ pub(crate) struct LinearBuf {
 
 impl LinearBuf {
     /// The buffer's start address.
+    #[inline]
     pub(crate) fn ptr(&self) -> *mut u8 {
         self.ptr
     }
 
     /// The buffer's length in bytes.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -53,6 +59,7 @@ impl Client {
     }
 
     /// The raw pointer, for the C API.
+    #[inline]
     pub(crate) fn as_ptr(self) -> *mut zb::p9_client {
         self.0.as_ptr()
     }
@@ -101,6 +108,7 @@ impl Request {
     }
 
     /// The token that identifies this request on the virtqueue.
+    #[inline]
     pub(crate) fn token(&self) -> *mut c_void {
         self.0.as_ptr().cast()
     }
@@ -110,11 +118,13 @@ impl Request {
     /// # Safety
     ///
     /// `token` must come from [`Request::token`] of a request whose reply is still outstanding.
+    #[inline]
     pub(crate) unsafe fn from_token(token: *mut c_void) -> Option<Self> {
         NonNull::new(token.cast()).map(Self)
     }
 
     /// The message to send: `tc.sdata[..tc.size]`.
+    #[inline]
     pub(crate) fn tc(&self) -> LinearBuf {
         // SAFETY: The request is live (type invariant).
         let tc = unsafe { &(*self.0.as_ptr()).tc };
@@ -123,6 +133,7 @@ impl Request {
     }
 
     /// The whole reply buffer: `rc.sdata[..rc.capacity]`.
+    #[inline]
     pub(crate) fn rc(&self) -> LinearBuf {
         // SAFETY: The request is live (type invariant).
         let rc = unsafe { &(*self.0.as_ptr()).rc };
@@ -132,6 +143,7 @@ impl Request {
 
     /// The first `len` bytes of the reply buffer (at most its capacity): where a zero-copy
     /// request wants the reply's header.
+    #[inline]
     pub(crate) fn rc_head(&self, len: usize) -> LinearBuf {
         let rc = self.rc();
         // INVARIANT: A prefix of the reply buffer.
@@ -152,29 +164,43 @@ impl Request {
         Ok(())
     }
 
+    /// Waits killably (as I/O) until the reply arrived or the request was otherwise finished.
+    #[inline]
+    pub(crate) fn wait_killable(&self) -> Result {
+        // SAFETY: The request is live (type invariant) and its wait queue initialised.
+        kernel::error::to_result(unsafe { zb::zc9p_req_wait_killable(self.0.as_ptr()) })
+    }
+
     /// The queue `p9_client_cb` wakes when the reply arrives.
+    #[inline]
     pub(crate) fn wait_queue(&self) -> &WaitQueue {
         // SAFETY: The request is live (type invariant) and the 9P core initialised its queue.
         unsafe { WaitQueue::from_raw(&raw mut (*self.0.as_ptr()).wq) }
     }
 
-    /// The request's status (`READ_ONCE` followed by a read barrier).
+    /// The request's status, with acquire ordering: it pairs with the write barrier
+    /// `p9_client_cb` puts before the status, so the reply is visible once this says so.
+    #[inline]
     pub(crate) fn status(&self) -> i32 {
-        // SAFETY: The request is live (type invariant).
-        unsafe { zb::zc9p_req_status(self.0.as_ptr()) }
+        // SAFETY: The request is live (type invariant), so the field is valid and aligned; while
+        // it is in flight, every other access (`p9_client_cb`, `mark_sent`) is `WRITE_ONCE`.
+        unsafe { atomic_load(&raw mut (*self.0.as_ptr()).status, Acquire) }
     }
 
     /// Whether the reply has arrived (or the request was otherwise finished).
+    #[inline]
     pub(crate) fn is_done(&self) -> bool {
         self.status() >= zb::p9_req_status_t_REQ_STATUS_RCVD as i32
     }
 
     /// Whether the reply arrived from the device.
+    #[inline]
     pub(crate) fn is_received(&self) -> bool {
         self.status() == zb::p9_req_status_t_REQ_STATUS_RCVD as i32
     }
 
     /// Length of the reply the device wrote (`rc.size`); valid once received.
+    #[inline]
     pub(crate) fn rc_size(&self) -> usize {
         // SAFETY: The request is live (type invariant); the reply has been received, so the
         // field is no longer written.
@@ -188,6 +214,7 @@ impl Request {
     }
 
     /// The reply's message type byte, once received.
+    #[inline]
     pub(crate) fn rc_type(&self) -> Option<u8> {
         let rc = self.rc();
         if self.rc_size() < 5 || rc.len < 5 {
@@ -210,13 +237,21 @@ impl Request {
     }
 
     /// Marks the request as sent (`WRITE_ONCE(req->status, REQ_STATUS_SENT)`).
+    #[inline]
     pub(crate) fn mark_sent(&self) {
-        // SAFETY: The request is live (type invariant).
-        unsafe { zb::zc9p_req_set_status(self.0.as_ptr(), zb::p9_req_status_t_REQ_STATUS_SENT as _) }
+        // SAFETY: As in `status`; this is `WRITE_ONCE(req->status, REQ_STATUS_SENT)`.
+        unsafe {
+            atomic_store(
+                &raw mut (*self.0.as_ptr()).status,
+                zb::p9_req_status_t_REQ_STATUS_SENT as i32,
+                Relaxed,
+            )
+        }
     }
 
     /// Hands the reply of `len` bytes to the client, which wakes the waiter and drops the
     /// transport's reference.
+    #[inline]
     pub(crate) fn complete(self, client: Client, len: u32) {
         // SAFETY: The request is live (type invariant) and its reply has arrived, so the device
         // no longer writes `rc`; `p9_client_cb` consumes the reference this wrapper holds.
@@ -227,6 +262,7 @@ impl Request {
     }
 
     /// Drops the transport's reference to a request whose reply will never come.
+    #[inline]
     pub(crate) fn put(self, client: Client) {
         // SAFETY: The request is live and this wrapper holds a reference (type invariant).
         unsafe { zb::p9_req_put(client.as_ptr(), self.0.as_ptr()) };

@@ -10,6 +10,13 @@ pub(crate) const SG_ENTRIES: usize = zb::ZC9P_SG_ENTRIES as usize;
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
+/// Offset of `addr` in its page (`offset_in_page`): plain arithmetic, no call into C, as the
+/// transport computes it for every buffer of every request.
+#[inline]
+fn offset_in_page(addr: *const u8) -> usize {
+    addr as usize % PAGE_SIZE
+}
+
 /// A scatterlist array of [`SG_ENTRIES`] entries.
 ///
 /// # Invariants
@@ -33,39 +40,36 @@ impl SgArray {
     }
 
     /// A pointer to entry `index`, for `virtqueue_add_sgs`.
+    #[inline]
     pub(crate) fn entry_ptr(&mut self, index: usize) -> Result<*mut bindings::scatterlist> {
         self.entries.get_mut(index).map(|e| e as *mut _).ok_or(EMSGSIZE)
     }
 
     /// Entries [`SgArray::pack_linear`] needs for `buf`: one per page it touches.
+    #[inline]
     pub(crate) fn entries_for(buf: LinearBuf) -> usize {
         if buf.len() == 0 {
             return 0;
         }
-        // SAFETY: `buf` is a valid kernel address (invariant of `LinearBuf`).
-        let first = unsafe { zb::zc9p_offset_in_page(buf.ptr().cast()) } as usize;
-        (first + buf.len()).div_ceil(PAGE_SIZE)
+        (offset_in_page(buf.ptr()) + buf.len()).div_ceil(PAGE_SIZE)
     }
 
     /// Packs page segments into the entries starting at `start`, one entry per segment, and
     /// marks the last one as the end of this group.
     ///
     /// Returns the number of entries used; too many segments is `EMSGSIZE`.
+    #[inline]
     pub(crate) fn pack_pages(&mut self, start: usize, segs: &[Segment]) -> Result<usize> {
         if segs.len() > SG_ENTRIES.saturating_sub(start) {
             return Err(EMSGSIZE);
         }
-        for (entry, seg) in self.entries[start..].iter_mut().zip(segs) {
+        let last = segs.len().wrapping_sub(1);
+        for (i, (entry, seg)) in self.entries[start..].iter_mut().zip(segs).enumerate() {
             // SAFETY: `entry` is an initialised entry (type invariant); the segment lies inside
             // a live page its payload keeps for the life of the request.
             unsafe {
-                zb::zc9p_sg_unmark_end(entry);
-                zb::zc9p_sg_set_page(entry, seg.page, seg.len as u32, seg.offset as u32);
-            }
-        }
-        if let Some(last) = segs.len().checked_sub(1) {
-            // SAFETY: `start + last` is an initialised entry written above.
-            unsafe { zb::zc9p_sg_mark_end(&mut self.entries[start + last]) };
+                zb::zc9p_sg_set_page(entry, seg.page, seg.len as u32, seg.offset as u32, i == last)
+            };
         }
         Ok(segs.len())
     }
@@ -75,28 +79,20 @@ impl SgArray {
     ///
     /// Returns the number of entries used. A buffer that does not fit is `EMSGSIZE`, and the
     /// array is left for the next packing to overwrite.
+    #[inline]
     pub(crate) fn pack_linear(&mut self, start: usize, buf: LinearBuf) -> Result<usize> {
         let mut index = start;
         let mut addr = buf.ptr();
         let mut left = buf.len();
         while left > 0 {
             let entry = self.entries.get_mut(index).ok_or(EMSGSIZE)?;
-            // SAFETY: `addr` is inside `buf`, a valid kernel address.
-            let in_page = PAGE_SIZE - unsafe { zb::zc9p_offset_in_page(addr.cast()) } as usize;
-            let len = in_page.min(left);
+            let len = (PAGE_SIZE - offset_in_page(addr)).min(left);
+            left -= len;
             // SAFETY: `entry` is an initialised entry (type invariant); `addr..addr + len` lies
             // in `buf`, directly mapped memory (invariant of `LinearBuf`).
-            unsafe {
-                zb::zc9p_sg_unmark_end(entry);
-                zb::zc9p_sg_set_buf(entry, addr.cast(), len as u32);
-            }
+            unsafe { zb::zc9p_sg_set_buf(entry, addr.cast(), len as u32, left == 0) };
             addr = addr.wrapping_add(len);
-            left -= len;
             index += 1;
-        }
-        if index > start {
-            // SAFETY: `index - 1` is an initialised entry written above.
-            unsafe { zb::zc9p_sg_mark_end(&mut self.entries[index - 1]) };
         }
         Ok(index - start)
     }

@@ -72,30 +72,25 @@ void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents)
 	sg_init_table(sg, nents);
 }
 
-void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+/*
+ * One scatterlist entry each, end-marked when it is the last of its list: a
+ * single call per entry, as the transport fills entries on every request.
+ */
+void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len, bool last)
 {
+	sg_unmark_end(sg);
 	sg_set_buf(sg, buf, len);
+	if (last)
+		sg_mark_end(sg);
 }
 
 void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
-		      unsigned int len, unsigned int offset)
-{
-	sg_set_page(sg, page, len, offset);
-}
-
-void zc9p_sg_mark_end(struct scatterlist *sg)
-{
-	sg_mark_end(sg);
-}
-
-void zc9p_sg_unmark_end(struct scatterlist *sg)
+		      unsigned int len, unsigned int offset, bool last)
 {
 	sg_unmark_end(sg);
-}
-
-unsigned long zc9p_offset_in_page(const void *addr)
-{
-	return offset_in_page(addr);
+	sg_set_page(sg, page, len, offset);
+	if (last)
+		sg_mark_end(sg);
 }
 
 size_t zc9p_iov_iter_count(const struct iov_iter *iter)

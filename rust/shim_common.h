@@ -32,12 +32,9 @@ struct wait_queue_head *zc9p_pin_wait_queue(void);
 
 /* Scatterlist helpers. */
 void zc9p_sg_init_table(struct scatterlist *sg, unsigned int nents);
-void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
+void zc9p_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len, bool last);
 void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
-		      unsigned int len, unsigned int offset);
-void zc9p_sg_mark_end(struct scatterlist *sg);
-void zc9p_sg_unmark_end(struct scatterlist *sg);
-unsigned long zc9p_offset_in_page(const void *addr);
+		      unsigned int len, unsigned int offset, bool last);
 
 /* iov_iter and page helpers for trans_common. */
 size_t zc9p_iov_iter_count(const struct iov_iter *iter);

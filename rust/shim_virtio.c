@@ -28,9 +28,14 @@ void zc9p_vdev_set_priv(struct virtio_device *vdev, void *priv)
 	vdev->priv = priv;
 }
 
-struct virtio_device *zc9p_vq_vdev(struct virtqueue *vq)
+void *zc9p_vq_priv(struct virtqueue *vq)
 {
-	return vq->vdev;
+	return vq->vdev->priv;
+}
+
+int zc9p_req_wait_killable(struct p9_req_t *req)
+{
+	return io_wait_event_killable(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD);
 }
 
 bool zc9p_vdev_has_config_get(struct virtio_device *vdev)
@@ -110,20 +115,6 @@ const char *zc9p_vdev_name(struct virtio_device *vdev)
 const char *zc9p_fc_source(struct fs_context *fc)
 {
 	return fc->source;
-}
-
-void zc9p_req_set_status(struct p9_req_t *req, int status)
-{
-	WRITE_ONCE(req->status, status);
-}
-
-int zc9p_req_status(struct p9_req_t *req)
-{
-	int status = READ_ONCE(req->status);
-
-	/* Pairs with the write barrier in p9_client_cb(). */
-	smp_rmb();
-	return status;
 }
 
 static bool zerocopy = true;

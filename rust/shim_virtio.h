@@ -30,7 +30,15 @@ struct page;
 /* Virtio device and queue accessors. */
 void *zc9p_vdev_priv(struct virtio_device *vdev);
 void zc9p_vdev_set_priv(struct virtio_device *vdev, void *priv);
-struct virtio_device *zc9p_vq_vdev(struct virtqueue *vq);
+/* vq->vdev->priv in one call: the interrupt callback's first step. */
+void *zc9p_vq_priv(struct virtqueue *vq);
+
+/*
+ * Waits (killably, accounted as I/O) until the reply to req arrived. Written out in C,
+ * condition inline, because the transport waits once per request: the generic
+ * condition-callback wait (wait.rs) would add indirect calls to every wake-up.
+ */
+int zc9p_req_wait_killable(struct p9_req_t *req);
 bool zc9p_vdev_has_config_get(struct virtio_device *vdev);
 bool zc9p_vdev_has_mount_tag(struct virtio_device *vdev);
 u16 zc9p_vdev_read_tag_len(struct virtio_device *vdev);
@@ -46,11 +54,6 @@ const char *zc9p_vdev_name(struct virtio_device *vdev);
 
 /* The mount's source (the mount tag for virtio). */
 const char *zc9p_fc_source(struct fs_context *fc);
-
-/* 9P request field access that needs READ_ONCE/WRITE_ONCE ordering. */
-void zc9p_req_set_status(struct p9_req_t *req, int status);
-/* READ_ONCE(req->status), ordered before later reads of the reply (smp_rmb). */
-int zc9p_req_status(struct p9_req_t *req);
 
 /* Module parameters of the virtio transport. */
 bool zc9p_param_zerocopy(void);

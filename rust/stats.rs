@@ -19,6 +19,7 @@ impl Counter {
         Self(Atomic::new(0))
     }
 
+    #[inline]
     pub(crate) fn add(&self, n: u64) {
         self.0.fetch_add(n, Relaxed);
     }

@@ -47,14 +47,22 @@ enum SegmentList {
 }
 
 impl SegmentList {
-    /// Room for `capacity` segments.
-    fn with_capacity(capacity: usize) -> Result<Self> {
+    /// Makes room for `capacity` segments in an empty list: inline up to
+    /// [`INLINE_SEGMENTS`] (in place, no allocation), on the heap beyond.
+    #[inline]
+    fn reserve(&mut self, capacity: usize) -> Result {
         if capacity <= INLINE_SEGMENTS {
-            return Ok(Self::Inline([Segment::EMPTY; INLINE_SEGMENTS], 0, capacity));
+            if let Self::Inline(_, n, cap) = self {
+                // INVARIANT: `*n` (0 for an empty list) <= `capacity` <= `INLINE_SEGMENTS`.
+                *cap = capacity.max(*n);
+                return Ok(());
+            }
         }
-        Ok(Self::Heap(nofs(|| KVec::with_capacity(capacity, GFP_KERNEL))?))
+        *self = Self::Heap(nofs(|| KVec::with_capacity(capacity, GFP_KERNEL))?);
+        Ok(())
     }
 
+    #[inline]
     fn as_slice(&self) -> &[Segment] {
         match self {
             Self::Inline(segs, n, _) => &segs[..*n],
@@ -62,6 +70,7 @@ impl SegmentList {
         }
     }
 
+    #[inline]
     fn as_mut_slice(&mut self) -> &mut [Segment] {
         match self {
             Self::Inline(segs, n, _) => &mut segs[..*n],
@@ -69,7 +78,17 @@ impl SegmentList {
         }
     }
 
+    /// Forgets the segments, keeping the storage.
+    #[inline]
+    fn clear(&mut self) {
+        match self {
+            Self::Inline(_, n, _) => *n = 0,
+            Self::Heap(v) => v.clear(),
+        }
+    }
+
     /// Room left within the capacity asked for.
+    #[inline]
     fn room(&self) -> usize {
         match self {
             Self::Inline(_, n, cap) => *cap - *n,
@@ -78,6 +97,7 @@ impl SegmentList {
     }
 
     /// Appends `seg`; the caller checked [`Self::room`].
+    #[inline]
     fn push(&mut self, seg: Segment) {
         match self {
             Self::Inline(segs, n, cap) => {
@@ -195,6 +215,7 @@ pub(crate) struct PinCharge {
 
 impl PinCharge {
     /// Pages this charge may pin.
+    #[inline]
     pub(crate) fn pages(&self) -> usize {
         self.pages
     }
@@ -233,67 +254,96 @@ pub(crate) struct PayloadPages {
 }
 
 impl PayloadPages {
-    /// Maps up to `count` bytes of `iter` to at most `max_pages` page segments, advancing it.
+    /// A payload with no pages: what a request without a payload carries, and what
+    /// [`PayloadPages::extract`] fills in place.
+    ///
+    /// The value is a few hundred bytes (the inline segments), and every move of it is a
+    /// `memcpy` on the request path: callers keep it in one place and fill it there.
+    pub(crate) const fn new() -> Self {
+        // INVARIANT: No segments, no charge, `len` 0.
+        Self {
+            segs: SegmentList::Inline([Segment::EMPTY; INLINE_SEGMENTS], 0, 0),
+            len: 0,
+            charge: None,
+            device_writes: false,
+        }
+    }
+
+    /// Maps up to `count` bytes of `iter` to at most `max_pages` page segments, advancing it,
+    /// into this payload, which must be empty (`EINVAL` otherwise).
     ///
     /// The result may cover less than `count` (the iterator is shorter, the segment limit or
     /// the pin budget was reached, or part of a user buffer is not mapped): [`Self::len`] says
     /// how much, and the caller must shorten the request to match. Only if nothing at all could
-    /// be mapped is the extraction error returned (`EFAULT` for an unmapped user buffer).
-    pub(crate) fn extract(iter: &mut IovIter<'_>, count: usize, max_pages: usize) -> Result<Self> {
+    /// be mapped is the extraction error returned (`EFAULT` for an unmapped user buffer), and
+    /// the payload is left empty.
+    pub(crate) fn extract(&mut self, iter: &mut IovIter<'_>, count: usize, max_pages: usize) -> Result {
+        if self.len != 0 || !self.segs.as_slice().is_empty() || self.charge.is_some() {
+            return Err(EINVAL);
+        }
         let count = count.min(iter.count());
         let mut max_pages = max_pages.min(count.div_ceil(PAGE_SIZE) + 1);
-        let charge = if iter.will_pin() && count > 0 {
+        if iter.will_pin() && count > 0 {
             let charge = PinBudget::acquire(max_pages)?;
             max_pages = charge.pages();
-            Some(charge)
-        } else {
-            None
-        };
-        let segs = SegmentList::with_capacity(max_pages)?;
-        // INVARIANT: No segment yet; pins are added below together with their segments.
-        let mut this = Self { segs, len: 0, charge, device_writes: iter.is_dest() };
+            // INVARIANT: No segment yet; pins are added below together with their segments.
+            self.charge = Some(charge);
+        }
+        if let Err(e) = self.segs.reserve(max_pages) {
+            self.charge = None;
+            return Err(e);
+        }
+        self.device_writes = iter.is_dest();
         let mut scratch = [core::ptr::null_mut(); EXTRACT_BATCH];
-        while this.len < count && this.segs.room() > 0 {
-            let batch = this.segs.room().min(EXTRACT_BATCH);
+        while self.len < count && self.segs.room() > 0 {
+            let batch = self.segs.room().min(EXTRACT_BATCH);
             let (bytes, mut offset, filled) =
-                match iter.extract_pages(&mut scratch[..batch], count - this.len) {
+                match iter.extract_pages(&mut scratch[..batch], count - self.len) {
                     Ok((0, _, _)) => break,
                     Ok(got) => got,
-                    Err(e) if this.len == 0 => return Err(e),
+                    Err(e) if self.len == 0 => {
+                        // Nothing mapped, nothing pinned: give the budget back.
+                        self.charge = None;
+                        return Err(e);
+                    }
                     Err(_) => break,
                 };
             let mut left = bytes;
             for &page in &scratch[..filled] {
                 let len = left.min(PAGE_SIZE - offset);
-                this.segs.push(Segment { page, offset, len });
-                this.len += len;
+                self.segs.push(Segment { page, offset, len });
+                self.len += len;
                 left -= len;
                 offset = 0;
             }
         }
-        let used = this.segs.as_slice().len();
-        if let Some(charge) = this.charge.as_mut() {
+        let used = self.segs.as_slice().len();
+        if let Some(charge) = self.charge.as_mut() {
             charge.shrink_to(used);
         }
-        Ok(this)
+        Ok(())
     }
 
     /// Bytes covered.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// The segments, in payload order.
+    #[inline]
     pub(crate) fn segments(&self) -> &[Segment] {
         self.segs.as_slice()
     }
 
     /// Whether getting the pages had to wait for the pin budget.
+    #[inline]
     pub(crate) fn waited_for_budget(&self) -> bool {
         self.charge.as_ref().is_some_and(|c| c.waited)
     }
 
     /// Pages pinned (and charged to the budget) for this payload.
+    #[inline]
     pub(crate) fn pinned_pages(&self) -> usize {
         if self.charge.is_some() {
             self.segs.as_slice().len()
@@ -346,23 +396,36 @@ impl PayloadPages {
     }
 }
 
-impl Drop for PayloadPages {
-    fn drop(&mut self) {
-        if self.charge.is_none() {
-            return;
-        }
-        for seg in self.segs.as_mut_slice() {
-            // SAFETY: Each page carries one pin from extraction (type invariant), released
-            // exactly once here; pages the device wrote are marked dirty first.
-            unsafe {
-                if self.device_writes {
-                    bindings::unpin_user_pages_dirty_lock(&mut seg.page, 1, true);
-                } else {
-                    bindings::unpin_user_page(seg.page);
+impl PayloadPages {
+    /// Unpins the pages and gives them back to the budget, leaving the payload empty. Done in
+    /// place (dropping the value is the same, but `drop(payload)` moves it first).
+    #[inline]
+    pub(crate) fn release(&mut self) {
+        if let Some(charge) = self.charge.take() {
+            for seg in self.segs.as_mut_slice() {
+                // SAFETY: Each page carries one pin from extraction (type invariant), released
+                // exactly once here, as `charge` is gone; pages the device wrote are marked
+                // dirty first.
+                unsafe {
+                    if self.device_writes {
+                        bindings::unpin_user_pages_dirty_lock(&mut seg.page, 1, true);
+                    } else {
+                        bindings::unpin_user_page(seg.page);
+                    }
                 }
             }
+            // Gives the pages back to the budget and wakes waiters.
+            drop(charge);
         }
-        // The charge's drop gives the pages back to the budget and wakes waiters.
+        // INVARIANT: No charge; the (unpinned) segments are forgotten.
+        self.segs.clear();
+        self.len = 0;
+    }
+}
+
+impl Drop for PayloadPages {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

@@ -97,10 +97,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_remove(vdev: *mut zb::virtio_device) {
 /// The virtqueue interrupt callback (hard IRQ).
 unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
     // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`.
-    let Some(vdev) = (unsafe { virtio::device_of(vq) }) else {
-        return;
-    };
-    let chan = vdev.private().cast::<Channel>();
+    let chan = unsafe { virtio::queue_private(vq) }.cast::<Channel>();
     // SAFETY: The private pointer holds a channel reference from probe until the queue is
     // deleted in remove, after which this callback no longer runs.
     if let Some(chan) = unsafe { chan.as_ref() } {

@@ -32,10 +32,12 @@ impl VirtioDevice {
     /// # Safety
     ///
     /// `ptr` must be a device bound to this driver, used only until its `remove` returns.
+    #[inline]
     pub(crate) unsafe fn from_raw(ptr: *mut zb::virtio_device) -> Option<Self> {
         NonNull::new(ptr).map(Self)
     }
 
+    #[inline]
     fn as_ptr(self) -> *mut zb::virtio_device {
         self.0.as_ptr()
     }
@@ -55,6 +57,7 @@ impl VirtioDevice {
     }
 
     /// The driver's private pointer (`vdev->priv`).
+    #[inline]
     pub(crate) fn private(self) -> *mut c_void {
         // SAFETY: The device is live (type invariant).
         unsafe { zb::zc9p_vdev_priv(self.as_ptr()) }
@@ -134,14 +137,16 @@ impl VirtioDevice {
     }
 }
 
-/// The device that owns `vq`, for the interrupt callback.
+/// The private pointer of the device that owns `vq` (`vq->vdev->priv`), for the interrupt
+/// callback.
 ///
 /// # Safety
 ///
 /// `vq` must be a live virtqueue created by [`VirtioDevice::find_vq`].
-pub(crate) unsafe fn device_of(vq: *mut zb::virtqueue) -> Option<VirtioDevice> {
+#[inline]
+pub(crate) unsafe fn queue_private(vq: *mut zb::virtqueue) -> *mut c_void {
     // SAFETY: The caller guarantees `vq` is live; its device outlives it.
-    NonNull::new(unsafe { zb::zc9p_vq_vdev(vq) }).map(VirtioDevice)
+    unsafe { zb::zc9p_vq_priv(vq) }
 }
 
 /// A virtqueue.
@@ -169,6 +174,7 @@ impl Virtqueue {
     /// `token`.
     ///
     /// `ENOSPC` means the ring is full; any other error is the device's.
+    #[inline]
     pub(crate) fn add_sgs(
         &mut self,
         sg: &mut SgArray,
@@ -201,12 +207,14 @@ impl Virtqueue {
     }
 
     /// Notifies the device of new buffers.
+    #[inline]
     pub(crate) fn kick(&mut self) {
         // SAFETY: The queue is live and calls are serialised (type invariant).
         unsafe { zb::virtqueue_kick(self.0.as_ptr()) };
     }
 
     /// Takes the next used buffer: its token and the number of bytes the device wrote.
+    #[inline]
     pub(crate) fn get_buf(&mut self) -> Option<(*mut c_void, u32)> {
         let mut len: c_uint = 0;
         // SAFETY: The queue is live and calls are serialised (type invariant).

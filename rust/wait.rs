@@ -73,6 +73,7 @@ impl WaitQueue {
     /// # Safety
     ///
     /// `ptr` must be an initialised `wait_queue_head` that outlives `'a`.
+    #[inline]
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::wait_queue_head) -> &'a Self {
         // SAFETY: `WaitQueue` is a transparent wrapper of the head (plus a zero-sized marker);
         // the caller guarantees it is initialised and lives long enough.
@@ -124,6 +125,7 @@ impl WaitQueue {
     }
 
     /// Wakes the waiters, which then re-evaluate their conditions.
+    #[inline]
     pub(crate) fn wake_up(&self) {
         // SAFETY: `head` is initialised (type invariant).
         unsafe { zb::zc9p_wake_up(self.head.get()) }

@@ -110,11 +110,12 @@ fn transfer(it: &mut IovIter<'_>, pos: u64, device_writes: bool) -> Result<usize
     let mut done = 0;
     let mut buf = [0u8; 256];
     while done < total {
-        let mut pages = match PayloadPages::extract(it, total - done, CHUNK_PAGES) {
-            Ok(p) => p,
+        let mut pages = PayloadPages::new();
+        match pages.extract(it, total - done, CHUNK_PAGES) {
+            Ok(()) => {}
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
-        };
+        }
         if pages.len() == 0 {
             break;
         }
