@@ -6,6 +6,7 @@
 #   make demo     build what is missing, boot a guest, mount a host folder via zc9p
 #   make test     build what is missing and run the whole test suite in a guest
 #   make bench    side-by-side throughput: C 9pnet_virtio vs zc9p, into results/
+#   make profile  where a request's time goes, per transport, into results/profile.md
 #   make soak     16 mixed-I/O processes for SOAK_SECS (default 120) per zerocopy mode
 #   make conformance  pjdfstest on 9pnet_virtio and on zc9p, same boot
 #   make module   build zc9p_virtio.ko (KDIR=/path/to/rust-enabled/kernel/build)
@@ -13,7 +14,7 @@
 #   make kernel   build the cached test kernel
 #   make clean    remove the module build products
 
-.PHONY: all demo test check bench soak conformance module setup kernel clean
+.PHONY: all demo test check bench profile soak conformance module setup kernel clean
 
 all: module
 
@@ -34,6 +35,9 @@ test check:
 
 bench:
 	bash tools/bench.sh
+
+profile:
+	bash tools/profile.sh
 
 soak:
 	bash tools/soak.sh

@@ -2,7 +2,10 @@
 # `make bench`: one guest boot runs the same workloads on C 9pnet_virtio,
 # zc9p_virtio zerocopy=0 and zerocopy=1 (and guest tmpfs), then results/ gets
 # bench.csv, bench.md and bench.png. REPS and SECS (per point) tune the run.
+# It measures the perf kernel (tools/kernel-perf.config: the test kernel without
+# lockdep and the other debug checks); ZC9P_KERNEL=test measures the test kernel.
 set -euo pipefail
+export ZC9P_KERNEL=${ZC9P_KERNEL:-perf}
 . "$(dirname "$0")/lib.sh"
 
 bash "$ZC9P_ROOT/tools/setup.sh"
@@ -42,7 +45,7 @@ if grep -aE "$splats" "$work/logs/console.log"; then
 	say "the guest log has a kernel splat: results discarded"
 	exit 1
 fi
-machine="$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(date -u +%F)"
+machine="$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(date -u +%F), $ZC9P_KERNEL kernel"
 cp "$work/logs/tap.log" "$ZC9P_ROOT/results/bench-raw.txt" 2>/dev/null ||
 	{ mkdir -p "$ZC9P_ROOT/results"; cp "$work/logs/tap.log" "$ZC9P_ROOT/results/bench-raw.txt"; }
 python3 "$ZC9P_ROOT/tools/bench_report.py" "$ZC9P_ROOT/results/bench-raw.txt" "$ZC9P_ROOT/results" "$machine"

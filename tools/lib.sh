@@ -10,12 +10,57 @@ say() { printf '>>> %s\n' "$*" >&2; }
 kernel_version() { cat "$ZC9P_CACHE/kernel-version"; }
 kernel_src() { echo "$ZC9P_CACHE/src/linux-source-$(kernel_version)"; }
 
+# Two kernel flavours share the source and the module code:
+#   test  tools/kernel.config: lockdep, atomic-sleep and Rust overflow checks on;
+#         what the tests run on (`make test`, `make demo`, soak, conformance).
+#   perf  the same without those debug checks (lockdep alone costs more per
+#         request than the transport does) and with the tracers and precise
+#         timers profiling needs: tools/kernel-perf.config; `make bench`, `make profile`.
+ZC9P_KERNEL=${ZC9P_KERNEL:-test}
+
+# The config fragment of the current flavour: kernel.config with the perf
+# overlay's settings replacing the lines they name.
+kernel_fragment() {
+	case "$ZC9P_KERNEL" in
+	test) cat "$ZC9P_ROOT/tools/kernel.config" ;;
+	perf) awk '
+		function name(l) { if (match(l, /CONFIG_[A-Za-z0-9_]+/)) return substr(l, RSTART, RLENGTH); return "" }
+		FNR == NR { if (name($0) != "") over[name($0)] = 1; next }
+		!(name($0) in over)' "$ZC9P_ROOT/tools/kernel-perf.config" "$ZC9P_ROOT/tools/kernel.config"
+	      cat "$ZC9P_ROOT/tools/kernel-perf.config" ;;
+	*) echo "ZC9P_KERNEL must be test or perf, not '$ZC9P_KERNEL'" >&2; return 1 ;;
+	esac
+}
+
 # The kernel build directory: keyed on the kernel version and the config fragment,
 # so a changed fragment or a new Debian point release builds a fresh tree.
 kernel_build_dir() {
 	local key
-	key=$(cat "$ZC9P_ROOT/tools/kernel.config" | sha256sum | cut -c1-12)
+	key=$(kernel_fragment | sha256sum | cut -c1-12)
 	echo "$ZC9P_CACHE/build/$(kernel_version)-$key"
+}
+
+# Where the modules for the current flavour are built: the repository itself for
+# the test kernel (so `make module` leaves zc9p_virtio.ko where a developer looks),
+# a copy of the sources in the cache for the perf kernel (modules built against
+# one tree do not load into the other).
+module_dir() {
+	case "$ZC9P_KERNEL" in
+	test) echo "$ZC9P_ROOT" ;;
+	*) echo "$(kernel_build_dir)/zc9p-module" ;;
+	esac
+}
+
+# Kernel parameters giving a perf guest a nanosecond clock: its TSC rate, when
+# the host's TSC is constant (tools/tsc-khz.c says why). Empty otherwise.
+guest_clock_params() {
+	grep -qw constant_tsc /proc/cpuinfo && grep -qw nonstop_tsc /proc/cpuinfo || return 0
+	local bin="$ZC9P_CACHE/bin/tsc-khz"
+	if [ ! -x "$bin" ] || [ "$ZC9P_ROOT/tools/tsc-khz.c" -nt "$bin" ]; then
+		mkdir -p "$ZC9P_CACHE/bin"
+		gcc -O2 -o "$bin" "$ZC9P_ROOT/tools/tsc-khz.c" || return 0
+	fi
+	echo "tsc_early_khz=$("$bin") tsc=reliable"
 }
 
 kmake() {

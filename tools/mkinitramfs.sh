@@ -20,7 +20,8 @@ cp "$ZC9P_ROOT"/tests/guest/*.sh "$stage/zc9p/"
 gcc -O2 -static -Wall -Werror -o "$stage/zc9p/zc9p-check" "$ZC9P_ROOT/tests/guest/zc9p-check.c"
 gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-pintest" "$ZC9P_ROOT/tests/guest/zc9p-pintest.c"
 gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-bench" "$ZC9P_ROOT/tests/guest/zc9p-bench.c"
-cp "$ZC9P_ROOT/zc9p_virtio.ko" "$ZC9P_ROOT/zc9p_pintest.ko" "$stage/zc9p/"
+mods=$(module_dir)
+cp "$mods/zc9p_virtio.ko" "$mods/zc9p_pintest.ko" "$stage/zc9p/"
 c9p=$(find "$kdir/net/9p" -name 9pnet_virtio.ko | head -1)
 [ -n "$c9p" ] && cp "$c9p" "$stage/zc9p/"
 # stress-ng (for `make soak`) with the shared libraries it needs.
@@ -37,6 +38,14 @@ if [ -n "${ZC9P_WITH_PJDFSTEST:-}" ]; then
 		cp --parents -L "$lib" "$stage"
 	done
 	cp "$ZC9P_ROOT/tests/guest/pjdfstest.toml" "$stage/zc9p/"
+fi
+# perf (for `make profile`) with its libraries; the profile kernel's symbols
+# come from /proc/kallsyms.
+if [ -n "${ZC9P_WITH_PERF:-}" ]; then
+	cp /usr/bin/perf "$stage/usr/bin/perf"
+	for lib in $(ldd /usr/bin/perf | grep -o '/[^ ]*'); do
+		cp --parents -L "$lib" "$stage"
+	done
 fi
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\ntests:x:1000:1000:tests:/:/bin/false\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\ntests:x:1000:\n' >"$stage/etc/group"

@@ -31,12 +31,20 @@ for spec in "$@"; do
 	i=$((i + 1))
 done
 
+# The perf kernel measures: give it a real clock (the test kernel keeps the
+# jiffies clock it has always been tested with).
+append=${ZC9P_APPEND:-}
+case "$ZC9P_KERNEL:$append" in
+perf:*tsc_early_khz=*) ;; # the caller chose the clock (tools/profile.sh under -icount)
+perf:*) append="$append $(guest_clock_params)" ;;
+esac
+
 say "booting guest (accel=$accel, script=$script, limit ${limit}s)"
 set +e
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
-	-accel "$accel" -m 2G -smp 2 -no-reboot -display none -monitor none \
+	-accel "$accel" -name zc9p,debug-threads=on -m 2G -smp 2 -no-reboot -display none -monitor none \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script ${ZC9P_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script $append" \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
 	"${shares[@]}" ${ZC9P_QEMU_EXTRA:-}
 rc=$?

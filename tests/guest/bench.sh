@@ -15,20 +15,7 @@ mkdir -p /mnt/a /mnt/v
 CLK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 echo "CLK_TCK $CLK" >&3
 
-load() { # TRANSPORT
-	case $1 in
-	c) insmod /zc9p/9pnet_virtio.ko ;;
-	zc0) insmod /zc9p/zc9p_virtio.ko zerocopy=0 ;;
-	zc1) insmod /zc9p/zc9p_virtio.ko zerocopy=1 ;;
-	esac
-}
-
-unload() {
-	case $1 in
-	c) rmmod 9pnet_virtio ;;
-	*) rmmod zc9p_virtio ;;
-	esac
-}
+. /zc9p/transports.sh
 
 run_points() { # TRANSPORT MSIZE REP DIR
 	for bs in $SIZES; do
