@@ -2,8 +2,19 @@
 # Boot the test kernel in QEMU with an initramfs and 9P shares.
 # usage: run-vm.sh INITRAMFS SCRIPT LOGDIR TIMEOUT_S SHARE...
 # The guest runs /zc9p/SCRIPT; its kernel console goes to LOGDIR/console.log and
-# its second serial port (test results) to LOGDIR/tap.log. Share N (DIR or
-# DIR,DEVICE_PROPS) is exported with mount tag zc9pN. Exits with QEMU's status (124 on timeout).
+# its second serial port (test results) to LOGDIR/tap.log. Exits with QEMU's
+# status (124 on timeout).
+#
+# Share N is DIR or DIR,PROP,PROP...: exported with mount tag zc9pN by
+# `-fsdev local,id=fsN,...` and `-device virtio-9p-pci,fsdev=fsN,mount_tag=zc9pN,id=zc9pdevN`.
+# A PROP is a virtio-9p-pci property (e.g. indirect_desc=off) or, written
+# fsdev.KEY=VALUE, an -fsdev one (e.g. fsdev.throttling.bps-read=262144 for a
+# slow server).
+#
+# The guest's third serial port (/dev/ttyS2) is a control channel to the host:
+# tools/hostctl.py answers requests there (tests/guest/hostctl.sh: ping, and
+# hot-unplug/re-plug of share N's device through QEMU's QMP socket), logging to
+# LOGDIR/hostctl.log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,16 +31,55 @@ if [ -w /dev/kvm ] && grep -qsE '^(kvm_intel|kvm_amd) ' /proc/modules; then
 	accel=kvm
 fi
 
-# Share N is DIR, or DIR,PROPS to add virtio-9p-pci device properties.
-shares=()
+# Share N is DIR, or DIR,PROPS: virtio-9p-pci properties, and -fsdev ones
+# written fsdev.KEY=VALUE (",," is a comma inside a value, as for QEMU).
+shares=() devices=()
 i=0
 for spec in "$@"; do
-	dir=${spec%%,*} props=
-	[ "$dir" = "$spec" ] || props=,${spec#*,}
-	shares+=(-fsdev "local,id=fs$i,path=$dir,security_model=none,multidevs=remap"
-		-device "virtio-9p-pci,fsdev=fs$i,mount_tag=zc9p$i$props")
+	dir=${spec%%,*} devprops= fsprops=
+	if [ "$dir" != "$spec" ]; then
+		rest=${spec#*,}
+		IFS=, read -ra props <<<"${rest//,,/$'\x02'}"
+		for p in "${props[@]}"; do
+			p=${p//$'\x02'/,,}
+			case "$p" in
+			"") ;;
+			fsdev.*) fsprops+=,${p#fsdev.} ;;
+			*) devprops+=,$p ;;
+			esac
+		done
+	fi
+	device="virtio-9p-pci,fsdev=fs$i,mount_tag=zc9p$i,id=zc9pdev$i$devprops"
+	shares+=(-fsdev "local,id=fs$i,path=$dir,security_model=none,multidevs=remap$fsprops"
+		-device "$device")
+	devices+=(--device "$i" "$device")
 	i=$((i + 1))
 done
+
+# QMP and the control channel's socket: in a short folder of their own (a unix
+# socket's path has to fit in 108 bytes, LOGDIR's may not).
+sockdir=$(mktemp -d /tmp/zc9p-vm.XXXXXX)
+hostctl_pid=
+cleanup() {
+	set +e # nothing here may change the exit status
+	if [ -n "$hostctl_pid" ]; then
+		# It leaves by itself once QEMU has closed its sockets.
+		for _ in $(seq 20); do kill -0 "$hostctl_pid" 2>/dev/null || break; sleep 0.1; done
+		kill "$hostctl_pid" 2>/dev/null || true
+		wait "$hostctl_pid" 2>/dev/null || true
+	fi
+	rm -rf "$sockdir"
+}
+trap cleanup EXIT
+: >"$logdir/hostctl.log"
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 "$ZC9P_ROOT/tools/hostctl.py" --qmp "$sockdir/qmp.sock" \
+		--control "$sockdir/hostctl.sock" --log "$logdir/hostctl.log" "${devices[@]}" \
+		</dev/null >>"$logdir/hostctl.log" 2>&1 &
+	hostctl_pid=$!
+else
+	say "no /usr/bin/python3: the guest's control channel (hostctl) is not served"
+fi
 
 # The perf kernel measures: give it a real clock (the test kernel keeps the
 # jiffies clock it has always been tested with).
@@ -46,6 +96,8 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script $append" \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
+	-chardev "socket,id=hostctl,path=$sockdir/hostctl.sock,server=on,wait=off" -serial chardev:hostctl \
+	-qmp "unix:$sockdir/qmp.sock,server=on,wait=off" \
 	"${shares[@]}" ${ZC9P_QEMU_EXTRA:-}
 rc=$?
 set -e
