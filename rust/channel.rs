@@ -4,31 +4,38 @@
 //!
 //! This is the transport's logic, in safe Rust over the wrappers in `virtio.rs`, `sg.rs`,
 //! `p9.rs`, `irqsave.rs` and `wait.rs`.
+//!
+//! Ownership of a request's buffers follows one rule: the transport's reference to a request
+//! ([`TransportRef`]) becomes the device's ([`InFlight`]) when, and only when, the buffers are on
+//! the ring, and only the device handing them back (a used buffer, or a buffer taken back after a
+//! reset) ends it. Every request the device holds is therefore finished exactly once, and a task
+//! waiting for a finished request knows the device no longer touches its memory.
 
 use crate::{
-    bindings as zb,
-    iov::IovIter,
     irqsave::{new_spinlock_irq, SpinLockIrq},
-    p9::{Client, LinearBuf, Request},
-    sg::{SgArray, SG_ENTRIES},
+    p9::{Client, InFlight, LinearBuf, Request, TransportRef},
+    sg::SgArray,
     stats::{ChannelStats, DebugfsDir},
-    trans_common::{PayloadPages, Segment},
+    trans_common::PayloadPages,
     virtio::{SgGroup, VirtioDevice, Virtqueue},
     wait::{new_wait_queue, WaitQueue},
 };
 use kernel::{
     alloc::KVec,
+    ffi::c_long,
+    new_mutex,
     prelude::*,
     seq_file::SeqFile,
     sync::{
-        atomic::{Acquire, Atomic, Full, Relaxed, Release},
-        Arc,
+        atomic::{Atomic, Full, Relaxed, Release},
+        Arc, Mutex,
     },
+    workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
 };
 
 /// Where the device's buffer for one message comes from, in order: device-readable groups
 /// first, then device-writable ones.
-struct Layout {
+pub(crate) struct Layout {
     groups: [SgGroup; 4],
     n_groups: usize,
     n_out: usize,
@@ -59,14 +66,14 @@ impl Layout {
     }
 
     #[inline]
-    fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
+    pub(crate) fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
         let n = sg.pack_linear(self.next, buf)?;
         self.push(n, device_writes)
     }
 
     #[inline]
-    fn pages(&mut self, sg: &mut SgArray, segs: &[Segment], device_writes: bool) -> Result {
-        let n = sg.pack_pages(self.next, segs)?;
+    pub(crate) fn payload(&mut self, sg: &mut SgArray, payload: &PayloadPages, device_writes: bool) -> Result {
+        let n = sg.pack_payload(self.next, payload)?;
         self.push(n, device_writes)
     }
 }
@@ -78,55 +85,92 @@ kernel::sync::global_lock! {
     pub(crate) unsafe(uninit) static CHANNELS: Mutex<KVec<Arc<Channel>>> = KVec::new();
 }
 
-/// Legacy protocols (9P2000, 9P2000.u) answer a failed read with Rerror, whose error string
-/// lands in the payload pages after the `in_hdr_len` bytes that fit the reply buffer. Copy it
-/// back so the client parses one contiguous reply, bounded by the reply buffer
-/// (`P9_ZC_HDR_SZ`), by what the device wrote and by the payload that exists.
-fn copy_back_error(req: &mut Request, in_hdr_len: usize, payload: &PayloadPages) {
-    let size = req.rc_size();
-    if size <= in_hdr_len {
-        return;
-    }
-    let want = size.min(zb::P9_ZC_HDR_SZ as usize).saturating_sub(in_hdr_len);
-    let dst = req.rc_tail_mut(in_hdr_len);
-    let want = want.min(dst.len());
-    let got = payload.read_at(0, &mut dst[..want]);
-    req.set_rc_size(in_hdr_len + got);
+/// One second, in jiffies: how often a task waiting on the device checks that it still works.
+fn second() -> c_long {
+    kernel::time::msecs_to_jiffies(1000) as c_long
 }
 
 /// What the ring lock protects: everything the interrupt callback touches.
+///
+/// # Invariants
+///
+/// `on_device` is the number of requests whose [`InFlight`] the queue holds. While it is not 0,
+/// `client` is `Some` (a client is detached only once its requests are back, if need be by a
+/// [`Channel::shut_down`]), so every request the device hands back has a client to finish it.
 struct Ring {
-    vq: Virtqueue,
+    /// The device's queue, until the channel is shut down.
+    vq: Option<Virtqueue>,
     sg: SgArray,
     /// The mounted client, while there is one; replies are handed to it.
     client: Option<Client>,
+    on_device: usize,
+    /// No new request may be queued (the channel is being shut down, or was).
+    dead: bool,
 }
 
 /// A virtio 9P device as a transport channel.
 ///
+/// A channel is reference counted: the device holds one reference from probe to remove, the
+/// channel list one while it is listed, and a mounted client one from `create` to `close`. Device
+/// removal does not wait for the mount: it shuts the channel down (resets the device, fails what
+/// it held, refuses new requests) and the mount's later requests fail with `EIO`.
+///
 /// # Invariants
 ///
-/// `tag` is NUL-terminated. While `in_use` is true the channel is owned by one 9P client, whose
-/// `trans` pointer refers to it; device removal waits for `in_use` to become false.
+/// `tag` and `name` are NUL-terminated. `device` is the bound device until `remove` takes it.
+/// While `in_use` is true the channel is owned by one 9P client, whose `trans` pointer holds a
+/// reference to it.
 #[pin_data]
 pub(crate) struct Channel {
-    /// First, so it is removed (draining readers of `stats`) before anything else goes.
-    debugfs: DebugfsDir,
     stats: ChannelStats,
-    vdev: VirtioDevice,
+    /// The device's name (`virtioN`), kept for log lines after the device is gone.
+    name: KVec<u8>,
     tag: KVec<u8>,
+    /// The bound device; also serialises shutting the channel down.
+    #[pin]
+    device: Mutex<Option<VirtioDevice>>,
+    /// The counters' debugfs directory, removed with the device (a new device may take the name).
+    #[pin]
+    debugfs: Mutex<Option<DebugfsDir>>,
     #[pin]
     ring: SpinLockIrq<Ring>,
     /// Set when a sender found the ring full; cleared (with a wake-up) on the next completion.
     ring_full: Atomic<bool>,
+    /// Senders waiting for room on the ring.
     #[pin]
     ring_wait: WaitQueue,
-    in_use: Atomic<bool>,
+    /// `close` waiting for the device to give back every request.
     #[pin]
     idle_wait: WaitQueue,
+    in_use: Atomic<bool>,
+    /// Checks the device from process context when it signals a configuration change.
+    #[pin]
+    check_work: Work<Channel>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Channel { self.check_work }
+}
+
+impl WorkItem for Channel {
+    type Pointer = Arc<Channel>;
+
+    fn run(this: Arc<Channel>) {
+        this.check_device();
+    }
 }
 
 impl Channel {
+    /// Queues a check of the device (see [`Channel::check_device`]) on the module's workqueue;
+    /// callable from interrupt context.
+    pub(crate) fn check_device_later(this: Arc<Channel>) {
+        // SAFETY: The shim's workqueue lives from module init to module exit, after every device
+        // was removed and every queued work item ran.
+        let queue = unsafe { Queue::from_raw(crate::bindings::zc9p_workqueue()) };
+        // Already queued: that check will do (the reference comes back and is dropped).
+        let _ = queue.enqueue(this);
+    }
+
     /// The mount tag, without its NUL.
     pub(crate) fn tag(&self) -> &[u8] {
         &self.tag[..self.tag.len() - 1]
@@ -137,8 +181,18 @@ impl Channel {
         &self.tag
     }
 
-    fn tag_str(&self) -> &str {
+    pub(crate) fn tag_str(&self) -> &str {
         core::str::from_utf8(self.tag()).unwrap_or("<non-UTF-8 tag>")
+    }
+
+    /// The device's name, for log lines.
+    pub(crate) fn name(&self) -> &str {
+        core::str::from_utf8(&self.name[..self.name.len() - 1]).unwrap_or("virtio?")
+    }
+
+    /// The channel's counters.
+    pub(crate) fn stats(&self) -> &ChannelStats {
+        &self.stats
     }
 
     /// Sets up a channel on a newly probed device and makes it available to mounts.
@@ -149,36 +203,47 @@ impl Channel {
         let tag = vdev.read_mount_tag().inspect_err(|_| {
             pr_err!("{}: device has no mount tag\n", vdev.name());
         })?;
+        let mut name = KVec::new();
+        name.extend_from_slice(vdev.name_cstr().to_bytes_with_nul(), GFP_KERNEL)?;
         let sg = SgArray::new()?;
         let vq = vdev.find_vq(done)?;
         let debugfs = DebugfsDir::new(vdev.name_cstr(), crate::stats::module_root());
         let init = pin_init!(Self {
-            debugfs,
             stats: ChannelStats::new(),
-            vdev,
+            name,
             tag,
-            ring <- new_spinlock_irq!(Ring { vq, sg, client: None }, "zc9p_ring"),
+            device <- new_mutex!(Some(vdev), "zc9p_device"),
+            debugfs <- new_mutex!(Some(debugfs), "zc9p_debugfs"),
+            ring <- new_spinlock_irq!(
+                Ring { vq: None, sg, client: None, on_device: 0, dead: false },
+                "zc9p_ring"
+            ),
             ring_full: Atomic::new(false),
             ring_wait <- new_wait_queue!("zc9p_ring_wait"),
-            in_use: Atomic::new(false),
             idle_wait <- new_wait_queue!("zc9p_idle_wait"),
+            in_use: Atomic::new(false),
+            check_work <- new_work!("zc9p_check_device"),
         });
         let chan = match Arc::pin_init(init, GFP_KERNEL) {
             Ok(chan) => chan,
             Err(e) => {
-                vdev.reset_and_delete_queues();
+                vdev.reset();
+                vdev.delete_queues(vq);
                 return Err(e);
             }
         };
-        chan.debugfs.add_stats_file(c"stats", Arc::as_ptr(&chan).cast_mut().cast());
+        chan.ring.lock().vq = Some(vq);
+        if let Some(dir) = chan.debugfs.lock().as_ref() {
+            dir.add_stats_file(c"stats", Arc::as_ptr(&chan).cast_mut().cast());
+        }
         // The device's private pointer owns one reference; `remove` takes it back.
         vdev.set_private(Arc::into_raw(chan.clone()).cast_mut().cast());
         let unbind = |e: Error| {
-            vdev.reset_and_delete_queues();
             let raw = vdev.private();
             vdev.set_private(core::ptr::null_mut());
             // SAFETY: `raw` is the reference stored just above and nothing else has used it.
-            drop(unsafe { Arc::<Channel>::from_raw(raw.cast()) });
+            let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
+            chan.shut_down("probe failed");
             e
         };
         vdev.add_mount_tag_attr().map_err(unbind)?;
@@ -197,7 +262,9 @@ impl Channel {
         Ok(())
     }
 
-    /// Tears down the channel of a device being removed, once its mount (if any) is closed.
+    /// Tears down the channel of a device being removed, without waiting for its mount: the
+    /// device is reset, every request it held fails with `EIO`, and a mount still using the
+    /// channel gets `EIO` from then on until it is unmounted.
     pub(crate) fn remove(vdev: VirtioDevice) {
         let raw = vdev.private();
         if raw.is_null() {
@@ -207,30 +274,101 @@ impl Channel {
         let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
         // No new mounts from here on.
         CHANNELS.lock().retain(|c| !Arc::ptr_eq(c, &chan));
-        let period = kernel::time::msecs_to_jiffies(10_000) as kernel::ffi::c_long;
-        while !chan.idle_wait.wait_timeout(|| !chan.in_use.load(Acquire), period) {
-            pr_warn!(
-                "{}: removal waits for the mount of tag '{}' to end\n",
-                vdev.name(),
+        if chan.in_use.load(Relaxed) {
+            pr_info!(
+                "{}: device removed while tag '{}' is mounted: its I/O fails from now on\n",
+                chan.name(),
                 chan.tag_str()
             );
         }
-        // `close` stores `in_use = false` and wakes us under this lock: once we hold it, that
-        // `close` no longer touches the channel.
-        drop(CHANNELS.lock());
-        vdev.reset_and_delete_queues();
+        chan.shut_down("device removed");
+        // Removing the attribute drains its readers, which use the private pointer.
         vdev.remove_mount_tag_attr();
         vdev.uevent_change();
         vdev.set_private(core::ptr::null_mut());
-        // `chan` (and its debugfs directory) goes when the list's and this reference are gone.
+        // Drains readers of the counters file, whose context is the channel.
+        drop(chan.debugfs.lock().take());
+        // INVARIANT: `remove` is returning: the device is no longer used through the channel.
+        *chan.device.lock() = None;
+        // The channel itself goes with its last reference (the mount's, if any).
+    }
+
+    /// Resets the device and finishes every request it held, once: replies it had completed are
+    /// delivered, the rest fail with `EIO`. New requests fail at once afterwards. Process context.
+    pub(crate) fn shut_down(&self, why: &str) {
+        let device = self.device.lock();
+        let Some(vdev) = *device else {
+            return;
+        };
+        {
+            let mut ring = self.ring.lock();
+            if ring.vq.is_none() {
+                return;
+            }
+            ring.dead = true;
+        }
+        // No more DMA and no more interrupts after this (running callbacks are waited for).
+        vdev.reset();
+        let (vq, failed) = {
+            let mut guard = self.ring.lock();
+            let Ring { vq, client, on_device, .. } = &mut *guard;
+            let Some(mut vq) = vq.take() else {
+                return;
+            };
+            while let Some((req, len)) = vq.get_buf() {
+                *on_device = on_device.saturating_sub(1);
+                self.finish(*client, req, Ok(len));
+            }
+            let mut failed = 0u64;
+            while let Some(req) = vq.detach_unused() {
+                *on_device = on_device.saturating_sub(1);
+                self.finish(*client, req, Err(EIO));
+                failed += 1;
+            }
+            (vq, failed)
+        };
+        vdev.delete_queues(vq);
+        self.stats.device_resets.add(1);
+        pr_warn!(
+            "{}: tag '{}': {}: device reset, {} outstanding requests failed with EIO\n",
+            self.name(),
+            self.tag_str(),
+            why,
+            failed
+        );
+        drop(device);
+        // Senders waiting for ring space and a `close` waiting for requests: they see `dead`.
+        self.ring_wait.wake_up();
+        self.idle_wait.wake_up();
+    }
+
+    /// Whether the device stopped working: the virtio core marked its queue broken, or the device
+    /// asked for a reset (QEMU does when it marks a device broken; it answers nothing after that).
+    fn device_broken(&self) -> bool {
+        let device = self.device.lock();
+        let Some(vdev) = *device else {
+            return false;
+        };
+        vdev.needs_reset() || self.ring.lock().vq.as_ref().is_some_and(|vq| vq.is_broken())
+    }
+
+    /// Shuts the channel down if the device stopped working; returns whether it is dead.
+    pub(crate) fn check_device(&self) -> bool {
+        if self.device_broken() {
+            pr_err!("{}: tag '{}': the device stopped working\n", self.name(), self.tag_str());
+            self.shut_down("device broken");
+        }
+        self.ring.lock().dead
     }
 
     /// Claims the channel whose tag is `source` for `client`.
     ///
-    /// `EBUSY` if every matching channel is mounted already, `ENOENT` if no channel matches.
+    /// `EBUSY` if every matching channel is mounted already, `ENOENT` if no channel matches,
+    /// `EIO` if the matching channel's device stopped working.
     pub(crate) fn attach(client: Client, source: &[u8]) -> Result {
         let list = CHANNELS.lock();
         let mut busy = false;
+        let mut dead = false;
         for chan in list.iter() {
             if chan.tag() != source {
                 continue;
@@ -239,9 +377,18 @@ impl Channel {
                 busy = true;
                 continue;
             }
-            chan.ring.lock().client = Some(client);
-            // INVARIANT: `in_use` is set, so removal waits for `detach` before freeing `chan`.
-            client.connect(Arc::as_ptr(chan).cast_mut().cast());
+            {
+                let mut ring = chan.ring.lock();
+                if ring.dead {
+                    drop(ring);
+                    chan.in_use.store(false, Relaxed);
+                    dead = true;
+                    continue;
+                }
+                ring.client = Some(client);
+            }
+            // INVARIANT: The client's `trans` pointer holds a reference, given back in `close`.
+            client.connect(Arc::into_raw(chan.clone()).cast_mut().cast());
             return Ok(());
         }
         drop(list);
@@ -249,6 +396,9 @@ impl Channel {
         if busy {
             pr_info!("mount tag '{}' is already mounted\n", tag);
             Err(EBUSY)
+        } else if dead {
+            pr_err!("mount tag '{}': the device stopped working; it must be re-probed\n", tag);
+            Err(EIO)
         } else {
             pr_err!(
                 "no virtio 9P device with mount tag '{}' (is 9pnet_virtio bound to it?)\n",
@@ -258,220 +408,212 @@ impl Channel {
         }
     }
 
-    /// Releases the channel of a client that is being closed.
+    /// Releases the channel of a client that is being closed, once the device gave back every
+    /// request of that client: the client frees them (and their slab cache) right after.
     pub(crate) fn detach(&self) {
+        let idle = || self.ring.lock().on_device == 0;
+        let mut waited = 0;
+        while !self.idle_wait.wait_timeout(&idle, second()) {
+            waited += 1;
+            if self.check_device() {
+                continue;
+            }
+            if waited == 10 {
+                // A device that keeps buffers after every request was flushed or answered is
+                // not going to answer: take them back by force.
+                self.shut_down("requests still held after unmount");
+            }
+        }
         self.ring.lock().client = None;
-        // Under the list lock: see `remove`.
+        // Under the list lock, so `attach` sees `in_use` and `client` change together.
         let _list = CHANNELS.lock();
         self.in_use.store(false, Release);
-        self.idle_wait.wake_up();
     }
 
     /// Prints this channel's counters (debugfs).
     pub(crate) fn show_stats(&self, m: &SeqFile) {
-        self.stats.show(m, self.tag_str());
+        let (on_device, dead) = {
+            let ring = self.ring.lock();
+            (ring.on_device, ring.dead)
+        };
+        self.stats.show(m, self.tag_str(), on_device, dead);
     }
 
     /// Queues `req` with the buffer `layout` packs, retrying (killably) while the ring is full.
-    fn submit(
+    /// `reply` is the most the device may write back (see [`TransportRef::offer_reply`]).
+    ///
+    /// On success the device holds the request; on failure the reference comes back with the
+    /// error (`EIO` on a dead channel, `ERESTARTSYS` if killed while the ring was full).
+    pub(crate) fn submit(
         &self,
-        req: &Request,
+        req: TransportRef,
+        reply: usize,
         layout: impl Fn(&mut Layout, &mut SgArray) -> Result,
-    ) -> Result {
+    ) -> core::result::Result<(), (Error, TransportRef)> {
+        let mut req = req;
+        req.offer_reply(reply);
         loop {
             let mut guard = self.ring.lock();
-            let ring = &mut *guard;
+            let Ring { vq, sg, on_device, dead, .. } = &mut *guard;
+            let Some(vq) = vq.as_mut().filter(|_| !*dead) else {
+                return Err((EIO, req));
+            };
             let mut l = Layout::new();
-            layout(&mut l, &mut ring.sg)?;
-            let res = ring.vq.add_sgs(&mut ring.sg, &l.groups[..l.n_groups], l.n_out, req.token());
-            match res {
+            if let Err(e) = layout(&mut l, sg) {
+                return Err((e, req));
+            }
+            let idle = *on_device == 0;
+            match vq.add(sg, &l.groups[..l.n_groups], l.n_out, req) {
                 Ok(()) => {
-                    ring.vq.kick();
+                    *on_device += 1;
+                    vq.kick();
                     return Ok(());
                 }
-                Err(e) if e == ENOSPC => {
+                Err((e, back)) if e == ENOSPC => {
+                    req = back;
                     self.ring_full.store(true, Relaxed);
                     drop(guard);
                     self.stats.ring_full_waits.add(1);
-                    self.ring_wait.wait_killable(|| !self.ring_full.load(Relaxed))?;
+                    // On an idle ring ENOSPC is a failed indirect-table allocation: no completion
+                    // will come to wake us, so retry after a tick.
+                    let timeout = if idle { 1 } else { second() };
+                    let woken = self.ring_wait.wait_killable_timeout(
+                        || !self.ring_full.load(Relaxed) || self.ring.lock().dead,
+                        timeout,
+                    );
+                    if let Err(e) = woken {
+                        return Err((e, req));
+                    }
                 }
-                Err(e) => {
+                Err((e, back)) => {
                     drop(guard);
-                    pr_err!("{}: virtqueue_add_sgs failed: {:?}\n", self.vdev.name(), e);
-                    return Err(EIO);
+                    pr_err!("{}: virtqueue_add_sgs failed: {:?}\n", self.name(), e);
+                    // A broken queue takes no more buffers: shut down so every waiter is freed.
+                    self.check_device();
+                    return Err((EIO, back));
                 }
             }
         }
     }
 
     /// Queues `req` on the ring: the whole message out, the whole reply buffer in.
-    pub(crate) fn request(&self, req: &Request) -> Result {
-        req.mark_sent();
+    pub(crate) fn request(&self, req: TransportRef) -> Result {
         self.stats.copy_requests.add(1);
-        self.submit(req, |l, sg| {
-            l.linear(sg, req.tc(), false)?;
-            l.linear(sg, req.rc(), true)
+        let (tc, rc) = (req.request().tc(), req.request().rc());
+        let queued = self.submit(req, rc.len(), |l, sg| {
+            l.linear(sg, tc, false)?;
+            l.linear(sg, rc, true)
+        });
+        queued.map_err(|(e, req)| {
+            req.refused();
+            e
         })
     }
 
-    /// Sends `req` with its payload passed separately: the device reads a write's payload
-    /// straight from `uodata`'s pages, or writes a read's payload (after an `in_hdr_len`-byte
-    /// reply header) straight into `uidata`'s pages. Waits for the reply.
-    ///
-    /// The payload may be shortened to what could be mapped; the message's count field is then
-    /// patched, as the 9P client expects.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn zc_request(
-        &self,
-        client: Client,
-        mut req: Request,
-        uidata: Option<IovIter<'_>>,
-        uodata: Option<IovIter<'_>>,
-        inlen: usize,
-        outlen: usize,
-        in_hdr_len: usize,
-    ) -> Result {
-        let tc = req.tc();
-        let rc_head = req.rc_head(in_hdr_len);
-        // The headers' entries come first; the payload gets the rest of the scatterlist.
-        let room = SG_ENTRIES
-            .saturating_sub(SgArray::entries_for(tc))
-            .saturating_sub(SgArray::entries_for(rc_head));
-        // Filled in place: see `PayloadPages::new`.
-        let mut payload = PayloadPages::new();
-        let device_writes =
-            match self.map_payload(&req, uidata, uodata, inlen, outlen, room, &mut payload) {
-                Ok(device_writes) => device_writes,
-                Err(e) => {
-                    // Never queued: the reply will not come, so drop the transport's reference.
-                    req.put(client);
-                    return Err(e);
+    /// Hands a request the device gave back to `client`: its reply (`Ok(len)`) or an error.
+    fn finish(&self, client: Option<Client>, req: InFlight, how: core::result::Result<u32, Error>) {
+        let Some(client) = client else {
+            // Excluded by the invariant of `Ring`; should it ever happen, keeping the reference
+            // (a leak) is the only safe choice: there is no client to give it to.
+            pr_err!("{}: a request came back with no client; leaking it\n", self.name());
+            let _ = req;
+            return;
+        };
+        match how {
+            Ok(len) => {
+                if len == 0 {
+                    self.stats.failed_requests.add(1);
                 }
-            };
-        let segs = payload.segments();
-        // Only user-backed payloads pin (never v9fs's own iterators): skip the counters then.
-        let pinned = payload.pinned_pages();
-        if pinned > 0 {
-            self.stats.pin(pinned);
-            if payload.waited_for_budget() {
-                self.stats.pin_budget_waits.add(1);
+                req.complete(client, len)
             }
-        }
-        req.mark_sent();
-        let queued = self.submit(&req, |l, sg| {
-            l.linear(sg, tc, false)?;
-            if !device_writes {
-                l.pages(sg, segs, false)?;
+            Err(e) => {
+                self.stats.failed_requests.add(1);
+                req.fail(client, e)
             }
-            l.linear(sg, rc_head, true)?;
-            if device_writes {
-                l.pages(sg, segs, true)?;
-            }
-            Ok(())
-        });
-        if let Err(e) = queued {
-            payload.release();
-            if pinned > 0 {
-                self.stats.unpin(pinned);
-            }
-            req.put(client);
-            return Err(e);
-        }
-        if req.wait_killable().is_err() {
-            // The device owns the payload pages until it returns the buffer: returning now would
-            // let the caller free or reuse memory the host is about to write. The wait ends
-            // when the server replies; the task dies on its way back to user space.
-            req.wait_queue().wait_uninterruptible(
-                || req.is_done(),
-                format_args!(
-                    "zc9p_virtio: {}: killed task waits for the reply that owns its pages",
-                    self.tag_str()
-                ),
-            );
-        }
-        self.stats.zc_requests.add(1);
-        if payload.len() > 0 {
-            let counter = if device_writes {
-                &self.stats.zc_bytes_from_device
-            } else {
-                &self.stats.zc_bytes_to_device
-            };
-            counter.add(payload.len() as u64);
-        }
-        if req.is_received() && req.rc_type() == Some(zb::p9_msg_t_P9_RERROR as u8) {
-            copy_back_error(&mut req, in_hdr_len, &payload);
-        }
-        payload.release();
-        if pinned > 0 {
-            self.stats.unpin(pinned);
-        }
-        Ok(())
-    }
-
-    /// Maps the payload into `payload` (empty when the message has none) and patches the
-    /// message to match what was mapped.
-    ///
-    /// Returns whether the device writes the pages (a read).
-    #[allow(clippy::too_many_arguments)]
-    fn map_payload(
-        &self,
-        req: &Request,
-        uidata: Option<IovIter<'_>>,
-        uodata: Option<IovIter<'_>>,
-        inlen: usize,
-        outlen: usize,
-        room: usize,
-        payload: &mut PayloadPages,
-    ) -> Result<bool> {
-        let tc_len = req.tc().len();
-        // The count field is the message's last 4 bytes ("dqd": fid, offset, count).
-        let count_at = tc_len.checked_sub(4).ok_or(EINVAL)?;
-        if let Some(mut it) = uodata {
-            payload.extract(&mut it, outlen, room)?;
-            let n = payload.len();
-            if n != outlen {
-                req.patch_tc_u32(count_at, n as u32)?;
-            }
-            // The size field covers the header and the payload sent beside it.
-            let size = u32::try_from(tc_len + n).map_err(|_| EINVAL)?;
-            req.patch_tc_u32(0, size)?;
-            Ok(false)
-        } else if let Some(mut it) = uidata {
-            payload.extract(&mut it, inlen, room)?;
-            if payload.len() != inlen {
-                req.patch_tc_u32(count_at, payload.len() as u32)?;
-            }
-            Ok(true)
-        } else {
-            Ok(false)
         }
     }
 
-    /// Interrupt callback: hands every reply the device returned to the client.
+    /// Interrupt callback: hands every request the device gave back to the client.
     pub(crate) fn complete_requests(&self) {
         let mut wake = false;
         let mut guard = self.ring.lock();
-        let ring = &mut *guard;
-        while let Some((token, len)) = ring.vq.get_buf() {
+        let Ring { vq, client, on_device, .. } = &mut *guard;
+        let Some(vq) = vq.as_mut() else {
+            return;
+        };
+        while let Some((req, len)) = vq.get_buf() {
+            *on_device = on_device.saturating_sub(1);
             // A slot came free: let a sender waiting on a full ring retry.
             // (A load first: the ring is rarely full, and the exchange is a locked operation.)
             if self.ring_full.load(Relaxed) {
                 wake |= self.ring_full.xchg(false, Relaxed);
             }
-            if len == 0 {
-                // Nothing was written back, so there is no reply to parse (as mainline).
-                continue;
-            }
-            // SAFETY: Every token on the ring was queued by `request` for an outstanding
-            // request, and the device returns each one once.
-            let req = unsafe { Request::from_token(token) };
-            if let (Some(req), Some(client)) = (req, ring.client) {
-                req.complete(client, len);
-            }
+            self.finish(*client, req, Ok(len));
         }
+        let idle = *on_device == 0;
         drop(guard);
         if wake {
             self.ring_wait.wake_up();
+        }
+        if idle {
+            self.idle_wait.wake_up();
+        }
+    }
+}
+
+/// A request whose buffers are on the device, together with the payload pages they point into.
+///
+/// It borrows the payload, so the pages cannot be released (unpinned, handed back to their owner)
+/// while it exists, and it cannot be dropped before the device gave the request back: dropping it
+/// waits for that, however the task got there.
+pub(crate) struct OnDevice<'a> {
+    chan: &'a Channel,
+    req: Request<'a>,
+    _payload: &'a PayloadPages,
+}
+
+impl<'a> OnDevice<'a> {
+    /// `req` was just queued by [`Channel::submit`] with buffers in `payload`.
+    pub(crate) fn new(chan: &'a Channel, req: Request<'a>, payload: &'a PayloadPages) -> Self {
+        Self { chan, req, _payload: payload }
+    }
+
+    /// Waits until the device gives the request back. A fatal signal does not cut this short:
+    /// the device may still write into the pages, so the task waits for its buffer (a dead or
+    /// removed device gives every buffer back at once), then returns, and dies on its way out.
+    ///
+    /// Returns the error the request failed with, if it did.
+    pub(crate) fn wait(self) -> Result {
+        let req = self.req;
+        if req.wait_killable().is_err() {
+            self.chan.stats().killed_waits.add(1);
+        }
+        drop(self);
+        if req.is_received() {
+            Ok(())
+        } else {
+            Err(req.transport_error())
+        }
+    }
+}
+
+impl Drop for OnDevice<'_> {
+    fn drop(&mut self) {
+        let mut waited = 0u32;
+        while !self.req.wait_timeout(second()) {
+            waited += 1;
+            if self.chan.check_device() {
+                // Dead: the shutdown finished every request it held, this one included.
+                continue;
+            }
+            if waited % 10 == 0 {
+                pr_warn!(
+                    "{}: tag '{}': a killed task waits {} s for the device to give back its pages\n",
+                    self.chan.name(),
+                    self.chan.tag_str(),
+                    waited
+                );
+            }
         }
     }
 }

@@ -5,8 +5,8 @@
 //! The 9P client owns both; a transport only sees them during its callbacks and, for a request
 //! it queued, until it hands the request back with `p9_client_cb` or `p9_req_put`.
 
-use crate::{bindings as zb, wait::WaitQueue};
-use core::ptr::NonNull;
+use crate::bindings as zb;
+use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
     ffi::c_void,
     prelude::*,
@@ -88,55 +88,57 @@ unsafe impl Send for Client {}
 // SAFETY: As above.
 unsafe impl Sync for Client {}
 
-/// A 9P request handed to the transport.
+/// A borrowed view of a 9P request: its buffers and status, nothing that gives up a reference.
 ///
 /// # Invariants
 ///
-/// The pointer is a live `p9_req_t` that holds a reference the transport may give back (through
-/// [`Request::complete`] or [`Request::put`]); its `tc` and `rc` buffers are kmalloc'ed
-/// (the transport declares `supports_vmalloc = false`).
-pub(crate) struct Request(NonNull<zb::p9_req_t>);
+/// The pointer is a live `p9_req_t` for `'a`: some reference to it (the caller's or the
+/// transport's) is held for at least that long. Its `tc` and `rc` buffers are kmalloc'ed (the
+/// transports declare `supports_vmalloc = false`).
+#[derive(Clone, Copy)]
+pub(crate) struct Request<'a> {
+    ptr: NonNull<zb::p9_req_t>,
+    _life: PhantomData<&'a zb::p9_req_t>,
+}
 
-impl Request {
-    /// Wraps a request pointer received from the 9P core.
+// SAFETY: A request is shared between its submitter and the completion path by design; the fields
+// each accessor touches are owned by one side at a time (see the accessors).
+unsafe impl Send for Request<'_> {}
+// SAFETY: As above.
+unsafe impl Sync for Request<'_> {}
+
+impl<'a> Request<'a> {
+    /// Views a request passed to a transport callback.
     ///
     /// # Safety
     ///
-    /// `ptr` must satisfy the type invariants for as long as the wrapper is used.
+    /// `ptr` must be a live request that stays live for `'a` (the caller's reference, held by the
+    /// 9P core for the whole callback, does that for the callback's duration).
+    #[inline]
     pub(crate) unsafe fn from_raw(ptr: *mut zb::p9_req_t) -> Option<Self> {
-        NonNull::new(ptr).map(Self)
+        // INVARIANT: Guaranteed by the caller.
+        NonNull::new(ptr).map(|ptr| Self { ptr, _life: PhantomData })
     }
 
-    /// The token that identifies this request on the virtqueue.
     #[inline]
-    pub(crate) fn token(&self) -> *mut c_void {
-        self.0.as_ptr().cast()
-    }
-
-    /// Turns a virtqueue token back into the request it was queued for.
-    ///
-    /// # Safety
-    ///
-    /// `token` must come from [`Request::token`] of a request whose reply is still outstanding.
-    #[inline]
-    pub(crate) unsafe fn from_token(token: *mut c_void) -> Option<Self> {
-        NonNull::new(token.cast()).map(Self)
+    fn raw(self) -> *mut zb::p9_req_t {
+        self.ptr.as_ptr()
     }
 
     /// The message to send: `tc.sdata[..tc.size]`.
     #[inline]
-    pub(crate) fn tc(&self) -> LinearBuf {
+    pub(crate) fn tc(self) -> LinearBuf {
         // SAFETY: The request is live (type invariant).
-        let tc = unsafe { &(*self.0.as_ptr()).tc };
+        let tc = unsafe { &(*self.raw()).tc };
         // INVARIANT: `sdata` is the request's kmalloc'ed buffer of at least `size` bytes.
         LinearBuf { ptr: tc.sdata, len: tc.size as usize }
     }
 
     /// The whole reply buffer: `rc.sdata[..rc.capacity]`.
     #[inline]
-    pub(crate) fn rc(&self) -> LinearBuf {
+    pub(crate) fn rc(self) -> LinearBuf {
         // SAFETY: The request is live (type invariant).
-        let rc = unsafe { &(*self.0.as_ptr()).rc };
+        let rc = unsafe { &(*self.raw()).rc };
         // INVARIANT: `sdata` is the request's kmalloc'ed buffer of `capacity` bytes.
         LinearBuf { ptr: rc.sdata, len: rc.capacity }
     }
@@ -144,15 +146,26 @@ impl Request {
     /// The first `len` bytes of the reply buffer (at most its capacity): where a zero-copy
     /// request wants the reply's header.
     #[inline]
-    pub(crate) fn rc_head(&self, len: usize) -> LinearBuf {
+    pub(crate) fn rc_head(self, len: usize) -> LinearBuf {
         let rc = self.rc();
         // INVARIANT: A prefix of the reply buffer.
         LinearBuf { ptr: rc.ptr, len: len.min(rc.len) }
     }
 
+    /// The message's type byte (`tc.sdata[4]`), if the message has a header.
+    #[inline]
+    pub(crate) fn tc_type(self) -> Option<u8> {
+        let tc = self.tc();
+        if tc.len < 7 {
+            return None;
+        }
+        // SAFETY: Byte 4 is inside the message, which only the submitter writes.
+        Some(unsafe { *tc.ptr.add(4) })
+    }
+
     /// Overwrites the little-endian `u32` at byte `at` of the message to send (its size or
     /// count field). Out-of-range offsets are `EINVAL`.
-    pub(crate) fn patch_tc_u32(&self, at: usize, value: u32) -> Result {
+    pub(crate) fn patch_tc_u32(self, at: usize, value: u32) -> Result {
         let tc = self.tc();
         if at.checked_add(4).is_none_or(|end| end > tc.len) {
             return Err(EINVAL);
@@ -164,60 +177,80 @@ impl Request {
         Ok(())
     }
 
-    /// Waits killably (as I/O) until the reply arrived or the request was otherwise finished.
+    /// Waits killably (as I/O) until the request is finished: its reply arrived or the transport
+    /// failed it. Either happens only when the transport's in-flight reference is consumed.
     #[inline]
-    pub(crate) fn wait_killable(&self) -> Result {
+    pub(crate) fn wait_killable(self) -> Result {
         // SAFETY: The request is live (type invariant) and its wait queue initialised.
-        kernel::error::to_result(unsafe { zb::zc9p_req_wait_killable(self.0.as_ptr()) })
+        kernel::error::to_result(unsafe { zb::zc9p_req_wait_killable(self.raw()) })
     }
 
-    /// The queue `p9_client_cb` wakes when the reply arrives.
-    #[inline]
-    pub(crate) fn wait_queue(&self) -> &WaitQueue {
-        // SAFETY: The request is live (type invariant) and the 9P core initialised its queue.
-        unsafe { WaitQueue::from_raw(&raw mut (*self.0.as_ptr()).wq) }
+    /// Waits uninterruptibly, at most `timeout` jiffies, until the request is finished; returns
+    /// whether it is.
+    pub(crate) fn wait_timeout(self, timeout: kernel::ffi::c_long) -> bool {
+        // SAFETY: The request is live (type invariant) and its wait queue initialised.
+        unsafe { zb::zc9p_req_wait_timeout(self.raw(), timeout) != 0 }
     }
 
     /// The request's status, with acquire ordering: it pairs with the write barrier
     /// `p9_client_cb` puts before the status, so the reply is visible once this says so.
     #[inline]
-    pub(crate) fn status(&self) -> i32 {
-        // SAFETY: The request is live (type invariant), so the field is valid and aligned; while
-        // it is in flight, every other access (`p9_client_cb`, `mark_sent`) is `WRITE_ONCE`.
-        unsafe { atomic_load(&raw mut (*self.0.as_ptr()).status, Acquire) }
-    }
-
-    /// Whether the reply has arrived (or the request was otherwise finished).
-    #[inline]
-    pub(crate) fn is_done(&self) -> bool {
-        self.status() >= zb::p9_req_status_t_REQ_STATUS_RCVD as i32
+    pub(crate) fn status(self) -> i32 {
+        // SAFETY: The request is live (type invariant), so the field is valid and aligned; every
+        // other access while it is in flight (`p9_client_cb`, `mark_sent`) is `WRITE_ONCE`.
+        unsafe { atomic_load(&raw mut (*self.raw()).status, Acquire) }
     }
 
     /// Whether the reply arrived from the device.
     #[inline]
-    pub(crate) fn is_received(&self) -> bool {
+    pub(crate) fn is_received(self) -> bool {
         self.status() == zb::p9_req_status_t_REQ_STATUS_RCVD as i32
+    }
+
+    /// The error a failed request was finished with (`t_err`), `EIO` if none was recorded.
+    pub(crate) fn transport_error(self) -> Error {
+        // SAFETY: The request is live (type invariant); `t_err` was written before the status
+        // that made the request finished (ordered by `status`'s acquire load).
+        let err = unsafe { (*self.raw()).t_err };
+        if err < 0 {
+            Error::from_errno(err)
+        } else {
+            EIO
+        }
     }
 
     /// Length of the reply the device wrote (`rc.size`); valid once received.
     #[inline]
-    pub(crate) fn rc_size(&self) -> usize {
+    pub(crate) fn rc_size(self) -> usize {
         // SAFETY: The request is live (type invariant); the reply has been received, so the
-        // field is no longer written.
-        unsafe { (*self.0.as_ptr()).rc.size as usize }
+        // field is no longer written by the completion path.
+        unsafe { (*self.raw()).rc.size as usize }
     }
 
     /// Shortens the recorded reply length.
-    pub(crate) fn set_rc_size(&self, len: usize) {
+    pub(crate) fn set_rc_size(self, len: usize) {
         // SAFETY: As in `rc_size`; only the waiting task touches the reply now.
-        unsafe { (*self.0.as_ptr()).rc.size = len as u32 };
+        unsafe { (*self.raw()).rc.size = len as u32 };
+    }
+
+    /// The little-endian `u32` at byte `at` of the received reply, if it lies inside it.
+    pub(crate) fn rc_u32(self, at: usize) -> Option<u32> {
+        let rc = self.rc();
+        let end = at.checked_add(4)?;
+        if end > self.rc_size() || end > rc.len {
+            return None;
+        }
+        let mut bytes = [0u8; 4];
+        // SAFETY: `at..at + 4` is inside the reply buffer and the reply has been received.
+        unsafe { core::ptr::copy_nonoverlapping(rc.ptr.add(at), bytes.as_mut_ptr(), 4) };
+        Some(u32::from_le_bytes(bytes))
     }
 
     /// The reply's message type byte, once received.
     #[inline]
-    pub(crate) fn rc_type(&self) -> Option<u8> {
+    pub(crate) fn rc_type(self) -> Option<u8> {
         let rc = self.rc();
-        if self.rc_size() < 5 || rc.len < 5 {
+        if self.rc_size() < 7 || rc.len < 7 {
             return None;
         }
         // SAFETY: Byte 4 is inside the reply buffer and the reply has been received.
@@ -226,45 +259,173 @@ impl Request {
 
     /// The reply buffer from `at` on, to be filled by the transport (an error string that the
     /// device wrote into the payload pages). Empty if `at` is past the capacity.
+    ///
+    /// Only the submitter calls this, after the request is finished: nobody else writes `rc` then.
     pub(crate) fn rc_tail_mut(&mut self, at: usize) -> &mut [u8] {
         let rc = self.rc();
         if at >= rc.len {
             return &mut [];
         }
-        // SAFETY: `at..rc.len` lies in the reply buffer; the device is done with it (the reply
-        // was received) and `&mut self` keeps this the only reference.
+        // SAFETY: `at..rc.len` lies in the reply buffer; the device is done with it (the request
+        // is finished) and `&mut self` keeps this the only slice handed out.
         unsafe { core::slice::from_raw_parts_mut(rc.ptr.add(at), rc.len - at) }
     }
+}
 
-    /// Marks the request as sent (`WRITE_ONCE(req->status, REQ_STATUS_SENT)`).
+/// The transport's reference to a request, while the transport (not yet the device) holds it.
+///
+/// The 9P client gives every request two references: the caller's and the transport's. This value
+/// is the transport's, from the `request`/`zc_request` callback until the request is on the
+/// device (it becomes an [`InFlight`], see [`TransportRef::on_device`]) or the transport gives up
+/// on it ([`TransportRef::put`], [`TransportRef::refused`]). It has no `Clone` and no `Drop`:
+/// each of those consumes it, and forgetting one is a visible leak, never a double put.
+///
+/// # Invariants
+///
+/// The pointer is a live `p9_req_t` on which this value owns one reference; the request's status
+/// is not yet `SENT` by this transport.
+#[must_use = "the transport's reference must be handed to the device or given back"]
+pub(crate) struct TransportRef(NonNull<zb::p9_req_t>);
+
+impl TransportRef {
+    /// Takes over the transport's reference to a request passed to a transport callback.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live request the 9P core just passed to `request` or `zc_request`, whose
+    /// transport reference nobody else will use or give back.
     #[inline]
-    pub(crate) fn mark_sent(&self) {
-        // SAFETY: As in `status`; this is `WRITE_ONCE(req->status, REQ_STATUS_SENT)`.
+    pub(crate) unsafe fn from_raw(ptr: *mut zb::p9_req_t) -> Option<Self> {
+        NonNull::new(ptr).map(Self)
+    }
+
+    /// The request this reference keeps alive.
+    #[inline]
+    pub(crate) fn request(&self) -> Request<'_> {
+        // INVARIANT: The reference held by `self` keeps the request live while borrowed.
+        Request { ptr: self.0, _life: PhantomData }
+    }
+
+    /// The token identifying this request on a device queue.
+    #[inline]
+    pub(crate) fn token(&self) -> *mut c_void {
+        self.0.as_ptr().cast()
+    }
+
+    /// Records the most reply bytes the device is offered (`rc.size` until the reply comes), so
+    /// the completion can clamp what the device claims it wrote.
+    #[inline]
+    pub(crate) fn offer_reply(&self, len: usize) {
+        // SAFETY: The request is live (type invariant); nobody reads `rc.size` before the request
+        // is finished, and it is not on the device yet.
+        unsafe { (*self.0.as_ptr()).rc.size = u32::try_from(len).unwrap_or(u32::MAX) };
+    }
+
+    /// The request is on the device: mark it `SENT` and turn the reference into the device's.
+    ///
+    /// # Safety
+    ///
+    /// The buffers of the request were just queued on a device queue with [`Self::token`] as the
+    /// token, and the queue's lock is still held, so no completion for it can run yet.
+    #[inline]
+    pub(crate) unsafe fn on_device(self) -> InFlight {
+        // SAFETY: The request is live (type invariant); `WRITE_ONCE(req->status, SENT)`.
         unsafe {
             atomic_store(
                 &raw mut (*self.0.as_ptr()).status,
                 zb::p9_req_status_t_REQ_STATUS_SENT as i32,
                 Relaxed,
             )
-        }
+        };
+        // INVARIANT: The reference moves into the in-flight value; the caller queued the buffers.
+        InFlight(self.0)
     }
 
-    /// Hands the reply of `len` bytes to the client, which wakes the waiter and drops the
-    /// transport's reference.
-    #[inline]
-    pub(crate) fn complete(self, client: Client, len: u32) {
-        // SAFETY: The request is live (type invariant) and its reply has arrived, so the device
-        // no longer writes `rc`; `p9_client_cb` consumes the reference this wrapper holds.
-        unsafe {
-            (*self.0.as_ptr()).rc.size = len;
-            zb::p9_client_cb(client.as_ptr(), self.0.as_ptr(), zb::p9_req_status_t_REQ_STATUS_RCVD as _);
-        }
-    }
-
-    /// Drops the transport's reference to a request whose reply will never come.
+    /// Gives the reference back: the request never reached the device (`zc_request`'s error
+    /// paths, where the 9P core expects the transport to drop it).
     #[inline]
     pub(crate) fn put(self, client: Client) {
-        // SAFETY: The request is live and this wrapper holds a reference (type invariant).
+        // SAFETY: The request is live and this value owns a reference (type invariant), consumed
+        // here.
         unsafe { zb::p9_req_put(client.as_ptr(), self.0.as_ptr()) };
     }
+
+    /// `request` is about to fail: the 9P core drops the transport's reference itself then
+    /// (`p9_client_rpc`: "write won't happen"), so this only gives up the value.
+    #[inline]
+    pub(crate) fn refused(self) {
+        // INVARIANT: Ownership of the reference returns to the 9P core with the error.
+        core::mem::forget(self);
+    }
 }
+
+/// The device's hold on a request: the transport's reference while the request's buffers (and,
+/// for a zero-copy request, its payload pages) are on a device queue.
+///
+/// Only a device queue creates one (from a token it returns: `virtqueue_get_buf`,
+/// `virtqueue_detach_unused_buf`), and [`InFlight::complete`] or [`InFlight::fail`] consume it,
+/// so the reference is given back exactly once, and only after the device let go of the buffers.
+///
+/// # Invariants
+///
+/// The pointer is a live `p9_req_t` on which this value owns the transport's reference; its status
+/// is `SENT` and the device no longer uses its buffers.
+#[must_use = "an in-flight request must be completed or failed"]
+pub(crate) struct InFlight(NonNull<zb::p9_req_t>);
+
+impl InFlight {
+    /// Turns a token a device queue handed back into the request it was queued for.
+    ///
+    /// # Safety
+    ///
+    /// `token` must be the token of a [`TransportRef`] that became an `InFlight` through
+    /// [`TransportRef::on_device`], returned by the device for the first time, so this is the
+    /// only `InFlight` for it.
+    #[inline]
+    pub(crate) unsafe fn from_token(token: *mut c_void) -> Option<Self> {
+        NonNull::new(token.cast()).map(Self)
+    }
+
+    /// Leaves the reference to the device queue the request was just added to: the queue's token
+    /// stands for it until [`InFlight::from_token`] takes it back.
+    #[inline]
+    pub(crate) fn into_token(self) {
+        core::mem::forget(self);
+    }
+
+    /// Hands the reply of `len` bytes to the client: `rc.size` becomes `len`, clamped to what the
+    /// device was offered ([`TransportRef::offer_reply`]); the 9P core wakes the waiter and drops
+    /// the reference. A reply of 0 bytes is no reply: the request fails with `EIO`.
+    #[inline]
+    pub(crate) fn complete(self, client: Client, len: u32) {
+        if len == 0 {
+            self.fail(client, EIO);
+            return;
+        }
+        // SAFETY: The request is live (type invariant) and the device is done with `rc`.
+        unsafe {
+            let rc = &raw mut (*self.0.as_ptr()).rc;
+            (*rc).size = len.min((*rc).size);
+        }
+        self.finish(client, zb::p9_req_status_t_REQ_STATUS_RCVD)
+    }
+
+    /// Finishes the request with `err`, without a reply (a dead device, a reset, a bad reply).
+    #[inline]
+    pub(crate) fn fail(self, client: Client, err: Error) {
+        // SAFETY: The request is live (type invariant); `t_err` is read only once the status
+        // says ERROR, which `p9_client_cb` stores after a write barrier.
+        unsafe { (*self.0.as_ptr()).t_err = err.to_errno() };
+        self.finish(client, zb::p9_req_status_t_REQ_STATUS_ERROR)
+    }
+
+    fn finish(self, client: Client, status: zb::p9_req_status_t) {
+        // SAFETY: The request is live (type invariant) and `client` is the client that created
+        // it; `p9_client_cb` publishes the status, wakes the waiter and consumes the reference
+        // this value owns.
+        unsafe { zb::p9_client_cb(client.as_ptr(), self.0.as_ptr(), status as _) };
+    }
+}
+
+// SAFETY: The reference may be given back from any context (`p9_client_cb` is IRQ-safe).
+unsafe impl Send for InFlight {}

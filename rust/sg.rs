@@ -2,7 +2,7 @@
 
 //! A fixed-size scatterlist array that messages are packed into.
 
-use crate::{bindings as zb, p9::LinearBuf, trans_common::Segment};
+use crate::{bindings as zb, p9::LinearBuf, trans_common::PayloadPages};
 use kernel::{alloc::KVec, bindings, prelude::*};
 
 /// Number of entries: the most one message may use.
@@ -54,21 +54,23 @@ impl SgArray {
         (offset_in_page(buf.ptr()) + buf.len()).div_ceil(PAGE_SIZE)
     }
 
-    /// Packs page segments into the entries starting at `start`, one entry per segment, and
-    /// marks the last one as the end of this group.
+    /// Packs the segments of `payload` into the entries starting at `start`, one entry per
+    /// segment, and marks the last one as the end of this group.
     ///
     /// Returns the number of entries used; too many segments is `EMSGSIZE`.
     #[inline]
-    pub(crate) fn pack_pages(&mut self, start: usize, segs: &[Segment]) -> Result<usize> {
+    pub(crate) fn pack_payload(&mut self, start: usize, payload: &PayloadPages) -> Result<usize> {
+        let segs = payload.segments();
         if segs.len() > SG_ENTRIES.saturating_sub(start) {
             return Err(EMSGSIZE);
         }
         let last = segs.len().wrapping_sub(1);
         for (i, (entry, seg)) in self.entries[start..].iter_mut().zip(segs).enumerate() {
             // SAFETY: `entry` is an initialised entry (type invariant); the segment lies inside
-            // a live page its payload keeps for the life of the request.
+            // a live page its payload keeps for the life of the request (invariants of
+            // `Segment` and `PayloadPages`).
             unsafe {
-                zb::zc9p_sg_set_page(entry, seg.page, seg.len as u32, seg.offset as u32, i == last)
+                zb::zc9p_sg_set_page(entry, seg.page(), seg.len() as u32, seg.offset() as u32, i == last)
             };
         }
         Ok(segs.len())

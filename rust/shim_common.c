@@ -50,10 +50,10 @@ int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
 	return spin_trylock_irqsave(lock, *flags);
 }
 
-int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
-		       const void *ctx)
+long zc9p_wait_killable_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+				const void *ctx, long timeout)
 {
-	return io_wait_event_killable(*wq, cond(ctx));
+	return wait_event_killable_timeout(*wq, cond(ctx), timeout);
 }
 
 long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),

@@ -22,8 +22,8 @@ void zc9p_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 int zc9p_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags);
 
 /* Waits: the condition is a Rust closure behind @cond/@ctx. */
-int zc9p_wait_killable(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
-		       const void *ctx);
+long zc9p_wait_killable_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
+				const void *ctx, long timeout);
 long zc9p_wait_timeout(struct wait_queue_head *wq, bool (*cond)(const void *ctx),
 		       const void *ctx, long timeout);
 void zc9p_wake_up(struct wait_queue_head *wq);

@@ -15,6 +15,7 @@
 #include <net/9p/transport.h>
 
 #include <linux/debugfs.h>
+#include <linux/workqueue.h>
 
 #include "shim_virtio.h"
 
@@ -72,10 +73,24 @@ void zc9p_vdev_ready(struct virtio_device *vdev)
 	virtio_device_ready(vdev);
 }
 
-void zc9p_vdev_reset_and_del_vqs(struct virtio_device *vdev)
+void zc9p_vdev_reset(struct virtio_device *vdev)
 {
 	virtio_reset_device(vdev);
+}
+
+void zc9p_vdev_del_vqs(struct virtio_device *vdev)
+{
 	vdev->config->del_vqs(vdev);
+}
+
+bool zc9p_vdev_needs_reset(struct virtio_device *vdev)
+{
+	return vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout)
+{
+	return wait_event_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD, timeout) != 0;
 }
 
 static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
@@ -129,6 +144,18 @@ bool zc9p_param_zerocopy(void)
 
 static struct dentry *zc9p_debugfs;
 
+/*
+ * Work the interrupt context cannot do (shutting down a channel whose device
+ * asked for a reset). WQ_MEM_RECLAIM: the mount's I/O, and so writeback, may
+ * wait for it. Destroyed, after draining, at module exit.
+ */
+static struct workqueue_struct *zc9p_wq;
+
+struct workqueue_struct *zc9p_workqueue(void)
+{
+	return zc9p_wq;
+}
+
 struct dentry *zc9p_debugfs_root(void)
 {
 	return zc9p_debugfs;
@@ -151,6 +178,7 @@ static struct virtio_driver zc9p_virtio_driver = {
 	.id_table = zc9p_id_table,
 	.probe = zc9p_rs_probe,
 	.remove = zc9p_rs_remove,
+	.config_changed = zc9p_rs_config_changed,
 };
 
 static struct p9_trans_module zc9p_trans = {
@@ -178,12 +206,16 @@ int zc9p_register(bool zerocopy)
 
 	if (zerocopy)
 		zc9p_trans.zc_request = zc9p_rs_zc_request;
+	zc9p_wq = alloc_workqueue(KBUILD_MODNAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!zc9p_wq)
+		return -ENOMEM;
 	zc9p_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	v9fs_register_trans(&zc9p_trans);
 	err = register_virtio_driver(&zc9p_virtio_driver);
 	if (err) {
 		v9fs_unregister_trans(&zc9p_trans);
 		debugfs_remove(zc9p_debugfs);
+		destroy_workqueue(zc9p_wq);
 	}
 	return err;
 }
@@ -193,4 +225,6 @@ void zc9p_unregister(void)
 	unregister_virtio_driver(&zc9p_virtio_driver);
 	v9fs_unregister_trans(&zc9p_trans);
 	debugfs_remove(zc9p_debugfs);
+	/* After the driver: removal ends the channels; their pending work runs first. */
+	destroy_workqueue(zc9p_wq);
 }

@@ -39,6 +39,8 @@ void *zc9p_vq_priv(struct virtqueue *vq);
  * condition-callback wait (wait.rs) would add indirect calls to every wake-up.
  */
 int zc9p_req_wait_killable(struct p9_req_t *req);
+/* Uninterruptibly, at most @timeout jiffies: whether the request is finished. */
+int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout);
 bool zc9p_vdev_has_config_get(struct virtio_device *vdev);
 bool zc9p_vdev_has_mount_tag(struct virtio_device *vdev);
 u16 zc9p_vdev_read_tag_len(struct virtio_device *vdev);
@@ -46,7 +48,9 @@ void zc9p_vdev_read_tag(struct virtio_device *vdev, char *buf, unsigned int len)
 struct virtqueue *zc9p_vdev_find_vq(struct virtio_device *vdev,
 				    void (*done)(struct virtqueue *vq));
 void zc9p_vdev_ready(struct virtio_device *vdev);
-void zc9p_vdev_reset_and_del_vqs(struct virtio_device *vdev);
+void zc9p_vdev_reset(struct virtio_device *vdev);
+void zc9p_vdev_del_vqs(struct virtio_device *vdev);
+bool zc9p_vdev_needs_reset(struct virtio_device *vdev);
 int zc9p_vdev_add_mount_tag_attr(struct virtio_device *vdev);
 void zc9p_vdev_remove_mount_tag_attr(struct virtio_device *vdev);
 void zc9p_vdev_uevent_change(struct virtio_device *vdev);
@@ -57,6 +61,9 @@ const char *zc9p_fc_source(struct fs_context *fc);
 
 /* Module parameters of the virtio transport. */
 bool zc9p_param_zerocopy(void);
+
+/* The module's workqueue (for work the interrupt callbacks hand off). */
+struct workqueue_struct *zc9p_workqueue(void);
 
 /* debugfs root of the module (may be an error pointer; debugfs accepts it). */
 struct dentry *zc9p_debugfs_root(void);
@@ -72,6 +79,7 @@ void zc9p_unregister(void);
  */
 int zc9p_rs_probe(struct virtio_device *vdev);
 void zc9p_rs_remove(struct virtio_device *vdev);
+void zc9p_rs_config_changed(struct virtio_device *vdev);
 const char *zc9p_rs_mount_tag(struct virtio_device *vdev);
 int zc9p_rs_create(struct p9_client *client, struct fs_context *fc);
 void zc9p_rs_close(struct p9_client *client);

@@ -39,6 +39,12 @@ pub(crate) struct ChannelStats {
     pub(crate) zc_bytes_from_device: Counter,
     pub(crate) pin_budget_waits: Counter,
     pub(crate) ring_full_waits: Counter,
+    /// Zero-copy waiters killed while the device held their pages (they waited for them).
+    pub(crate) killed_waits: Counter,
+    /// Requests finished with an error instead of a reply (a reset, a 0-byte reply).
+    pub(crate) failed_requests: Counter,
+    /// Times the device was reset to take its buffers back (removal, a broken device).
+    pub(crate) device_resets: Counter,
     pinned_now: Atomic<usize>,
     pinned_peak: Atomic<usize>,
 }
@@ -52,6 +58,9 @@ impl ChannelStats {
             zc_bytes_from_device: Counter::new(),
             pin_budget_waits: Counter::new(),
             ring_full_waits: Counter::new(),
+            killed_waits: Counter::new(),
+            failed_requests: Counter::new(),
+            device_resets: Counter::new(),
             pinned_now: Atomic::new(0),
             pinned_peak: Atomic::new(0),
         }
@@ -74,8 +83,12 @@ impl ChannelStats {
         self.pinned_now.fetch_sub(pages, Relaxed);
     }
 
-    pub(crate) fn show(&self, m: &SeqFile, tag: &str) {
+    /// Prints the counters, with the requests the device holds now and whether the channel is
+    /// dead (shut down: its device was removed or stopped working).
+    pub(crate) fn show(&self, m: &SeqFile, tag: &str, on_device: usize, dead: bool) {
         seq_print!(m, "tag: {}\n", tag);
+        seq_print!(m, "dead: {}\n", u8::from(dead));
+        seq_print!(m, "on_device: {}\n", on_device);
         seq_print!(m, "copy_requests: {}\n", self.copy_requests.get());
         seq_print!(m, "zc_requests: {}\n", self.zc_requests.get());
         seq_print!(m, "zc_bytes_to_device: {}\n", self.zc_bytes_to_device.get());
@@ -84,6 +97,9 @@ impl ChannelStats {
         seq_print!(m, "pinned_pages_peak: {}\n", self.pinned_peak.load(Relaxed));
         seq_print!(m, "pin_budget_waits: {}\n", self.pin_budget_waits.get());
         seq_print!(m, "ring_full_waits: {}\n", self.ring_full_waits.get());
+        seq_print!(m, "killed_waits: {}\n", self.killed_waits.get());
+        seq_print!(m, "failed_requests: {}\n", self.failed_requests.get());
+        seq_print!(m, "device_resets: {}\n", self.device_resets.get());
     }
 }
 

@@ -18,16 +18,40 @@ use kernel::{
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
-/// A run of bytes inside one page.
-#[derive(Clone, Copy)]
+/// A run of bytes inside one page of a payload.
+///
+/// Only [`PayloadPages`] makes segments (the fields are private and the type is neither `Copy`
+/// nor `Clone`), so a segment handed to a device is always one of a live payload's.
+///
+/// # Invariants
+///
+/// `offset + len <= PAGE_SIZE`; inside a [`PayloadPages`], `page` is one of the payload's pages.
 pub(crate) struct Segment {
-    pub(crate) page: *mut bindings::page,
-    pub(crate) offset: usize,
-    pub(crate) len: usize,
+    page: *mut bindings::page,
+    offset: usize,
+    len: usize,
 }
 
 impl Segment {
     const EMPTY: Self = Self { page: core::ptr::null_mut(), offset: 0, len: 0 };
+
+    /// The page.
+    #[inline]
+    pub(crate) fn page(&self) -> *mut bindings::page {
+        self.page
+    }
+
+    /// Where the run starts in the page.
+    #[inline]
+    pub(crate) fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Bytes in the run.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
 }
 
 /// Segments kept inline: payloads up to this many pages need no allocation.
@@ -70,14 +94,6 @@ impl SegmentList {
         }
     }
 
-    #[inline]
-    fn as_mut_slice(&mut self) -> &mut [Segment] {
-        match self {
-            Self::Inline(segs, n, _) => &mut segs[..*n],
-            Self::Heap(v) => v,
-        }
-    }
-
     /// Forgets the segments, keeping the storage.
     #[inline]
     fn clear(&mut self) {
@@ -96,22 +112,37 @@ impl SegmentList {
         }
     }
 
-    /// Appends `seg`; the caller checked [`Self::room`].
+    /// Appends `seg`, or gives it back if there is no room (the caller then still owns its
+    /// page's pin: nothing is dropped silently).
     #[inline]
-    fn push(&mut self, seg: Segment) {
+    fn push(&mut self, seg: Segment) -> core::result::Result<(), Segment> {
         match self {
-            Self::Inline(segs, n, cap) => {
-                if *n >= *cap {
-                    return;
-                }
-                if let Some(slot) = segs.get_mut(*n) {
+            Self::Inline(segs, n, cap) => match segs.get_mut(*n) {
+                Some(slot) if *n < *cap => {
                     *slot = seg;
                     *n += 1;
+                    Ok(())
                 }
-            }
-            Self::Heap(v) => {
-                let _ = v.push_within_capacity(seg);
-            }
+                _ => Err(seg),
+            },
+            Self::Heap(v) => v.push_within_capacity(seg).map_err(|e| e.0),
+        }
+    }
+}
+
+/// Releases one FOLL_PIN pin on each of `pages`, marking them dirty first if the device wrote
+/// them; one call for the whole batch.
+fn unpin_pages(pages: &mut [*mut bindings::page], dirty: bool) {
+    if pages.is_empty() {
+        return;
+    }
+    // SAFETY: The callers pass pages that each carry one pin taken by `iov_iter_extract_pages`,
+    // which they give up here and never use again.
+    unsafe {
+        if dirty {
+            bindings::unpin_user_pages_dirty_lock(pages.as_mut_ptr(), pages.len() as _, true);
+        } else {
+            bindings::unpin_user_pages(pages.as_mut_ptr(), pages.len() as _);
         }
     }
 }
@@ -166,12 +197,15 @@ impl PinBudget {
         unsafe { WaitQueue::from_raw(zb::zc9p_pin_wait_queue()) }
     }
 
-    fn try_take(want: usize) -> bool {
+    /// Takes `want` pages, cut to the current limit (which the parameter may lower at any
+    /// time), if they fit; returns how many were taken.
+    fn try_take(want: usize) -> Option<usize> {
         let limit = Self::limit();
+        let want = want.clamp(1, limit);
         let mut cur = PINNED.load(Relaxed);
         loop {
             if cur.saturating_add(want) > limit {
-                return false;
+                return None;
             }
             match PINNED.cmpxchg(cur, cur + want, Relaxed) {
                 Ok(_) => break,
@@ -186,20 +220,30 @@ impl PinBudget {
                 Err(p) => peak = p,
             }
         }
-        true
+        Some(want)
     }
 
-    /// Reserves up to `want` pages, at most the whole budget, waiting killably while it is
-    /// used up. Returns the charge, which gives the pages back when dropped.
+    /// Reserves up to `want` pages, at most the whole budget as it is when they are taken,
+    /// waiting killably while it is used up. Returns the charge, which gives the pages back when
+    /// dropped.
     pub(crate) fn acquire(want: usize) -> Result<PinCharge> {
-        let want = want.clamp(1, Self::limit());
-        let mut waited = false;
-        if !Self::try_take(want) {
-            waited = true;
-            BUDGET_WAITS.fetch_add(1, Relaxed);
-            Self::wait_queue().wait_killable(|| Self::try_take(want))?;
+        if let Some(pages) = Self::try_take(want) {
+            return Ok(PinCharge { pages, waited: false });
         }
-        Ok(PinCharge { pages: want, waited })
+        BUDGET_WAITS.fetch_add(1, Relaxed);
+        let taken = core::cell::Cell::new(0);
+        let cond = || match Self::try_take(want) {
+            Some(pages) => {
+                taken.set(pages);
+                true
+            }
+            None => false,
+        };
+        // Re-evaluated on every release and at least once a second, so a budget lowered below
+        // what this waiter asked for is noticed even when nothing is released.
+        let second = kernel::time::msecs_to_jiffies(1000) as kernel::ffi::c_long;
+        while !Self::wait_queue().wait_killable_timeout(&cond, second)? {}
+        Ok(PinCharge { pages: taken.get(), waited: true })
     }
 }
 
@@ -309,12 +353,25 @@ impl PayloadPages {
                     Err(_) => break,
                 };
             let mut left = bytes;
-            for &page in &scratch[..filled] {
+            let mut dropped = 0;
+            for (i, &page) in scratch[..filled].iter().enumerate() {
                 let len = left.min(PAGE_SIZE - offset);
-                self.segs.push(Segment { page, offset, len });
+                // INVARIANT: `offset + len <= PAGE_SIZE` by construction.
+                if self.segs.push(Segment { page, offset, len }).is_err() {
+                    // Cannot happen (batches fit the room); if it did, the rest of the batch is
+                    // not part of the payload: give back its pins now.
+                    dropped = filled - i;
+                    if self.charge.is_some() {
+                        unpin_pages(&mut scratch[i..filled], false);
+                    }
+                    break;
+                }
                 self.len += len;
                 left -= len;
                 offset = 0;
+            }
+            if dropped > 0 {
+                break;
             }
         }
         let used = self.segs.as_slice().len();
@@ -402,17 +459,14 @@ impl PayloadPages {
     #[inline]
     pub(crate) fn release(&mut self) {
         if let Some(charge) = self.charge.take() {
-            for seg in self.segs.as_mut_slice() {
-                // SAFETY: Each page carries one pin from extraction (type invariant), released
-                // exactly once here, as `charge` is gone; pages the device wrote are marked
-                // dirty first.
-                unsafe {
-                    if self.device_writes {
-                        bindings::unpin_user_pages_dirty_lock(&mut seg.page, 1, true);
-                    } else {
-                        bindings::unpin_user_page(seg.page);
-                    }
+            let mut batch = [core::ptr::null_mut(); EXTRACT_BATCH];
+            for chunk in self.segs.as_slice().chunks(EXTRACT_BATCH) {
+                for (slot, seg) in batch.iter_mut().zip(chunk) {
+                    *slot = seg.page;
                 }
+                // Each page carries one pin from extraction (type invariant), released exactly
+                // once here, as `charge` is gone.
+                unpin_pages(&mut batch[..chunk.len()], self.device_writes);
             }
             // Gives the pages back to the budget and wakes waiters.
             drop(charge);

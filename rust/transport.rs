@@ -8,7 +8,7 @@ use crate::{
     bindings as zb,
     channel::Channel,
     iov::IovIter,
-    p9::{Client, Request},
+    p9::{Client, Request, TransportRef},
     stats,
     virtio::{self, VirtioDevice},
 };
@@ -17,6 +17,7 @@ use kernel::{
     ffi::{c_char, c_int, c_void},
     prelude::*,
     seq_file::SeqFile,
+    sync::{Arc, ArcBorrow},
 };
 
 /// Registers the 9P transport (with `zc_request` if `zerocopy`) and the virtio driver, and
@@ -46,26 +47,12 @@ pub(crate) fn unregister() {
 ///
 /// # Safety
 ///
-/// `client` must be a live client of this transport.
+/// `client` must be a live client of this transport, between `create` and `close`.
 unsafe fn channel_of<'a>(client: Client) -> Option<&'a Channel> {
     let chan = client.trans().cast::<Channel>();
-    // SAFETY: `create` stored a pointer to a channel whose removal waits for `close`, and the
-    // 9P core calls the transport only between those two.
+    // SAFETY: `create` stored a reference to the channel in `trans`, which `close` gives back;
+    // the 9P core calls the transport only between those two.
     unsafe { chan.as_ref() }
-}
-
-/// Wraps the client and request the 9P core passes to a transport callback.
-///
-/// # Safety
-///
-/// `client` must be a live client and `req` a live request whose transport reference is held.
-unsafe fn wrap_request(
-    client: *mut zb::p9_client,
-    req: *mut zb::p9_req_t,
-) -> Option<(Client, Request)> {
-    // SAFETY: Guaranteed by the caller.
-    let (client, req) = unsafe { (Client::from_raw(client)?, Request::from_raw(req)?) };
-    Some((client, req))
 }
 
 fn to_errno(r: Result) -> c_int {
@@ -94,12 +81,30 @@ pub(crate) unsafe extern "C" fn zc9p_rs_remove(vdev: *mut zb::virtio_device) {
     }
 }
 
+/// `virtio_driver.config_changed` (interrupt context): a device that asks for a reset (QEMU's
+/// way of saying it marked the device broken) answers nothing more; check it from process context.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_config_changed(vdev: *mut zb::virtio_device) {
+    // SAFETY: The virtio core calls this for a bound device, before `remove` disables it.
+    let Some(vdev) = (unsafe { VirtioDevice::from_raw(vdev) }) else {
+        return;
+    };
+    let chan = vdev.private().cast::<Channel>();
+    if chan.is_null() {
+        return;
+    }
+    // SAFETY: The private pointer holds a channel reference from probe until `remove`, and the
+    // virtio core runs no config callback once `remove` has begun.
+    let chan: Arc<Channel> = unsafe { ArcBorrow::from_raw(chan) }.into();
+    Channel::check_device_later(chan);
+}
+
 /// The virtqueue interrupt callback (hard IRQ).
 unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
     // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`.
     let chan = unsafe { virtio::queue_private(vq) }.cast::<Channel>();
-    // SAFETY: The private pointer holds a channel reference from probe until the queue is
-    // deleted in remove, after which this callback no longer runs.
+    // SAFETY: The private pointer holds a channel reference from probe until remove, which deletes
+    // the queue (after a reset that waits for running callbacks) before giving it back.
     if let Some(chan) = unsafe { chan.as_ref() } {
         chan.complete_requests();
     }
@@ -142,17 +147,21 @@ pub(crate) unsafe extern "C" fn zc9p_rs_create(
     to_errno(Channel::attach(client, source.to_bytes()))
 }
 
-/// `p9_trans_module.close`.
+/// `p9_trans_module.close`: waits until the device gave back every request of this client,
+/// then drops the client's reference to the channel.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_close(client: *mut zb::p9_client) {
     // SAFETY: The 9P core passes a live client of this transport.
     let Some(client) = (unsafe { Client::from_raw(client) }) else {
         return;
     };
-    // SAFETY: As above.
-    if let Some(chan) = unsafe { channel_of(client) } {
-        chan.detach();
+    let raw = client.trans().cast::<Channel>();
+    if raw.is_null() {
+        return;
     }
+    // SAFETY: `attach` stored this reference in `trans`; `close` runs once and takes it back.
+    let chan = unsafe { Arc::<Channel>::from_raw(raw) };
+    chan.detach();
 }
 
 /// `p9_trans_module.request`: queue a message on the copy path.
@@ -161,34 +170,34 @@ pub(crate) unsafe extern "C" fn zc9p_rs_request(
     client: *mut zb::p9_client,
     req: *mut zb::p9_req_t,
 ) -> c_int {
-    // SAFETY: The 9P core passes a live client and a request holding the transport's reference.
-    let Some((client, req)) = (unsafe { wrap_request(client, req) }) else {
+    // SAFETY: The 9P core passes a request holding the transport's reference, which is ours now.
+    let Some(tref) = (unsafe { TransportRef::from_raw(req) }) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: `client` is a live client of this transport.
-    let Some(chan) = (unsafe { channel_of(client) }) else {
+    // SAFETY: The 9P core passes a live client of this transport.
+    let chan = unsafe { Client::from_raw(client) }.and_then(|c| {
+        // SAFETY: As above.
+        unsafe { channel_of(c) }
+    });
+    let Some(chan) = chan else {
+        tref.refused();
         return ENODEV.to_errno();
     };
-    to_errno(chan.request(&req))
+    to_errno(chan.request(tref))
 }
 
-/// `p9_trans_module.cancel`: a queued virtio request cannot be taken back.
+/// `p9_trans_module.cancel`: a queued virtio request cannot be taken back; let the client flush.
 #[no_mangle]
 pub(crate) extern "C" fn zc9p_rs_cancel(_client: *mut zb::p9_client, _req: *mut zb::p9_req_t) -> c_int {
     1
 }
 
-/// `p9_trans_module.cancelled`: the flushed request's reply will not come; drop its reference.
+/// `p9_trans_module.cancelled`: the server answered the flush, but the device still holds the
+/// request (its status is still SENT). Nothing to do: the device owns the transport's reference
+/// and gives it back with the buffer; dropping it here would free memory the device may still
+/// write, and a later completion would touch a freed request.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_cancelled(
-    client: *mut zb::p9_client,
-    req: *mut zb::p9_req_t,
-) -> c_int {
-    // SAFETY: The 9P core passes a live client and the flushed request, whose transport
-    // reference is still held.
-    if let Some((client, req)) = unsafe { wrap_request(client, req) } {
-        req.put(client);
-    }
+pub(crate) extern "C" fn zc9p_rs_cancelled(_client: *mut zb::p9_client, _req: *mut zb::p9_req_t) -> c_int {
     0
 }
 
@@ -203,24 +212,27 @@ pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
     outlen: c_int,
     in_hdr_len: c_int,
 ) -> c_int {
-    // SAFETY: The 9P core passes a live client and a request holding the transport's reference.
-    let Some((client, req)) = (unsafe { wrap_request(client, req) }) else {
+    // SAFETY: The 9P core passes a live client and a request holding the caller's reference for
+    // the whole call, and the transport's reference, which is ours now.
+    let (Some(client), Some(view), Some(tref)) = (unsafe {
+        (Client::from_raw(client), Request::from_raw(req), TransportRef::from_raw(req))
+    }) else {
         return EINVAL.to_errno();
     };
     // SAFETY: `client` is a live client of this transport.
     let Some(chan) = (unsafe { channel_of(client) }) else {
-        req.put(client);
+        tref.put(client);
         return ENODEV.to_errno();
     };
     let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
         (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
     else {
-        req.put(client);
+        tref.put(client);
         return EINVAL.to_errno();
     };
     // SAFETY: The 9P core lends the iterators (either may be null) for this call only.
     let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
-    to_errno(chan.zc_request(client, req, uidata, uodata, inlen, outlen, in_hdr_len))
+    to_errno(chan.zc_request(client, view, tref, uidata, uodata, inlen, outlen, in_hdr_len))
 }
 
 /// Show function of the debugfs counter files: a channel's (`ctx` is the channel) or the

@@ -2,7 +2,11 @@
 
 //! Thin wrappers around a virtio device and its virtqueue.
 
-use crate::{bindings as zb, sg::SgArray};
+use crate::{
+    bindings as zb,
+    p9::{InFlight, TransportRef},
+    sg::SgArray,
+};
 use core::ptr::NonNull;
 use kernel::{
     alloc::KVec,
@@ -110,12 +114,29 @@ impl VirtioDevice {
         unsafe { zb::zc9p_vdev_ready(self.as_ptr()) }
     }
 
-    /// Resets the device and deletes its queues; no callback runs after this returns.
-    ///
-    /// Every [`Virtqueue`] of the device must be gone or unused from here on.
-    pub(crate) fn reset_and_delete_queues(self) {
+    /// Resets the device: it stops using every buffer and raises no more interrupts for them
+    /// (the transport core waits for running callbacks). Buffers still queued can then be taken
+    /// back with [`Virtqueue::detach_unused`].
+    pub(crate) fn reset(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_reset_and_del_vqs(self.as_ptr()) }
+        unsafe { zb::zc9p_vdev_reset(self.as_ptr()) }
+    }
+
+    /// Deletes the device's queues, consuming the last [`Virtqueue`] handle.
+    ///
+    /// The device must have been [reset](Self::reset), and every buffer taken back.
+    pub(crate) fn delete_queues(self, vq: Virtqueue) {
+        let _ = vq;
+        // SAFETY: The device is live (type invariant); its only queue handle was just consumed,
+        // so nothing uses the queue after this.
+        unsafe { zb::zc9p_vdev_del_vqs(self.as_ptr()) }
+    }
+
+    /// Whether the device asked to be reset (`VIRTIO_CONFIG_S_NEEDS_RESET`): QEMU sets it when
+    /// it marked the device broken, and then answers nothing more.
+    pub(crate) fn needs_reset(self) -> bool {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_needs_reset(self.as_ptr()) }
     }
 
     /// Creates the `mount_tag` sysfs attribute.
@@ -153,8 +174,10 @@ pub(crate) unsafe fn queue_private(vq: *mut zb::virtqueue) -> *mut c_void {
 ///
 /// # Invariants
 ///
-/// The pointer is a live virtqueue until its device's [`VirtioDevice::reset_and_delete_queues`];
-/// its owner serialises all calls on it (it lives inside the channel's ring lock).
+/// The pointer is a live virtqueue until [`VirtioDevice::delete_queues`] consumes this handle; its
+/// owner serialises all calls on it (it lives inside the channel's ring lock). Every token on the
+/// queue is the request of an [`InFlight`] that [`Virtqueue::add`] turned into that token: the
+/// queue owns those references until it hands them back.
 pub(crate) struct Virtqueue(NonNull<zb::virtqueue>);
 
 // SAFETY: The queue may be used from any thread as long as calls are serialised, which the
@@ -169,41 +192,55 @@ pub(crate) struct SgGroup {
 }
 
 impl Virtqueue {
-    /// Adds a buffer made of `groups`, the first `n_out` device-readable and the rest
-    /// device-writable, each a run of entries of `sg` ending in an end mark, identified by
-    /// `token`.
+    /// Queues the buffer of `req`, made of `groups` (the first `n_out` device-readable, the rest
+    /// device-writable, each a run of entries of `sg` ending in an end mark). On success the
+    /// request is `SENT` and the queue holds the transport's reference until it hands the request
+    /// back as an [`InFlight`]; on failure the reference is returned with the error.
     ///
-    /// `ENOSPC` means the ring is full; any other error is the device's.
+    /// `ENOSPC` means the ring is full (or, with indirect descriptors, the indirect table could
+    /// not be allocated); `EIO` a broken queue.
     #[inline]
-    pub(crate) fn add_sgs(
+    pub(crate) fn add(
         &mut self,
         sg: &mut SgArray,
         groups: &[SgGroup],
         n_out: usize,
-        token: *mut c_void,
-    ) -> Result {
+        req: TransportRef,
+    ) -> core::result::Result<(), (Error, TransportRef)> {
         const MAX_GROUPS: usize = 4;
         let mut heads: [*mut bindings::scatterlist; MAX_GROUPS] = [core::ptr::null_mut(); MAX_GROUPS];
         if groups.len() > MAX_GROUPS || n_out > groups.len() {
-            return Err(EINVAL);
+            return Err((EINVAL, req));
         }
         for (head, group) in heads.iter_mut().zip(groups) {
-            *head = sg.entry_ptr(group.start)?;
+            match sg.entry_ptr(group.start) {
+                Ok(p) => *head = p,
+                Err(e) => return Err((e, req)),
+            }
         }
         // SAFETY: The queue is live and calls are serialised (type invariant); `heads` holds
         // `groups.len()` end-marked lists inside `sg`, which the device uses until it returns
-        // `token` (the owner keeps the described memory alive until then).
+        // the token, and the request's reference (moved into the queue below) keeps the buffers
+        // they describe alive until then.
         let ret = unsafe {
             zb::virtqueue_add_sgs(
                 self.0.as_ptr(),
                 heads.as_mut_ptr(),
                 n_out as c_uint,
                 (groups.len() - n_out) as c_uint,
-                token,
+                req.token(),
                 bindings::GFP_ATOMIC,
             )
         };
-        kernel::error::to_result(ret)
+        if ret < 0 {
+            return Err((Error::from_errno(ret), req));
+        }
+        // SAFETY: The buffer was just queued with `req.token()`, and `&mut self` (the ring lock)
+        // keeps any completion from running until we return.
+        let in_flight = unsafe { req.on_device() };
+        // INVARIANT: The token on the queue now stands for this reference.
+        in_flight.into_token();
+        Ok(())
     }
 
     /// Notifies the device of new buffers.
@@ -213,16 +250,32 @@ impl Virtqueue {
         unsafe { zb::virtqueue_kick(self.0.as_ptr()) };
     }
 
-    /// Takes the next used buffer: its token and the number of bytes the device wrote.
+    /// Takes the next used buffer: its request and the number of bytes the device wrote.
     #[inline]
-    pub(crate) fn get_buf(&mut self) -> Option<(*mut c_void, u32)> {
+    pub(crate) fn get_buf(&mut self) -> Option<(InFlight, u32)> {
         let mut len: c_uint = 0;
         // SAFETY: The queue is live and calls are serialised (type invariant).
         let token = unsafe { zb::virtqueue_get_buf(self.0.as_ptr(), &mut len) };
-        if token.is_null() {
-            None
-        } else {
-            Some((token, len))
-        }
+        // SAFETY: Every token on the queue stands for an `InFlight` (type invariant), and the
+        // virtio core returns each queued token once (it rejects unknown or repeated ids).
+        let req = unsafe { InFlight::from_token(token) }?;
+        Some((req, len))
+    }
+
+    /// Takes back a buffer the device has not used, after a [reset](VirtioDevice::reset).
+    #[inline]
+    pub(crate) fn detach_unused(&mut self) -> Option<InFlight> {
+        // SAFETY: The queue is live and calls are serialised (type invariant); the device was
+        // reset, so it no longer uses the buffers being detached.
+        let token = unsafe { zb::virtqueue_detach_unused_buf(self.0.as_ptr()) };
+        // SAFETY: As in `get_buf`: each queued token comes back once, here or there.
+        unsafe { InFlight::from_token(token) }
+    }
+
+    /// Whether the virtio core marked the queue broken (it then returns no more buffers).
+    #[inline]
+    pub(crate) fn is_broken(&self) -> bool {
+        // SAFETY: The queue is live (type invariant).
+        unsafe { zb::virtqueue_is_broken(self.0.as_ptr()) }
     }
 }

@@ -80,31 +80,22 @@ impl WaitQueue {
         unsafe { &*ptr.cast::<Self>() }
     }
 
-    /// Sleeps (accounted as I/O wait) until `cond` returns true or a fatal signal arrives.
-    ///
-    /// Returns `Err(ERESTARTSYS)` if the task was killed; `cond` was false then.
-    pub(crate) fn wait_killable<F: Fn() -> bool>(&self, cond: F) -> Result {
-        // SAFETY: `head` is initialised (type invariant); `cond` lives on this stack frame for
-        // the whole wait and the trampoline matches its type.
+    /// Sleeps (accounted as I/O wait) until `cond` returns true, a fatal signal arrives or
+    /// `timeout` jiffies pass. Returns whether `cond` became true; `Err(ERESTARTSYS)` if killed.
+    pub(crate) fn wait_killable_timeout<F: Fn() -> bool>(&self, cond: F, timeout: c_long) -> Result<bool> {
+        // SAFETY: As in `wait_killable`.
         let ret = unsafe {
-            zb::zc9p_wait_killable(
+            zb::zc9p_wait_killable_timeout(
                 self.head.get(),
                 Some(condition_trampoline::<F>),
                 (&raw const cond).cast(),
+                timeout,
             )
         };
-        if ret == 0 {
-            Ok(())
+        if ret < 0 {
+            Err(Error::from_errno(ret as i32))
         } else {
-            Err(Error::from_errno(ret))
-        }
-    }
-
-    /// Sleeps uninterruptibly until `cond` returns true, warning every 10 s with `what`.
-    pub(crate) fn wait_uninterruptible<F: Fn() -> bool>(&self, cond: F, what: core::fmt::Arguments<'_>) {
-        let period = kernel::time::msecs_to_jiffies(10_000) as c_long;
-        while !self.wait_timeout(&cond, period) {
-            pr_warn!("{}\n", what);
+            Ok(ret > 0)
         }
     }
 

@@ -16,6 +16,7 @@ mod trans_common;
 mod transport;
 mod virtio;
 mod wait;
+mod zc;
 
 use kernel::prelude::*;
 
