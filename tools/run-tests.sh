@@ -11,21 +11,33 @@ bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
 
 work=$(mktemp -d /tmp/zc9p-test.XXXXXX)
 logs=${ZC9P_LOGS:-$work/logs}
-mkdir -p "$work/share0/big" "$work/share1" "$logs"
+mkdir -p "$work/share0/big" "$work/share1" "$work/share3" "$work/share4" "$logs"
 say "test work folder: $work (guest logs in $logs)"
 # A directory the host fills, for the guest's readdir test.
 (cd "$work/share0/big" && seq -f 'h%05g' 0 4999 | xargs touch)
 
 check=$work/zc9p-check
 gcc -O2 -Wall -Werror -o "$check" "$ZC9P_ROOT/tests/guest/zc9p-check.c"
+# The slow server's files (the guest kills a reader of "slow" while others read).
+"$check" write "$work/share3/slow" $((4 * 1048576)) 31 >/dev/null
+"$check" write "$work/share3/small-1" 262144 41 >/dev/null
+"$check" write "$work/share3/small-2" 262144 42 >/dev/null
 bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
 
 start=$(date +%s)
 vmrc=0
 # Share 1 has no indirect descriptors (the ring-full test); share 2 is QEMU's own
-# /proc/self, which the guest only reads (its "mem" fails to read: the Rerror test).
+# /proc/self, which the guest only reads (its "mem" fails to read: the Rerror test);
+# share 3 is a slow server (reads throttled to 256 KiB/s); share 4 is hot-unplugged
+# and re-plugged by the guest through the host control channel (tools/hostctl.py).
+# KASAN reports every bad access, not just the first. acpi=noirq: the guest's
+# devices use MSI-X, and evaluating QEMU's _PRT (a 128-step AML loop) for each
+# PCI device takes over 30 s on the KASAN + kmemleak kernel under TCG, which
+# ACPICA aborts as a loop timeout; hot-plug (ACPI's own events) is unaffected.
+ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot acpi=noirq" \
 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" run-tests.sh "$logs" \
-	"${ZC9P_TEST_TIMEOUT:-2400}" "$work/share0" "$work/share1,indirect_desc=off" /proc/self || vmrc=$?
+	"${ZC9P_TEST_TIMEOUT:-2400}" "$work/share0" "$work/share1,indirect_desc=off" /proc/self \
+	"$work/share3,fsdev.throttling.bps-read=262144" "$work/share4" || vmrc=$?
 say "guest ran for $(( $(date +%s) - start ))s (exit $vmrc)"
 
 # The guest's TAP lines, renumbered into one stream with the host's checks.
@@ -50,7 +62,7 @@ done <"$logs/tap.log"
 guest_plan=$(grep -c '^1\.\.' "$logs/tap.log" || true)
 report $(( vmrc != 0 || guest_plan != 1 )) "guest suite ran to completion (qemu exit $vmrc)"
 
-splats='BUG:|WARNING:|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
+splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
 if grep -aE "$splats" "$logs/console.log" >"$work/splats.txt"; then
 	sed 's/^/# /' "$work/splats.txt" | head -40
 	report 1 "guest kernel log is free of lockdep/BUG/WARNING/Oops"
@@ -74,7 +86,9 @@ for zc in 1 0; do
 	protos="9p2000.L 9p2000.u"
 	[ -e "$W/rt-9p2000-0" ] && protos="$protos 9p2000"
 	for proto in $protos; do
-		for size in 0 1 4095 4096 4097 $MIB $((64 * MIB)); do
+		sizes="0 1 4095 4096 4097 $MIB" # as tests/guest/run-tests.sh
+		[ $proto = 9p2000.L ] && sizes="$sizes $((16 * MIB))"
+		for size in $sizes; do
 			host_verify "[zc=$zc] $proto file of $size bytes matches" "$W/rt-$proto-$size" "$size" "$size"
 		done
 	done
@@ -95,7 +109,7 @@ for zc in 1 0; do
 		host_verify "[zc=$zc] concurrent writer $i's file matches" "$d/par-$i" $((4 * MIB + i)) "$i"
 	done
 	made=$(ls "$V/made" 2>/dev/null | wc -l)
-	report $(( made != 5000 )) "host: [zc=$zc] the 5000 files created in the guest exist ($made)"
+	report $(( made != 1000 )) "host: [zc=$zc] the 1000 files created in the guest exist ($made)"
 done
 
 echo "# console log: $logs/console.log"

@@ -31,14 +31,14 @@ run_points() { # TRANSPORT MSIZE REP DIR
 for rep in $(seq 1 $REPS); do
 	for msize in 512000 131072; do
 		for t in c zc0 zc1; do
-			load $t
+			load $t || { echo "# load $t failed" >&3; exit 1; }
 			if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=$msize zc9p0 /mnt/a; then
 				run_points $t $msize $rep /mnt/a
 				umount /mnt/a
 			else
 				echo "# mount failed for $t msize $msize" >&3
 			fi
-			unload $t
+			unload $t || { echo "# unload $t failed" >&3; exit 1; }
 		done
 	done
 	run_points tmpfs 0 $rep /tmp

@@ -108,7 +108,7 @@ while [ $round -le $ROUNDS ]; do
 	order="c zc0 zc1"
 	[ $((round % 2)) = 1 ] || order="zc1 zc0 c"
 	for t in $order; do
-		load $t
+		load $t || { echo "# load $t failed" >&3; exit 1; }
 		if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=512000 zc9p0 /mnt/a; then
 			for bs in 4096 1048576; do
 				point $t write $bs
@@ -119,7 +119,7 @@ while [ $round -le $ROUNDS ]; do
 		else
 			echo "# mount failed for $t" >&3
 		fi
-		unload $t
+		unload $t || { echo "# unload $t failed" >&3; exit 1; }
 	done
 	round=$((round + 1))
 done

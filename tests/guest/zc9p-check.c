@@ -13,6 +13,8 @@
  *   zc9p-check countdir DIR                     print the entries (no . and ..)
  *   zc9p-check readonce PATH SIZE SEED          one read(2) of SIZE bytes, checked
  *   zc9p-check readerr PATH SIZE                one read(2); prints OK or the errno name
+ *   zc9p-check ioerr PATH SIZE                  open(2) + read(2); prints OK or the errno
+ *                                               name of the first that failed
  *   zc9p-check badbuf PATH                      reads into a half-unmapped and
  *                                               a read-only buffer; prints results
  *
@@ -219,6 +221,16 @@ int main(int argc, char **argv)
 		if (!buf || fd < 0)
 			return die("open", argv[2]);
 		printf("%s\n", read(fd, buf, size) < 0 ? errno_name(errno) : "OK");
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "ioerr")) {
+		size_t size = strtoul(argv[3], NULL, 0);
+		uint8_t *buf = io_buffer(size);
+		int fd = open(argv[2], open_flags(O_RDONLY));
+
+		if (!buf)
+			return die("mmap", argv[2]);
+		printf("%s\n", fd < 0 || read(fd, buf, size) < 0 ? errno_name(errno) : "OK");
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "badbuf"))

@@ -157,6 +157,22 @@ static void *read_thread(void *arg)
 	return NULL;
 }
 
+/* The test module's count of pages pinned now (its debugfs "pins" file), -1 if unreadable. */
+static long pinned_now(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/zc9p_pintest/pins", "r");
+	char line[128];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pinned_pages: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 /*
  * The classic direct-I/O-versus-fork trap: after fork, the parent writes to
  * bytes that share pages with the buffer being read. With pages merely
@@ -177,7 +193,14 @@ static int fork_during_read(void)
 	r.buf = map_base + 100;
 	memset(map_base, 0x11, 16 * PAGE);
 	pthread_create(&t, NULL, read_thread, &r);
-	usleep(100 * 1000);	/* the device now holds the pins */
+	/* Fork only once the fake device holds the reader's pins (hold_ms keeps them). */
+	for (int i = 0; pinned_now() <= 0; i++) {
+		if (i == 5000) {
+			fprintf(stderr, "the reader never pinned its pages\n");
+			return 1;
+		}
+		usleep(1000);
+	}
 	child = fork();
 	if (child == 0) {
 		memset(r.buf, 0xaa, r.len);	/* the child's copy */
