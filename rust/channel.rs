@@ -15,7 +15,7 @@ use crate::{
     irqsave::{new_spinlock_irq, SpinLockIrq},
     p9::{Client, InFlight, LinearBuf, Request, TransportRef},
     sg::SgArray,
-    stats::{ChannelStats, DebugfsDir},
+    stats::{ChannelDebugfs, ChannelStats},
     trans_common::PayloadPages,
     virtio::{SgGroup, VirtioDevice, Virtqueue},
     wait::{new_wait_queue, WaitQueue},
@@ -25,7 +25,6 @@ use kernel::{
     ffi::c_long,
     new_mutex,
     prelude::*,
-    seq_file::SeqFile,
     sync::{
         atomic::{Atomic, Full, Relaxed, Release},
         Arc, Mutex,
@@ -131,7 +130,7 @@ pub(crate) struct Channel {
     device: Mutex<Option<VirtioDevice>>,
     /// The counters' debugfs directory, removed with the device (a new device may take the name).
     #[pin]
-    debugfs: Mutex<Option<DebugfsDir>>,
+    debugfs: Mutex<Option<ChannelDebugfs>>,
     #[pin]
     ring: SpinLockIrq<Ring>,
     /// Set when a sender found the ring full; cleared (with a wake-up) on the next completion.
@@ -207,13 +206,12 @@ impl Channel {
         name.extend_from_slice(vdev.name_cstr().to_bytes_with_nul(), GFP_KERNEL)?;
         let sg = SgArray::new()?;
         let vq = vdev.find_vq(done)?;
-        let debugfs = DebugfsDir::new(vdev.name_cstr(), crate::stats::module_root());
         let init = pin_init!(Self {
             stats: ChannelStats::new(),
             name,
             tag,
             device <- new_mutex!(Some(vdev), "zc9p_device"),
-            debugfs <- new_mutex!(Some(debugfs), "zc9p_debugfs"),
+            debugfs <- new_mutex!(None, "zc9p_debugfs"),
             ring <- new_spinlock_irq!(
                 Ring { vq: None, sg, client: None, on_device: 0, dead: false },
                 "zc9p_ring"
@@ -233,8 +231,10 @@ impl Channel {
             }
         };
         chan.ring.lock().vq = Some(vq);
-        if let Some(dir) = chan.debugfs.lock().as_ref() {
-            dir.add_stats_file(c"stats", Arc::as_ptr(&chan).cast_mut().cast());
+        // Counters are optional: a channel without them works all the same.
+        match ChannelDebugfs::create(vdev.name_cstr(), chan.clone()) {
+            Ok(files) => *chan.debugfs.lock() = Some(files),
+            Err(e) => pr_warn!("{}: no debugfs counters: {:?}\n", vdev.name(), e),
         }
         // The device's private pointer owns one reference; `remove` takes it back.
         vdev.set_private(Arc::into_raw(chan.clone()).cast_mut().cast());
@@ -244,6 +244,8 @@ impl Channel {
             // SAFETY: `raw` is the reference stored just above and nothing else has used it.
             let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
             chan.shut_down("probe failed");
+            // The counters file holds a reference: let the channel go.
+            drop(chan.debugfs.lock().take());
             e
         };
         vdev.add_mount_tag_attr().map_err(unbind)?;
@@ -286,7 +288,7 @@ impl Channel {
         vdev.remove_mount_tag_attr();
         vdev.uevent_change();
         vdev.set_private(core::ptr::null_mut());
-        // Drains readers of the counters file, whose context is the channel.
+        // Removes the counters (draining their readers) and the reference their file holds.
         drop(chan.debugfs.lock().take());
         // INVARIANT: `remove` is returning: the device is no longer used through the channel.
         *chan.device.lock() = None;
@@ -430,13 +432,13 @@ impl Channel {
         self.in_use.store(false, Release);
     }
 
-    /// Prints this channel's counters (debugfs).
-    pub(crate) fn show_stats(&self, m: &SeqFile) {
+    /// Writes this channel's counters (its debugfs `stats` file).
+    pub(crate) fn write_stats(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let (on_device, dead) = {
             let ring = self.ring.lock();
             (ring.on_device, ring.dead)
         };
-        self.stats.show(m, self.tag_str(), on_device, dead);
+        self.stats.write(f, self.tag_str(), on_device, dead)
     }
 
     /// Queues `req` with the buffer `layout` packs, retrying (killably) while the ring is full.
@@ -482,6 +484,7 @@ impl Channel {
                         timeout,
                     );
                     if let Err(e) = woken {
+                        self.stats.killed_unsent.add(1);
                         return Err((e, req));
                     }
                 }

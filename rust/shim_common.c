@@ -10,8 +10,6 @@
 #include <linux/uio.h>
 #include <linux/highmem.h>
 #include <linux/sched/mm.h>
-#include <linux/debugfs.h>
-#include <linux/seq_file.h>
 
 #include "shim_common.h"
 
@@ -126,29 +124,4 @@ unsigned int zc9p_memalloc_nofs_save(void)
 void zc9p_memalloc_nofs_restore(unsigned int flags)
 {
 	memalloc_nofs_restore(flags);
-}
-
-static int zc9p_stats_show(struct seq_file *m, void *v)
-{
-	/* @v is single_open's token; the file's context is in m->private. */
-	return zc9p_rs_stats_show(m, m->private);
-}
-
-static int zc9p_stats_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, zc9p_stats_show, inode->i_private);
-}
-
-static const struct file_operations zc9p_stats_fops = {
-	.owner = THIS_MODULE,
-	.open = zc9p_stats_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-struct dentry *zc9p_debugfs_create_stats(const char *name, struct dentry *parent,
-					 void *ctx)
-{
-	return debugfs_create_file(name, 0444, parent, ctx, &zc9p_stats_fops);
 }

@@ -13,8 +13,6 @@ struct scatterlist;
 struct wait_queue_head;
 struct page;
 struct iov_iter;
-struct seq_file;
-struct dentry;
 
 /* Spinlock with interrupts saved: the virtqueue callback runs in hard IRQ. */
 unsigned long zc9p_spin_lock_irqsave(spinlock_t *lock);
@@ -47,10 +45,5 @@ void zc9p_memalloc_nofs_restore(unsigned int flags);
 
 /* Module parameters shared by zc9p modules (visible in sysfs). */
 unsigned long zc9p_param_pin_budget(void);
-
-/* debugfs: a read-only file whose contents zc9p_rs_stats_show(m, ctx) prints. */
-struct dentry *zc9p_debugfs_create_stats(const char *name, struct dentry *parent,
-					 void *ctx);
-int zc9p_rs_stats_show(struct seq_file *m, void *ctx);
 
 #endif /* ZC9P_SHIM_COMMON_H */

@@ -14,7 +14,6 @@
 #include <net/9p/client.h>
 #include <net/9p/transport.h>
 
-#include <linux/debugfs.h>
 #include <linux/workqueue.h>
 
 #include "shim_virtio.h"
@@ -142,8 +141,6 @@ bool zc9p_param_zerocopy(void)
 	return zerocopy;
 }
 
-static struct dentry *zc9p_debugfs;
-
 /*
  * Work the interrupt context cannot do (shutting down a channel whose device
  * asked for a reset). WQ_MEM_RECLAIM: the mount's I/O, and so writeback, may
@@ -156,10 +153,6 @@ struct workqueue_struct *zc9p_workqueue(void)
 	return zc9p_wq;
 }
 
-struct dentry *zc9p_debugfs_root(void)
-{
-	return zc9p_debugfs;
-}
 
 static const struct virtio_device_id zc9p_id_table[] = {
 	{ VIRTIO_ID_9P, VIRTIO_DEV_ANY_ID },
@@ -209,12 +202,10 @@ int zc9p_register(bool zerocopy)
 	zc9p_wq = alloc_workqueue(KBUILD_MODNAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!zc9p_wq)
 		return -ENOMEM;
-	zc9p_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	v9fs_register_trans(&zc9p_trans);
 	err = register_virtio_driver(&zc9p_virtio_driver);
 	if (err) {
 		v9fs_unregister_trans(&zc9p_trans);
-		debugfs_remove(zc9p_debugfs);
 		destroy_workqueue(zc9p_wq);
 	}
 	return err;
@@ -224,7 +215,6 @@ void zc9p_unregister(void)
 {
 	unregister_virtio_driver(&zc9p_virtio_driver);
 	v9fs_unregister_trans(&zc9p_trans);
-	debugfs_remove(zc9p_debugfs);
 	/* After the driver: removal ends the channels; their pending work runs first. */
 	destroy_workqueue(zc9p_wq);
 }

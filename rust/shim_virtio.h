@@ -16,7 +16,6 @@ struct scatterlist;
 struct p9_client;
 struct p9_req_t;
 struct fs_context;
-struct seq_file;
 struct iov_iter;
 struct wait_queue_head;
 struct page;
@@ -65,8 +64,6 @@ bool zc9p_param_zerocopy(void);
 /* The module's workqueue (for work the interrupt callbacks hand off). */
 struct workqueue_struct *zc9p_workqueue(void);
 
-/* debugfs root of the module (may be an error pointer; debugfs accepts it). */
-struct dentry *zc9p_debugfs_root(void);
 
 /* Registration of the C descriptors defined in shim.c. */
 /* @zerocopy: register zc_request, so the client sends payloads separately. */

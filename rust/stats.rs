@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-channel counters, shown in debugfs as `zc9p_virtio/<device>/stats`, and the module-wide
-//! pin counters in `zc9p_virtio/pins`.
+//! pin counters in `zc9p_virtio/pins`, through the kernel crate's `debugfs`.
 
-use crate::{bindings as zb, trans_common::PinBudget};
+use crate::{channel::Channel, trans_common::PinBudget};
+use core::fmt;
 use kernel::{
-    bindings,
-    seq_file::SeqFile,
-    seq_print,
-    sync::atomic::{Atomic, Relaxed},
+    debugfs::{Dir, File},
+    prelude::*,
+    str::CStr,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
 };
 
 /// A monotonically increasing event or byte count.
@@ -41,6 +45,8 @@ pub(crate) struct ChannelStats {
     pub(crate) ring_full_waits: Counter,
     /// Zero-copy waiters killed while the device held their pages (they waited for them).
     pub(crate) killed_waits: Counter,
+    /// Senders killed before their request reached the device (waiting for ring space).
+    pub(crate) killed_unsent: Counter,
     /// Requests finished with an error instead of a reply (a reset, a 0-byte reply).
     pub(crate) failed_requests: Counter,
     /// Times the device was reset to take its buffers back (removal, a broken device).
@@ -59,6 +65,7 @@ impl ChannelStats {
             pin_budget_waits: Counter::new(),
             ring_full_waits: Counter::new(),
             killed_waits: Counter::new(),
+            killed_unsent: Counter::new(),
             failed_requests: Counter::new(),
             device_resets: Counter::new(),
             pinned_now: Atomic::new(0),
@@ -83,78 +90,79 @@ impl ChannelStats {
         self.pinned_now.fetch_sub(pages, Relaxed);
     }
 
-    /// Prints the counters, with the requests the device holds now and whether the channel is
+    /// Writes the counters, with the requests the device holds now and whether the channel is
     /// dead (shut down: its device was removed or stopped working).
-    pub(crate) fn show(&self, m: &SeqFile, tag: &str, on_device: usize, dead: bool) {
-        seq_print!(m, "tag: {}\n", tag);
-        seq_print!(m, "dead: {}\n", u8::from(dead));
-        seq_print!(m, "on_device: {}\n", on_device);
-        seq_print!(m, "copy_requests: {}\n", self.copy_requests.get());
-        seq_print!(m, "zc_requests: {}\n", self.zc_requests.get());
-        seq_print!(m, "zc_bytes_to_device: {}\n", self.zc_bytes_to_device.get());
-        seq_print!(m, "zc_bytes_from_device: {}\n", self.zc_bytes_from_device.get());
-        seq_print!(m, "pinned_pages: {}\n", self.pinned_now.load(Relaxed));
-        seq_print!(m, "pinned_pages_peak: {}\n", self.pinned_peak.load(Relaxed));
-        seq_print!(m, "pin_budget_waits: {}\n", self.pin_budget_waits.get());
-        seq_print!(m, "ring_full_waits: {}\n", self.ring_full_waits.get());
-        seq_print!(m, "killed_waits: {}\n", self.killed_waits.get());
-        seq_print!(m, "failed_requests: {}\n", self.failed_requests.get());
-        seq_print!(m, "device_resets: {}\n", self.device_resets.get());
+    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, tag: &str, on_device: usize, dead: bool) -> fmt::Result {
+        writeln!(f, "tag: {tag}")?;
+        writeln!(f, "dead: {}", u8::from(dead))?;
+        writeln!(f, "on_device: {on_device}")?;
+        writeln!(f, "copy_requests: {}", self.copy_requests.get())?;
+        writeln!(f, "zc_requests: {}", self.zc_requests.get())?;
+        writeln!(f, "zc_bytes_to_device: {}", self.zc_bytes_to_device.get())?;
+        writeln!(f, "zc_bytes_from_device: {}", self.zc_bytes_from_device.get())?;
+        writeln!(f, "pinned_pages: {}", self.pinned_now.load(Relaxed))?;
+        writeln!(f, "pinned_pages_peak: {}", self.pinned_peak.load(Relaxed))?;
+        writeln!(f, "pin_budget_waits: {}", self.pin_budget_waits.get())?;
+        writeln!(f, "ring_full_waits: {}", self.ring_full_waits.get())?;
+        writeln!(f, "killed_waits: {}", self.killed_waits.get())?;
+        writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
+        writeln!(f, "failed_requests: {}", self.failed_requests.get())?;
+        writeln!(f, "device_resets: {}", self.device_resets.get())
     }
 }
 
-/// The module's debugfs directory.
-pub(crate) fn module_root() -> *mut bindings::dentry {
-    // SAFETY: FFI call without preconditions; the root lives until module exit.
-    unsafe { zb::zc9p_debugfs_root() }
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by the module initialiser before the driver registers.
+    /// The module's debugfs directory and its `pins` file, from module init to module exit.
+    pub(crate) unsafe(uninit) static DEBUGFS: Mutex<Option<ModuleDebugfs>> = None;
 }
 
-/// Prints the module-wide pin counters.
-pub(crate) fn show_pins(m: &SeqFile) {
-    let (now, peak, waits) = PinBudget::counters();
-    seq_print!(m, "pin_budget: {}\n", PinBudget::limit());
-    seq_print!(m, "pinned_pages: {}\n", now);
-    seq_print!(m, "pinned_pages_peak: {}\n", peak);
-    seq_print!(m, "pin_budget_waits: {}\n", waits);
+/// The module's debugfs directory, `zc9p_virtio/`, with the module-wide `pins` file.
+pub(crate) struct ModuleDebugfs {
+    root: Dir,
+    _pins: Pin<KBox<File<()>>>,
 }
 
-/// A debugfs directory, removed (with everything in it) when dropped.
-///
-/// # Invariants
-///
-/// `dentry` is what `debugfs_create_dir` returned (possibly an error pointer, which debugfs
-/// functions accept and ignore).
-pub(crate) struct DebugfsDir {
-    dentry: *mut bindings::dentry,
-}
-
-// SAFETY: debugfs entries may be created and removed from any task.
-unsafe impl Send for DebugfsDir {}
-// SAFETY: The handle is only read.
-unsafe impl Sync for DebugfsDir {}
-
-impl DebugfsDir {
-    /// Creates `name` under `parent` (the module's root if null).
-    pub(crate) fn new(name: &core::ffi::CStr, parent: *mut bindings::dentry) -> Self {
-        // SAFETY: `name` is NUL-terminated; `parent` is null or a live debugfs directory.
-        let dentry = unsafe { bindings::debugfs_create_dir(name.as_ptr().cast(), parent) };
-        Self { dentry }
+impl ModuleDebugfs {
+    /// Creates `zc9p_virtio/` and `zc9p_virtio/pins` and publishes them for the channels.
+    pub(crate) fn create() -> Result {
+        let root = Dir::new(c"zc9p_virtio");
+        let pins = KBox::pin_init(
+            root.read_callback_file(c"pins", (), &|_: &(), f| PinBudget::write_counters(f)),
+            GFP_KERNEL,
+        )?;
+        *DEBUGFS.lock() = Some(Self { root, _pins: pins });
+        Ok(())
     }
 
-    /// Adds a read-only file printed by `zc9p_rs_stats_show(m, ctx)`.
-    ///
-    /// `ctx` must stay valid until this directory is dropped.
-    pub(crate) fn add_stats_file(&self, name: &core::ffi::CStr, ctx: *mut kernel::ffi::c_void) {
-        // SAFETY: The directory is live (type invariant); removal of the directory drains
-        // readers before the owner of `ctx` goes away.
-        unsafe { zb::zc9p_debugfs_create_stats(name.as_ptr().cast(), self.dentry, ctx) };
+    /// Removes the module's directory (after every channel's).
+    pub(crate) fn remove() {
+        drop(DEBUGFS.lock().take());
     }
 }
 
-impl Drop for DebugfsDir {
-    fn drop(&mut self) {
-        // SAFETY: `dentry` came from `debugfs_create_dir` (type invariant); removal waits for
-        // open readers of its files to finish.
-        unsafe { bindings::debugfs_remove(self.dentry) };
+/// A channel's `stats` file; the file holds a channel reference, given back when the channel
+/// drops its [`ChannelDebugfs`] (device removal).
+struct StatsFile(Arc<Channel>);
+
+/// A channel's debugfs directory, `zc9p_virtio/<device>/`, with its `stats` file. Dropping it
+/// removes both, after readers of the file are done.
+pub(crate) struct ChannelDebugfs {
+    _stats: Pin<KBox<File<StatsFile>>>,
+    _dir: Dir,
+}
+
+impl ChannelDebugfs {
+    /// Creates `name/stats` under the module's directory for `chan`.
+    pub(crate) fn create(name: &CStr, chan: Arc<Channel>) -> Result<Self> {
+        let dir = match DEBUGFS.lock().as_ref() {
+            Some(module) => module.root.subdir(name),
+            None => return Err(ENOENT),
+        };
+        let stats = KBox::pin_init(
+            dir.read_callback_file(c"stats", StatsFile(chan), &|s: &StatsFile, f| s.0.write_stats(f)),
+            GFP_KERNEL,
+        )?;
+        Ok(Self { _stats: stats, _dir: dir })
     }
 }

@@ -186,9 +186,13 @@ impl PinBudget {
         }
     }
 
-    /// Pages pinned now, the most pinned at once, and how often a request waited.
-    pub(crate) fn counters() -> (usize, usize, u64) {
-        (PINNED.load(Relaxed), PINNED_PEAK.load(Relaxed), BUDGET_WAITS.load(Relaxed))
+    /// Writes the budget, the pages pinned now, the most pinned at once and how often a request
+    /// waited (a debugfs `pins` file).
+    pub(crate) fn write_counters(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(f, "pin_budget: {}", Self::limit())?;
+        writeln!(f, "pinned_pages: {}", PINNED.load(Relaxed))?;
+        writeln!(f, "pinned_pages_peak: {}", PINNED_PEAK.load(Relaxed))?;
+        writeln!(f, "pin_budget_waits: {}", BUDGET_WAITS.load(Relaxed))
     }
 
     fn wait_queue() -> &'static WaitQueue {

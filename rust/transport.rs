@@ -14,21 +14,21 @@ use crate::{
 };
 use kernel::{
     bindings,
-    ffi::{c_char, c_int, c_void},
+    ffi::{c_char, c_int},
     prelude::*,
-    seq_file::SeqFile,
     sync::{Arc, ArcBorrow},
 };
 
-/// Registers the 9P transport (with `zc_request` if `zerocopy`) and the virtio driver, and
-/// adds the module-wide `pins` file to debugfs.
+/// Registers the 9P transport (with `zc_request` if `zerocopy`) and the virtio driver, after
+/// the module's debugfs directory (each channel adds its counters there).
 pub(crate) fn register(zerocopy: bool) -> Result {
+    stats::ModuleDebugfs::create()?;
     // SAFETY: Called once from module init, after the channel list is initialised.
-    kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) })?;
-    // SAFETY: The root directory lives until `unregister`; a null context selects the
-    // module-wide counters in `zc9p_rs_stats_show`.
-    unsafe { zb::zc9p_debugfs_create_stats(c"pins".as_ptr().cast(), stats::module_root(), core::ptr::null_mut()) };
-    Ok(())
+    let registered = kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) });
+    if registered.is_err() {
+        stats::ModuleDebugfs::remove();
+    }
+    registered
 }
 
 /// Whether the `zerocopy` module parameter is set.
@@ -37,10 +37,12 @@ pub(crate) fn zerocopy_param() -> bool {
     unsafe { zb::zc9p_param_zerocopy() }
 }
 
-/// Unregisters the virtio driver (removing every channel) and the transport.
+/// Unregisters the virtio driver (removing every channel) and the transport, then the
+/// module's debugfs directory.
 pub(crate) fn unregister() {
     // SAFETY: Called once from module exit, after a successful `register`.
-    unsafe { zb::zc9p_unregister() }
+    unsafe { zb::zc9p_unregister() };
+    stats::ModuleDebugfs::remove();
 }
 
 /// The channel a client was attached to in `create`.
@@ -233,19 +235,4 @@ pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
     // SAFETY: The 9P core lends the iterators (either may be null) for this call only.
     let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
     to_errno(chan.zc_request(client, view, tref, uidata, uodata, inlen, outlen, in_hdr_len))
-}
-
-/// Show function of the debugfs counter files: a channel's (`ctx` is the channel) or the
-/// module-wide pin counters (`ctx` is null).
-#[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_stats_show(m: *mut bindings::seq_file, ctx: *mut c_void) -> c_int {
-    // SAFETY: seq_file calls this with its live file for the duration of the call.
-    let m = unsafe { SeqFile::from_raw(m) };
-    // SAFETY: A non-null `ctx` is the channel the file was created for; the channel removes
-    // its debugfs directory, draining readers, before it is freed.
-    match unsafe { ctx.cast::<Channel>().as_ref() } {
-        Some(chan) => chan.show_stats(m),
-        None => stats::show_pins(m),
-    }
-    0
 }

@@ -34,6 +34,8 @@ impl kernel::Module for Zc9pVirtio {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called once, before the driver or transport can use the channel list.
         unsafe { channel::CHANNELS.init() };
+        // SAFETY: Called once, before anything uses the debugfs handles.
+        unsafe { stats::DEBUGFS.init() };
         trans_common::PinBudget::init();
         transport::register(transport::zerocopy_param())?;
         Ok(Zc9pVirtio)

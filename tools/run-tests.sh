@@ -28,7 +28,8 @@ start=$(date +%s)
 vmrc=0
 # Share 1 has no indirect descriptors (the ring-full test); share 2 is QEMU's own
 # /proc/self, which the guest only reads (its "mem" fails to read: the Rerror test);
-# share 3 is a slow server (reads throttled to 256 KiB/s); share 4 is hot-unplugged
+# share 3 is a slow server (reads throttled to 256 KiB/s) with a small ring (no
+# indirect descriptors: the ring-full kill test); share 4 is hot-unplugged
 # and re-plugged by the guest through the host control channel (tools/hostctl.py).
 # KASAN reports every bad access, not just the first. acpi=noirq: the guest's
 # devices use MSI-X, and evaluating QEMU's _PRT (a 128-step AML loop) for each
@@ -37,7 +38,7 @@ vmrc=0
 ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot acpi=noirq" \
 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" run-tests.sh "$logs" \
 	"${ZC9P_TEST_TIMEOUT:-2400}" "$work/share0" "$work/share1,indirect_desc=off" /proc/self \
-	"$work/share3,fsdev.throttling.bps-read=262144" "$work/share4" || vmrc=$?
+	"$work/share3,indirect_desc=off,fsdev.throttling.bps-read=262144" "$work/share4" || vmrc=$?
 say "guest ran for $(( $(date +%s) - start ))s (exit $vmrc)"
 
 # The guest's TAP lines, renumbered into one stream with the host's checks.

@@ -4,7 +4,8 @@
 # (a device without indirect descriptors, so big requests fill its ring),
 # zc9p2 (QEMU's own /proc/self, read only: reading its "mem" at offset 0 fails
 # on the host, which gives a reliable Rerror), zc9p3 (a server throttled to
-# 256 KiB/s of reads, with files made by the host) and zc9p4 (hot-unplugged
+# 256 KiB/s of reads, with files made by the host, and without indirect
+# descriptors: one large request fills its ring) and zc9p4 (hot-unplugged
 # and re-plugged through QEMU's monitor, see hotplug.sh).
 # The transport suite runs twice, with zerocopy=1 and zerocopy=0, each pass in
 # its own folders (zc1/, zc0/) so the host can check both; then the
@@ -124,10 +125,14 @@ suite() {
 		mount9p zc9p2 /mnt/c version=$proto >/dev/null
 		for off in 0 4093; do
 			z0=$(chanstat zc9p2 zc_requests)
+			b0=$(chanstat zc9p2 zc_bytes_from_device)
 			expect "$P $proto: a failing 8 KiB read (buffer at page offset $off) gives EIO" EIO \
 				env ZC9P_BUF_OFFSET=$off $CHK readerr /mnt/c/mem 8192
 			z1=$(chanstat zc9p2 zc_requests)
+			b1=$(chanstat zc9p2 zc_bytes_from_device)
 			[ $ZC = 1 ] && expect "$P $proto: that read went by zero copy" 1 echo $((z1 - z0))
+			# An error reply moves no payload: the counter counts what moved, not what was offered.
+			[ $ZC = 1 ] && expect "$P $proto: and moved no payload bytes" 0 echo $((b1 - b0))
 		done
 		umount /mnt/c
 	done
@@ -228,8 +233,10 @@ suite() {
 		[ "$(chanstat zc9p1 ring_full_waits)" -gt 0 ]
 
 	# Tasks killed inside the transport, a slow server, mount cycles.
-	ring_kill_test $V
+	expect "$P mount the slow server" OK mount9p zc9p3 $S version=9p2000.L,msize=512000
+	ring_kill_test $S
 	slow_kill_test $S
+	check "$P slow server: unmount" umount $S
 
 	# Device removal does not wait for the mount: unbind zc9p1's device while
 	# mounted; the mount's I/O then fails with EIO until it is unmounted.

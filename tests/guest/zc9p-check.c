@@ -13,6 +13,8 @@
  *   zc9p-check countdir DIR                     print the entries (no . and ..)
  *   zc9p-check readonce PATH SIZE SEED          one read(2) of SIZE bytes, checked
  *   zc9p-check readerr PATH SIZE                one read(2); prints OK or the errno name
+ *   zc9p-check drain PATH BLOCK ROUNDS          read PATH to its end ROUNDS times, keeping
+ *                                               nothing (a reader that mostly waits)
  *   zc9p-check ioerr PATH SIZE                  open(2) + read(2); prints OK or the errno
  *                                               name of the first that failed
  *   zc9p-check badbuf PATH                      reads into a half-unmapped and
@@ -221,6 +223,27 @@ int main(int argc, char **argv)
 		if (!buf || fd < 0)
 			return die("open", argv[2]);
 		printf("%s\n", read(fd, buf, size) < 0 ? errno_name(errno) : "OK");
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "drain")) {
+		size_t bs = strtoul(argv[3], NULL, 0);
+		long rounds = strtol(argv[4], NULL, 0);
+		uint8_t *buf = io_buffer(bs);
+
+		if (!buf)
+			return die("mmap", argv[2]);
+		for (long i = 0; i < rounds; i++) {
+			int fd = open(argv[2], open_flags(O_RDONLY));
+			ssize_t r;
+
+			if (fd < 0)
+				return die("open", argv[2]);
+			while ((r = read(fd, buf, bs)) > 0)
+				;
+			if (r < 0)
+				return die("read", argv[2]);
+			close(fd);
+		}
 		return 0;
 	}
 	if (argc == 4 && !strcmp(argv[1], "ioerr")) {

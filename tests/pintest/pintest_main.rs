@@ -26,13 +26,11 @@ mod bindings;
 use iov::IovIter;
 use kernel::{
     bindings as kb,
-    ffi::{c_int, c_void},
+    debugfs::{Dir, File as DebugfsFile},
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     prelude::*,
-    seq_file::SeqFile,
-    seq_print,
     time::{delay::fsleep, Delta},
 };
 use trans_common::{PayloadPages, PinBudget};
@@ -61,44 +59,32 @@ fn stream_byte(seed: u64, pos: u64) -> u8 {
     (z >> ((pos & 7) * 8)) as u8
 }
 
-#[pin_data(PinnedDrop)]
+/// The module: the misc device and the debugfs file `zc9p_pintest/pins` (the shared pin
+/// counters, printed by the same code as the transport's).
+#[pin_data]
 struct PinTest {
     #[pin]
     _miscdev: MiscDeviceRegistration<PinTestDevice>,
+    _pins: Pin<KBox<DebugfsFile<()>>>,
+    _debugfs: Dir,
 }
 
 impl kernel::InPlaceModule for PinTest {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         PinBudget::init();
-        // SAFETY: Called once; undone in `drop`.
-        unsafe { bindings::zc9p_pintest_debugfs_init() };
+        let debugfs = Dir::new(c"zc9p_pintest");
+        let pins = KBox::pin_init(
+            debugfs.read_callback_file(c"pins", (), &|_: &(), f| PinBudget::write_counters(f)),
+            GFP_KERNEL,
+        );
         try_pin_init!(Self {
             _miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"zc9p_pintest",
             }),
+            _pins: pins?,
+            _debugfs: debugfs,
         })
     }
-}
-
-#[pinned_drop]
-impl PinnedDrop for PinTest {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: Paired with the init call.
-        unsafe { bindings::zc9p_pintest_debugfs_exit() };
-    }
-}
-
-/// Show function of the debugfs `pins` file.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_stats_show(m: *mut kb::seq_file, _ctx: *mut c_void) -> c_int {
-    // SAFETY: seq_file calls this with its live file for the duration of the call.
-    let m = unsafe { SeqFile::from_raw(m) };
-    let (now, peak, waits) = PinBudget::counters();
-    seq_print!(m, "pin_budget: {}\n", PinBudget::limit());
-    seq_print!(m, "pinned_pages: {}\n", now);
-    seq_print!(m, "pinned_pages_peak: {}\n", peak);
-    seq_print!(m, "pin_budget_waits: {}\n", waits);
-    0
 }
 
 struct PinTestDevice;

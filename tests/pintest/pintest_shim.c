@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C shim of the trans_common test module: the shared shim, built into this
- * module too, plus this module's parameter and debugfs file.
+ * module too, plus this module's parameter.
  */
 #include "../../rust/shim_common.c"
 #include "pintest_shim.h"
@@ -13,17 +13,4 @@ MODULE_PARM_DESC(hold_ms, "How long the fake device holds the pinned pages of ea
 unsigned int zc9p_pintest_hold_ms(void)
 {
 	return READ_ONCE(hold_ms);
-}
-
-static struct dentry *zc9p_pintest_debugfs;
-
-void zc9p_pintest_debugfs_init(void)
-{
-	zc9p_pintest_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	zc9p_debugfs_create_stats("pins", zc9p_pintest_debugfs, NULL);
-}
-
-void zc9p_pintest_debugfs_exit(void)
-{
-	debugfs_remove(zc9p_pintest_debugfs);
 }

@@ -4,7 +4,5 @@
 #define ZC9P_PINTEST_SHIM_H
 
 unsigned int zc9p_pintest_hold_ms(void);
-void zc9p_pintest_debugfs_init(void);
-void zc9p_pintest_debugfs_exit(void);
 
 #endif /* ZC9P_PINTEST_SHIM_H */
