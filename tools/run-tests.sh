@@ -31,11 +31,8 @@ vmrc=0
 # share 3 is a slow server (reads throttled to 256 KiB/s) with a small ring (no
 # indirect descriptors: the ring-full kill test); share 4 is hot-unplugged
 # and re-plugged by the guest through the host control channel (tools/hostctl.py).
-# KASAN reports every bad access, not just the first. acpi=noirq: the guest's
-# devices use MSI-X, and evaluating QEMU's _PRT (a 128-step AML loop) for each
-# PCI device takes over 30 s on the KASAN + kmemleak kernel under TCG, which
-# ACPICA aborts as a loop timeout; hot-plug (ACPI's own events) is unaffected.
-ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot acpi=noirq" \
+# KASAN reports every bad access, not just the first.
+ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot" \
 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" run-tests.sh "$logs" \
 	"${ZC9P_TEST_TIMEOUT:-2400}" "$work/share0" "$work/share1,indirect_desc=off" /proc/self \
 	"$work/share3,indirect_desc=off,fsdev.throttling.bps-read=262144" "$work/share4" || vmrc=$?
