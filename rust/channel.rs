@@ -13,7 +13,7 @@
 
 use crate::{
     irqsave::{new_spinlock_irq, SpinLockIrq},
-    p9::{Client, InFlight, LinearBuf, Request, TransportRef},
+    p9::{Client, InFlight, LinearBuf, TransportRef},
     sg::SgArray,
     stats::{ChannelDebugfs, ChannelStats},
     trans_common::PayloadPages,
@@ -85,7 +85,7 @@ kernel::sync::global_lock! {
 }
 
 /// One second, in jiffies: how often a task waiting on the device checks that it still works.
-fn second() -> c_long {
+pub(crate) fn second() -> c_long {
     kernel::time::msecs_to_jiffies(1000) as c_long
 }
 
@@ -560,63 +560,6 @@ impl Channel {
         }
         if idle {
             self.idle_wait.wake_up();
-        }
-    }
-}
-
-/// A request whose buffers are on the device, together with the payload pages they point into.
-///
-/// It borrows the payload, so the pages cannot be released (unpinned, handed back to their owner)
-/// while it exists, and it cannot be dropped before the device gave the request back: dropping it
-/// waits for that, however the task got there.
-pub(crate) struct OnDevice<'a> {
-    chan: &'a Channel,
-    req: Request<'a>,
-    _payload: &'a PayloadPages,
-}
-
-impl<'a> OnDevice<'a> {
-    /// `req` was just queued by [`Channel::submit`] with buffers in `payload`.
-    pub(crate) fn new(chan: &'a Channel, req: Request<'a>, payload: &'a PayloadPages) -> Self {
-        Self { chan, req, _payload: payload }
-    }
-
-    /// Waits until the device gives the request back. A fatal signal does not cut this short:
-    /// the device may still write into the pages, so the task waits for its buffer (a dead or
-    /// removed device gives every buffer back at once), then returns, and dies on its way out.
-    ///
-    /// Returns the error the request failed with, if it did.
-    pub(crate) fn wait(self) -> Result {
-        let req = self.req;
-        if req.wait_killable().is_err() {
-            self.chan.stats().killed_waits.add(1);
-        }
-        drop(self);
-        if req.is_received() {
-            Ok(())
-        } else {
-            Err(req.transport_error())
-        }
-    }
-}
-
-impl Drop for OnDevice<'_> {
-    fn drop(&mut self) {
-        let mut waited = 0u32;
-        while !self.req.wait_timeout(second()) {
-            waited += 1;
-            if self.chan.check_device() {
-                // Dead: the shutdown finished every request it held, this one included.
-                continue;
-            }
-            if waited % 10 == 0 {
-                pr_warn!(
-                    "{}: tag '{}': a killed task waits {} s for the device to give back its pages\n",
-                    self.chan.name(),
-                    self.chan.tag_str(),
-                    waited
-                );
-            }
         }
     }
 }

@@ -218,10 +218,9 @@ impl Virtqueue {
                 Err(e) => return Err((e, req)),
             }
         }
-        // SAFETY: The queue is live and calls are serialised (type invariant); `heads` holds
-        // `groups.len()` end-marked lists inside `sg`, which the device uses until it returns
-        // the token, and the request's reference (moved into the queue below) keeps the buffers
-        // they describe alive until then.
+        // SAFETY: The queue is live, calls serialised (type invariant); `heads` holds end-marked
+        // lists in `sg`, used until the token comes back, and the request's reference (moved into
+        // the queue below) keeps the buffers they describe alive until then.
         let ret = unsafe {
             zb::virtqueue_add_sgs(
                 self.0.as_ptr(),

@@ -9,7 +9,7 @@
 
 use crate::{
     bindings as zb,
-    channel::{Channel, OnDevice},
+    channel::{second, Channel},
     iov::IovIter,
     p9::{Client, Request, TransportRef},
     sg::{SgArray, SG_ENTRIES},
@@ -178,5 +178,62 @@ impl Channel {
             stats.unpin(pinned);
         }
         result
+    }
+}
+
+/// A request whose buffers are on the device, together with the payload pages they point into.
+///
+/// It borrows the payload, so the pages cannot be released (unpinned, handed back to their owner)
+/// while it exists, and it cannot be dropped before the device gave the request back: dropping it
+/// waits for that, however the task got there.
+pub(crate) struct OnDevice<'a> {
+    chan: &'a Channel,
+    req: Request<'a>,
+    _payload: &'a PayloadPages,
+}
+
+impl<'a> OnDevice<'a> {
+    /// `req` was just queued by [`Channel::submit`] with buffers in `payload`.
+    pub(crate) fn new(chan: &'a Channel, req: Request<'a>, payload: &'a PayloadPages) -> Self {
+        Self { chan, req, _payload: payload }
+    }
+
+    /// Waits until the device gives the request back. A fatal signal does not cut this short:
+    /// the device may still write into the pages, so the task waits for its buffer (a dead or
+    /// removed device gives every buffer back at once), then returns, and dies on its way out.
+    ///
+    /// Returns the error the request failed with, if it did.
+    pub(crate) fn wait(self) -> Result {
+        let req = self.req;
+        if req.wait_killable().is_err() {
+            self.chan.stats().killed_waits.add(1);
+        }
+        drop(self);
+        if req.is_received() {
+            Ok(())
+        } else {
+            Err(req.transport_error())
+        }
+    }
+}
+
+impl Drop for OnDevice<'_> {
+    fn drop(&mut self) {
+        let mut waited = 0u32;
+        while !self.req.wait_timeout(second()) {
+            waited += 1;
+            if self.chan.check_device() {
+                // Dead: the shutdown finished every request it held, this one included.
+                continue;
+            }
+            if waited % 10 == 0 {
+                pr_warn!(
+                    "{}: tag '{}': a killed task waits {} s for the device to give back its pages\n",
+                    self.chan.name(),
+                    self.chan.tag_str(),
+                    waited
+                );
+            }
+        }
     }
 }
