@@ -141,6 +141,9 @@ pub(crate) struct Channel {
     /// `close` waiting for the device to give back every request.
     #[pin]
     idle_wait: WaitQueue,
+    /// A `close` is waiting on `idle_wait`: only then does a completion that empties the ring
+    /// wake it (a wake-up per request would take the queue's lock on every reply).
+    draining: Atomic<bool>,
     in_use: Atomic<bool>,
     /// Checks the device from process context when it signals a configuration change.
     #[pin]
@@ -219,6 +222,7 @@ impl Channel {
             ring_full: Atomic::new(false),
             ring_wait <- new_wait_queue!("zc9p_ring_wait"),
             idle_wait <- new_wait_queue!("zc9p_idle_wait"),
+            draining: Atomic::new(false),
             in_use: Atomic::new(false),
             check_work <- new_work!("zc9p_check_device"),
         });
@@ -414,6 +418,10 @@ impl Channel {
     /// request of that client: the client frees them (and their slab cache) right after.
     pub(crate) fn detach(&self) {
         let idle = || self.ring.lock().on_device == 0;
+        // Stored before the condition first takes the ring lock: a completion whose critical
+        // section follows that check acquired the lock after us and sees the flag (it loads it
+        // after its own unlock); one before it emptied the ring, which the check then sees.
+        self.draining.store(true, Relaxed);
         let mut waited = 0;
         while !self.idle_wait.wait_timeout(&idle, second()) {
             waited += 1;
@@ -426,6 +434,7 @@ impl Channel {
                 self.shut_down("requests still held after unmount");
             }
         }
+        self.draining.store(false, Relaxed);
         self.ring.lock().client = None;
         // Under the list lock, so `attach` sees `in_use` and `client` change together.
         let _list = CHANNELS.lock();
@@ -558,7 +567,7 @@ impl Channel {
         if wake {
             self.ring_wait.wake_up();
         }
-        if idle {
+        if idle && self.draining.load(Relaxed) {
             self.idle_wait.wake_up();
         }
     }
