@@ -17,13 +17,21 @@ for applet in $("$stage/bin/busybox" --list); do
 done
 cp "$ZC9P_ROOT/tests/guest/init" "$stage/init"
 cp "$ZC9P_ROOT"/tests/guest/*.sh "$stage/zc9p/"
-gcc -O2 -static -Wall -Werror -o "$stage/zc9p/zc9p-check" "$ZC9P_ROOT/tests/guest/zc9p-check.c"
-gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-pintest" "$ZC9P_ROOT/tests/guest/zc9p-pintest.c"
-gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-bench" "$ZC9P_ROOT/tests/guest/zc9p-bench.c"
+# Every guest program, tests/guest/zc9p-NAME.c, becomes /zc9p/zc9p-NAME.
+for prog in "$ZC9P_ROOT"/tests/guest/zc9p-*.c; do
+	name=$(basename "$prog" .c)
+	gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/$name" "$prog"
+done
 mods=$(module_dir)
-cp "$mods/zc9p_virtio.ko" "$mods/zc9p_pintest.ko" "$stage/zc9p/"
-c9p=$(find "$kdir/net/9p" -name 9pnet_virtio.ko | head -1)
-[ -n "$c9p" ] && cp "$c9p" "$stage/zc9p/"
+# zc9p's modules (a suite that needs a missing one fails on its insmod).
+for ko in zc9p_virtio zc9p_fd zc9p_pintest; do
+	if [ -e "$mods/$ko.ko" ]; then cp "$mods/$ko.ko" "$stage/zc9p/"; else say "no $mods/$ko.ko"; fi
+done
+# The C transports, for comparison runs in the same boot.
+for c9p in 9pnet_virtio 9pnet_fd; do
+	ko=$(find "$kdir/net/9p" -name "$c9p.ko" | head -1)
+	[ -n "$ko" ] && cp "$ko" "$stage/zc9p/"
+done
 # stress-ng (for `make soak`) with the shared libraries it needs.
 if [ -n "${ZC9P_WITH_STRESS_NG:-}" ] && [ -x /usr/bin/stress-ng ]; then
 	cp /usr/bin/stress-ng "$stage/usr/bin/"
