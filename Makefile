@@ -47,4 +47,4 @@ conformance:
 
 clean:
 	-bash tools/build-module.sh clean
-	rm -f rust/bindings_generated.rs
+	rm -f rust/*/bindings_generated.rs tests/pintest/bindings_generated.rs

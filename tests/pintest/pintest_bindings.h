@@ -3,5 +3,5 @@
 #include <linux/types.h>
 #include <linux/module.h>
 
-#include "../../rust/shim_common.h"
+#include "../../rust/common/shim_common.h"
 #include "pintest_shim.h"

@@ -11,18 +11,17 @@
 //! fork, fill the pin budget or kill a waiter meanwhile. Built from the same `trans_common`
 //! source as the transport.
 
-// The transport's own sources; this module uses part of them.
-#[allow(dead_code)]
-#[path = "../../rust/iov.rs"]
-mod iov;
-#[allow(dead_code)]
-#[path = "../../rust/trans_common.rs"]
-mod trans_common;
+// The transports' shared sources (rust/common/); this module uses part of them.
 #[allow(dead_code, unused_macros, unused_imports)]
-#[path = "../../rust/wait.rs"]
-mod wait;
+#[path = "../../rust/common"]
+mod common {
+    pub(crate) mod iov;
+    pub(crate) mod trans_common;
+    pub(crate) mod wait;
+}
 mod bindings;
 
+use common::{iov, trans_common};
 use iov::IovIter;
 use kernel::{
     bindings as kb,

@@ -3,7 +3,7 @@
  * C shim of the trans_common test module: the shared shim, built into this
  * module too, plus this module's parameter.
  */
-#include "../../rust/shim_common.c"
+#include "../../rust/common/shim_common.c"
 #include "pintest_shim.h"
 
 static unsigned int hold_ms;

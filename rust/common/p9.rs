@@ -39,6 +39,9 @@ impl LinearBuf {
     }
 }
 
+// SAFETY: A plain address: who may access the buffer is decided by the owner of its request.
+unsafe impl Send for LinearBuf {}
+
 /// A 9P client, as passed to a transport callback.
 ///
 /// # Invariants
@@ -69,6 +72,20 @@ impl Client {
         // SAFETY: The client is live (type invariant); the field is a plain pointer the 9P core
         // reserves for the transport.
         unsafe { (*self.as_ptr()).trans }
+    }
+
+    /// The negotiated message size (the requested one until Rversion arrives).
+    pub(crate) fn msize(self) -> usize {
+        // SAFETY: The client is live (type invariant); the 9P core writes `msize` only while
+        // handling Rversion, before any other request is sent.
+        unsafe { (*self.as_ptr()).msize as usize }
+    }
+
+    /// Whether the client speaks 9P2000.L (errors come as Rlerror) rather than a legacy
+    /// protocol (Rerror).
+    pub(crate) fn is_dotl(self) -> bool {
+        // SAFETY: The client is live (type invariant); the field is set before `create`.
+        unsafe { (*self.as_ptr()).proto_version == zb::p9_proto_versions_p9_proto_2000L as _ }
     }
 
     /// Attaches transport state to the client and marks it connected.
@@ -150,6 +167,20 @@ impl<'a> Request<'a> {
         let rc = self.rc();
         // INVARIANT: A prefix of the reply buffer.
         LinearBuf { ptr: rc.ptr, len: len.min(rc.len) }
+    }
+
+    /// The request's tag.
+    #[inline]
+    pub(crate) fn tag(self) -> u16 {
+        // SAFETY: The request is live (type invariant); the tag is set before the request is
+        // handed to the transport and never changes.
+        unsafe { (*self.raw()).tc.tag }
+    }
+
+    /// Whether `self` and `other` are the same request.
+    #[inline]
+    pub(crate) fn is(self, other: Request<'_>) -> bool {
+        self.ptr == other.ptr
     }
 
     /// The message's type byte (`tc.sdata[4]`), if the message has a header.
@@ -341,6 +372,43 @@ impl TransportRef {
         InFlight(self.0)
     }
 
+    /// The request is the other side's now: mark it `SENT` and turn the reference into the one
+    /// its reply will give back (the fd transports: the request is in the connection's table of
+    /// requests in flight).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock of the table the returned value goes into, so no reply can be
+    /// matched to the request before it is there.
+    #[inline]
+    pub(crate) unsafe fn sent(self) -> InFlight {
+        // SAFETY: Same contract as `on_device`: the request goes where only its reply, a
+        // failure or a flush takes it back, under a lock the caller holds.
+        unsafe { self.on_device() }
+    }
+
+    /// Finishes a request that was never sent with `err` (its connection failed first): the
+    /// 9P core wakes the waiter and drops the reference.
+    #[inline]
+    pub(crate) fn fail(self, client: Client, err: Error) {
+        // SAFETY: The request is live (type invariant); `t_err` is read only once the status
+        // says ERROR, which `p9_client_cb` stores after a write barrier.
+        unsafe { (*self.0.as_ptr()).t_err = err.to_errno() };
+        // SAFETY: `client` created the request; `p9_client_cb` consumes the reference this value
+        // owns.
+        unsafe {
+            zb::p9_client_cb(client.as_ptr(), self.0.as_ptr(), zb::p9_req_status_t_REQ_STATUS_ERROR as _)
+        };
+    }
+
+    /// `cancel`: the request was taken back before it was sent. Marks it flushed and gives the
+    /// reference back, as the 9P core expects of a transport whose `cancel` returns 0.
+    #[inline]
+    pub(crate) fn withdraw(self, client: Client) {
+        set_flushed(self.0);
+        self.put(client);
+    }
+
     /// Gives the reference back: the request never reached the device (`zc_request`'s error
     /// paths, where the 9P core expects the transport to drop it).
     #[inline]
@@ -358,6 +426,9 @@ impl TransportRef {
         core::mem::forget(self);
     }
 }
+
+// SAFETY: The reference may be moved to, and given back from, any task.
+unsafe impl Send for TransportRef {}
 
 /// The device's hold on a request: the transport's reference while the request's buffers (and,
 /// for a zero-copy request, its payload pages) are on a device queue.
@@ -410,6 +481,23 @@ impl InFlight {
         self.finish(client, zb::p9_req_status_t_REQ_STATUS_RCVD)
     }
 
+    /// The request this reference keeps alive.
+    #[inline]
+    pub(crate) fn request(&self) -> Request<'_> {
+        // INVARIANT: The reference held by `self` keeps the request live while borrowed.
+        Request { ptr: self.0, _life: PhantomData }
+    }
+
+    /// `cancelled`: the server answered the client's Tflush for this request, so no reply will
+    /// come. Marks it flushed and gives the reference back.
+    #[inline]
+    pub(crate) fn flushed(self, client: Client) {
+        set_flushed(self.0);
+        // SAFETY: The request is live and this value owns a reference (type invariant), consumed
+        // here.
+        unsafe { zb::p9_req_put(client.as_ptr(), self.0.as_ptr()) };
+    }
+
     /// Finishes the request with `err`, without a reply (a dead device, a reset, a bad reply).
     #[inline]
     pub(crate) fn fail(self, client: Client, err: Error) {
@@ -429,3 +517,13 @@ impl InFlight {
 
 // SAFETY: The reference may be given back from any context (`p9_client_cb` is IRQ-safe).
 unsafe impl Send for InFlight {}
+
+/// `WRITE_ONCE(req->status, REQ_STATUS_FLSHD)`, as mainline's fd transport does before giving a
+/// flushed request back.
+fn set_flushed(req: NonNull<zb::p9_req_t>) {
+    // SAFETY: The caller owns a reference to the live request; every other access to the status
+    // while the transport holds it is an atomic load or `WRITE_ONCE`.
+    unsafe {
+        atomic_store(&raw mut (*req.as_ptr()).status, zb::p9_req_status_t_REQ_STATUS_FLSHD as i32, Relaxed)
+    };
+}

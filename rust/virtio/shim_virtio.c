@@ -16,6 +16,7 @@
 
 #include <linux/workqueue.h>
 
+#include "../common/shim_common.c"
 #include "shim_virtio.h"
 
 void *zc9p_vdev_priv(struct virtio_device *vdev)
@@ -31,11 +32,6 @@ void zc9p_vdev_set_priv(struct virtio_device *vdev, void *priv)
 void *zc9p_vq_priv(struct virtqueue *vq)
 {
 	return vq->vdev->priv;
-}
-
-int zc9p_req_wait_killable(struct p9_req_t *req)
-{
-	return io_wait_event_killable(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD);
 }
 
 bool zc9p_vdev_has_config_get(struct virtio_device *vdev)
@@ -85,11 +81,6 @@ void zc9p_vdev_del_vqs(struct virtio_device *vdev)
 bool zc9p_vdev_needs_reset(struct virtio_device *vdev)
 {
 	return vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
-}
-
-int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout)
-{
-	return wait_event_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD, timeout) != 0;
 }
 
 static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,

@@ -8,7 +8,7 @@
 #ifndef ZC9P_SHIM_VIRTIO_H
 #define ZC9P_SHIM_VIRTIO_H
 
-#include "shim_common.h"
+#include "../common/shim_common.h"
 
 struct virtio_device;
 struct virtqueue;
@@ -32,14 +32,6 @@ void zc9p_vdev_set_priv(struct virtio_device *vdev, void *priv);
 /* vq->vdev->priv in one call: the interrupt callback's first step. */
 void *zc9p_vq_priv(struct virtqueue *vq);
 
-/*
- * Waits (killably, accounted as I/O) until the reply to req arrived. Written out in C,
- * condition inline, because the transport waits once per request: the generic
- * condition-callback wait (wait.rs) would add indirect calls to every wake-up.
- */
-int zc9p_req_wait_killable(struct p9_req_t *req);
-/* Uninterruptibly, at most @timeout jiffies: whether the request is finished. */
-int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout);
 bool zc9p_vdev_has_config_get(struct virtio_device *vdev);
 bool zc9p_vdev_has_mount_tag(struct virtio_device *vdev);
 u16 zc9p_vdev_read_tag_len(struct virtio_device *vdev);

@@ -12,17 +12,20 @@
 //! waiting for a finished request knows the device no longer touches its memory.
 
 use crate::{
-    irqsave::{new_spinlock_irq, SpinLockIrq},
-    p9::{Client, InFlight, LinearBuf, TransportRef},
+    common::{
+        irqsave::{new_spinlock_irq, SpinLockIrq},
+        p9::{Client, InFlight, LinearBuf, TransportRef},
+        second,
+        stats::{StatsDir, WriteStats},
+        trans_common::PayloadPages,
+        wait::{new_wait_queue, WaitQueue},
+    },
     sg::SgArray,
-    stats::{ChannelDebugfs, ChannelStats},
-    trans_common::PayloadPages,
+    stats::ChannelStats,
     virtio::{SgGroup, VirtioDevice, Virtqueue},
-    wait::{new_wait_queue, WaitQueue},
 };
 use kernel::{
     alloc::KVec,
-    ffi::c_long,
     new_mutex,
     prelude::*,
     sync::{
@@ -84,11 +87,6 @@ kernel::sync::global_lock! {
     pub(crate) unsafe(uninit) static CHANNELS: Mutex<KVec<Arc<Channel>>> = KVec::new();
 }
 
-/// One second, in jiffies: how often a task waiting on the device checks that it still works.
-pub(crate) fn second() -> c_long {
-    kernel::time::msecs_to_jiffies(1000) as c_long
-}
-
 /// What the ring lock protects: everything the interrupt callback touches.
 ///
 /// # Invariants
@@ -130,7 +128,7 @@ pub(crate) struct Channel {
     device: Mutex<Option<VirtioDevice>>,
     /// The counters' debugfs directory, removed with the device (a new device may take the name).
     #[pin]
-    debugfs: Mutex<Option<ChannelDebugfs>>,
+    debugfs: Mutex<Option<StatsDir<Channel>>>,
     #[pin]
     ring: SpinLockIrq<Ring>,
     /// Set when a sender found the ring full; cleared (with a wake-up) on the next completion.
@@ -236,7 +234,7 @@ impl Channel {
         };
         chan.ring.lock().vq = Some(vq);
         // Counters are optional: a channel without them works all the same.
-        match ChannelDebugfs::create(vdev.name_cstr(), chan.clone()) {
+        match StatsDir::create(vdev.name_cstr(), chan.clone()) {
             Ok(files) => *chan.debugfs.lock() = Some(files),
             Err(e) => pr_warn!("{}: no debugfs counters: {:?}\n", vdev.name(), e),
         }
@@ -441,14 +439,6 @@ impl Channel {
         self.in_use.store(false, Release);
     }
 
-    /// Writes this channel's counters (its debugfs `stats` file).
-    pub(crate) fn write_stats(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let (on_device, dead) = {
-            let ring = self.ring.lock();
-            (ring.on_device, ring.dead)
-        };
-        self.stats.write(f, self.tag_str(), on_device, dead)
-    }
 
     /// Queues `req` with the buffer `layout` packs, retrying (killably) while the ring is full.
     /// `reply` is the most the device may write back (see [`TransportRef::offer_reply`]).
@@ -570,5 +560,16 @@ impl Channel {
         if idle && self.draining.load(Relaxed) {
             self.idle_wait.wake_up();
         }
+    }
+}
+
+impl WriteStats for Channel {
+    /// Writes this channel's counters (its debugfs `stats` file).
+    fn write_stats(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (on_device, dead) = {
+            let ring = self.ring.lock();
+            (ring.on_device, ring.dead)
+        };
+        self.stats.write(f, self.tag_str(), on_device, dead)
     }
 }

@@ -42,6 +42,18 @@ void zc9p_memcpy_from_page(void *to, struct page *page, size_t offset, size_t le
 void zc9p_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
 unsigned int zc9p_memalloc_nofs_save(void);
 void zc9p_memalloc_nofs_restore(unsigned int flags);
+unsigned int zc9p_memalloc_noio_save(void);
+void zc9p_memalloc_noio_restore(unsigned int flags);
+
+struct p9_req_t;
+/*
+ * Waits (killably, accounted as I/O) until the reply to req arrived. Written out in C,
+ * condition inline, because a transport waits once per request: the generic
+ * condition-callback wait (wait.rs) would add indirect calls to every wake-up.
+ */
+int zc9p_req_wait_killable(struct p9_req_t *req);
+/* Uninterruptibly, at most @timeout jiffies: whether the request is finished. */
+int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout);
 
 /* Module parameters shared by zc9p modules (visible in sysfs). */
 unsigned long zc9p_param_pin_budget(void);

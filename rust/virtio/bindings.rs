@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Module-local bindings for the 9P and virtio headers and for `shim.c`.
+//! Module-local bindings for the 9P and virtio headers and for the C shims (`shim_virtio.c`,
+//! which includes `../common/shim_common.c`).
 //!
 //! Generated at build time by bindgen from the target kernel tree (see `Kbuild`), so every
 //! layout follows that tree's configuration. Types already in `kernel::bindings` are reused.

@@ -20,7 +20,7 @@ pub(crate) type SpinLockIrq<T> = Lock<T, IrqSaveBackend>;
 /// Creates a [`SpinLockIrq`] initialiser with a lockdep class of its own.
 macro_rules! new_spinlock_irq {
     ($inner:expr, $name:literal $(,)?) => {
-        $crate::irqsave::SpinLockIrq::new(
+        $crate::common::irqsave::SpinLockIrq::new(
             $inner,
             ::kernel::c_str!($name),
             ::kernel::static_lock_class!(),

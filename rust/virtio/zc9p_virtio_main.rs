@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! zc9p: a 9P transport over virtio, written in Rust.
+//! zc9p_virtio: a zero-copy 9P transport over virtio, written in Rust.
 //!
 //! Registers the `virtio` 9P transport (so `mount -t 9p -o trans=virtio TAG /mnt` uses it) and a
 //! virtio driver for 9P devices. See `Documentation/` in the zc9p tree.
+//!
+//! Layers, bottom up: [`bindings`] (the kernel's 9P and virtio headers and the C shims), the
+//! shared [`common`] code (wrappers, `trans_common`, the transport-independent half of
+//! `zc_request`), this transport's wrappers ([`virtio`], [`sg`]), its logic ([`channel`],
+//! [`zc`], [`stats`]) and the C-callable entry points ([`transport`]).
 
 mod bindings;
+// Shared with the fd transports; each module uses part of it.
+#[allow(dead_code)]
+#[path = "../common/mod.rs"]
+mod common;
+
 mod channel;
-mod iov;
-mod irqsave;
-mod p9;
 mod sg;
 mod stats;
-mod trans_common;
 mod transport;
 mod virtio;
-mod wait;
 mod zc;
 
 use kernel::prelude::*;
@@ -35,8 +40,8 @@ impl kernel::Module for Zc9pVirtio {
         // SAFETY: Called once, before the driver or transport can use the channel list.
         unsafe { channel::CHANNELS.init() };
         // SAFETY: Called once, before anything uses the debugfs handles.
-        unsafe { stats::DEBUGFS.init() };
-        trans_common::PinBudget::init();
+        unsafe { common::stats::DEBUGFS.init() };
+        common::trans_common::PinBudget::init();
         transport::register(transport::zerocopy_param())?;
         Ok(Zc9pVirtio)
     }

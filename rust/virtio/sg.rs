@@ -2,7 +2,10 @@
 
 //! A fixed-size scatterlist array that messages are packed into.
 
-use crate::{bindings as zb, p9::LinearBuf, trans_common::PayloadPages};
+use crate::{
+    bindings as zb,
+    common::{p9::LinearBuf, trans_common::PayloadPages},
+};
 use kernel::{alloc::KVec, bindings, prelude::*};
 
 /// Number of entries: the most one message may use.

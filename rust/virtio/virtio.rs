@@ -4,7 +4,7 @@
 
 use crate::{
     bindings as zb,
-    p9::{InFlight, TransportRef},
+    common::p9::{InFlight, TransportRef},
     sg::SgArray,
 };
 use core::ptr::NonNull;

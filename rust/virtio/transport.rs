@@ -7,9 +7,11 @@
 use crate::{
     bindings as zb,
     channel::Channel,
-    iov::IovIter,
-    p9::{Client, Request, TransportRef},
-    stats,
+    common::{
+        iov::IovIter,
+        p9::{Client, Request, TransportRef},
+        stats::ModuleDebugfs,
+    },
     virtio::{self, VirtioDevice},
 };
 use kernel::{
@@ -22,11 +24,11 @@ use kernel::{
 /// Registers the 9P transport (with `zc_request` if `zerocopy`) and the virtio driver, after
 /// the module's debugfs directory (each channel adds its counters there).
 pub(crate) fn register(zerocopy: bool) -> Result {
-    stats::ModuleDebugfs::create()?;
+    ModuleDebugfs::create(c"zc9p_virtio")?;
     // SAFETY: Called once from module init, after the channel list is initialised.
     let registered = kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) });
     if registered.is_err() {
-        stats::ModuleDebugfs::remove();
+        ModuleDebugfs::remove();
     }
     registered
 }
@@ -42,7 +44,7 @@ pub(crate) fn zerocopy_param() -> bool {
 pub(crate) fn unregister() {
     // SAFETY: Called once from module exit, after a successful `register`.
     unsafe { zb::zc9p_unregister() };
-    stats::ModuleDebugfs::remove();
+    ModuleDebugfs::remove();
 }
 
 /// The channel a client was attached to in `create`.

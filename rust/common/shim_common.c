@@ -10,6 +10,8 @@
 #include <linux/uio.h>
 #include <linux/highmem.h>
 #include <linux/sched/mm.h>
+#include <net/9p/9p.h>
+#include <net/9p/client.h>
 
 #include "shim_common.h"
 
@@ -124,4 +126,24 @@ unsigned int zc9p_memalloc_nofs_save(void)
 void zc9p_memalloc_nofs_restore(unsigned int flags)
 {
 	memalloc_nofs_restore(flags);
+}
+
+unsigned int zc9p_memalloc_noio_save(void)
+{
+	return memalloc_noio_save();
+}
+
+void zc9p_memalloc_noio_restore(unsigned int flags)
+{
+	memalloc_noio_restore(flags);
+}
+
+int zc9p_req_wait_killable(struct p9_req_t *req)
+{
+	return io_wait_event_killable(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD);
+}
+
+int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout)
+{
+	return wait_event_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD, timeout) != 0;
 }

@@ -40,7 +40,7 @@ unsafe impl Sync for WaitQueue {}
 /// Creates a [`WaitQueue`] initialiser with a lockdep class of its own.
 macro_rules! new_wait_queue {
     ($name:literal) => {
-        $crate::wait::WaitQueue::new(::kernel::c_str!($name), ::kernel::static_lock_class!())
+        $crate::common::wait::WaitQueue::new(::kernel::c_str!($name), ::kernel::static_lock_class!())
     };
 }
 pub(crate) use new_wait_queue;

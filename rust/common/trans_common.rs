@@ -8,7 +8,10 @@
 //! under a direct-I/O read) and counted against a module-wide budget; kernel-backed iterators
 //! (KVEC, BVEC, FOLIOQ, XARRAY) are only listed: their owner keeps the pages for the request.
 
-use crate::{bindings as zb, iov::IovIter, wait::WaitQueue};
+use crate::{
+    bindings as zb,
+    common::{iov::IovIter, wait::WaitQueue},
+};
 use kernel::{
     alloc::KVec,
     bindings,
@@ -155,6 +158,17 @@ fn nofs<T>(f: impl FnOnce() -> T) -> T {
     let ret = f();
     // SAFETY: `flags` came from the matching save above.
     unsafe { zb::zc9p_memalloc_nofs_restore(flags) };
+    ret
+}
+
+/// Runs `f` with every allocation as GFP_NOIO: a transport's worker (and its request path) runs
+/// under writeback, where reclaim must not wait for I/O, least of all its own.
+pub(crate) fn noio<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: Save and restore are paired on this task.
+    let flags = unsafe { zb::zc9p_memalloc_noio_save() };
+    let ret = f();
+    // SAFETY: `flags` came from the matching save above.
+    unsafe { zb::zc9p_memalloc_noio_restore(flags) };
     ret
 }
 

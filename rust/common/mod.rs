@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What every zc9p transport shares, compiled into each module from this one source.
+//!
+//! Below it sit the module's bindings (`crate::bindings`: the 9P headers and the C shims, generated
+//! per module); above it the transports. Nothing here imports a transport.
+//!
+//! - wrappers over the C side: [`irqsave`] (irqsave spinlock), [`wait`] (killable and timed
+//!   waits), [`iov`] (`iov_iter`), [`p9`] (the 9P client's requests and references);
+//! - [`trans_common`]: payload pages, pinning against the module-wide pin budget, release;
+//! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
+//!   count and size fields, the legacy Rerror copy-back, byte counters);
+//! - [`stats`]: counters and the module's debugfs directory.
+
+pub(crate) mod iov;
+pub(crate) mod irqsave;
+pub(crate) mod p9;
+pub(crate) mod stats;
+pub(crate) mod trans_common;
+pub(crate) mod wait;
+pub(crate) mod zc;
+
+/// One second, in jiffies, for the timed waits.
+pub(crate) fn second() -> kernel::ffi::c_long {
+    kernel::time::msecs_to_jiffies(1000) as kernel::ffi::c_long
+}

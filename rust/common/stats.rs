@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Counters, and the module's debugfs directory: `<module>/pins` (the module-wide pin budget)
+//! and one `<module>/<name>/stats` file per channel or connection, through the kernel crate's
+//! `debugfs`.
+
+use crate::common::trans_common::PinBudget;
+use core::fmt;
+use kernel::{
+    debugfs::{Dir, File},
+    prelude::*,
+    str::CStr,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
+};
+
+/// A monotonically increasing event or byte count.
+pub(crate) struct Counter(Atomic<u64>);
+
+impl Counter {
+    pub(crate) const fn new() -> Self {
+        Self(Atomic::new(0))
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, n: u64) {
+        self.0.fetch_add(n, Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// Pages pinned now, and the most pinned at once.
+pub(crate) struct PinGauge {
+    now: Atomic<usize>,
+    peak: Atomic<usize>,
+}
+
+impl PinGauge {
+    pub(crate) const fn new() -> Self {
+        Self { now: Atomic::new(0), peak: Atomic::new(0) }
+    }
+
+    /// Records `pages` more pages pinned.
+    pub(crate) fn pin(&self, pages: usize) {
+        let now = self.now.fetch_add(pages, Relaxed) + pages;
+        let mut peak = self.peak.load(Relaxed);
+        while now > peak {
+            match self.peak.cmpxchg(peak, now, Relaxed) {
+                Ok(_) => break,
+                Err(p) => peak = p,
+            }
+        }
+    }
+
+    /// Records `pages` pages released.
+    pub(crate) fn unpin(&self, pages: usize) {
+        self.now.fetch_sub(pages, Relaxed);
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "pinned_pages: {}", self.now.load(Relaxed))?;
+        writeln!(f, "pinned_pages_peak: {}", self.peak.load(Relaxed))
+    }
+}
+
+/// What the zero-copy path of one channel or connection did.
+pub(crate) struct ZcStats {
+    pub(crate) requests: Counter,
+    /// Payload bytes the other side read straight from the caller's pages (writes).
+    pub(crate) bytes_out: Counter,
+    /// Payload bytes the other side wrote straight into the caller's pages (reads, readdir).
+    pub(crate) bytes_in: Counter,
+    pub(crate) pins: PinGauge,
+    pub(crate) pin_budget_waits: Counter,
+}
+
+impl ZcStats {
+    pub(crate) const fn new() -> Self {
+        Self {
+            requests: Counter::new(),
+            bytes_out: Counter::new(),
+            bytes_in: Counter::new(),
+            pins: PinGauge::new(),
+            pin_budget_waits: Counter::new(),
+        }
+    }
+
+    /// Writes the counters; the byte counters are named `out` and `in` by the transport
+    /// (`zc_bytes_to_device` on virtio, `zc_bytes_sent` on a socket).
+    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, out: &str, inn: &str) -> fmt::Result {
+        writeln!(f, "zc_requests: {}", self.requests.get())?;
+        writeln!(f, "{out}: {}", self.bytes_out.get())?;
+        writeln!(f, "{inn}: {}", self.bytes_in.get())?;
+        self.pins.write(f)?;
+        writeln!(f, "pin_budget_waits: {}", self.pin_budget_waits.get())
+    }
+}
+
+/// Something with a debugfs `stats` file.
+pub(crate) trait WriteStats: Send + Sync + 'static {
+    /// Writes the file's contents.
+    fn write_stats(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by the module initialiser before anything registers.
+    /// The module's debugfs directory and its `pins` file, from module init to module exit.
+    pub(crate) unsafe(uninit) static DEBUGFS: Mutex<Option<ModuleDebugfs>> = None;
+}
+
+/// The module's debugfs directory, with the module-wide `pins` file.
+pub(crate) struct ModuleDebugfs {
+    root: Dir,
+    _pins: Pin<KBox<File<()>>>,
+}
+
+impl ModuleDebugfs {
+    /// Creates `name/` and `name/pins` and publishes them for the channels.
+    pub(crate) fn create(name: &'static CStr) -> Result {
+        let root = Dir::new(name);
+        let pins = KBox::pin_init(
+            root.read_callback_file(c"pins", (), &|_: &(), f| PinBudget::write_counters(f)),
+            GFP_KERNEL,
+        )?;
+        *DEBUGFS.lock() = Some(Self { root, _pins: pins });
+        Ok(())
+    }
+
+    /// Removes the module's directory (after every channel's).
+    pub(crate) fn remove() {
+        drop(DEBUGFS.lock().take());
+    }
+}
+
+/// What a `stats` file holds: a reference to its channel or connection, given back when the
+/// [`StatsDir`] is dropped.
+struct StatsFile<T: WriteStats>(Arc<T>);
+
+/// A debugfs directory `<module>/<name>/` with a `stats` file. Dropping it removes both, after
+/// readers of the file are done.
+pub(crate) struct StatsDir<T: WriteStats> {
+    _stats: Pin<KBox<File<StatsFile<T>>>>,
+    _dir: Dir,
+}
+
+impl<T: WriteStats> StatsDir<T> {
+    /// Creates `name/stats` under the module's directory for `of`.
+    pub(crate) fn create(name: &CStr, of: Arc<T>) -> Result<Self> {
+        let dir = match DEBUGFS.lock().as_ref() {
+            Some(module) => module.root.subdir(name),
+            None => return Err(ENOENT),
+        };
+        let stats = KBox::pin_init(
+            dir.read_callback_file(c"stats", StatsFile(of), &|s: &StatsFile<T>, f| {
+                s.0.write_stats(f)
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(Self { _stats: stats, _dir: dir })
+    }
+}

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Connections: one per mount over tcp, unix or fd, in safe Rust over the wrappers in
+//! `endpoint.rs` and `common/`.
+//!
+//! Ownership of a request follows one rule: from `request`/`zc_request` until it is finished,
+//! the transport's reference lives in the connection's table of requests ([`Entry`], keyed by
+//! tag), and only four things take it out, each once: the reader matching the reply (or failing
+//! the request whose reply it refused), `cancel` (before it is sent), `cancelled` (the server
+//! answered the client's Tflush) and a connection failure. The worker ([`Io`], behind its own
+//! lock) is the only one that reads a request's buffers to send them or writes them with a
+//! reply, and a zero-copy caller's pages are lent to it ([`LentPages`]) until the caller takes
+//! them back under that lock (`zc.rs`).
+
+use crate::{
+    bindings as zb,
+    common::{
+        p9::{Client, InFlight, LinearBuf, Request, TransportRef},
+        stats::{StatsDir, WriteStats},
+        trans_common::{noio, PayloadPages},
+        wait::{new_wait_queue, WaitQueue},
+        zc::Direction,
+    },
+    endpoint::{BvecBatch, Endpoints, Poller},
+    frame::{self, Header, Plan},
+    stats::ConnStats,
+};
+use core::ptr::NonNull;
+use kernel::{
+    alloc::KVec,
+    new_mutex, new_spinlock,
+    prelude::*,
+    rbtree::{RBTree, RBTreeNodeReservation},
+    str::CStr,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, ArcBorrow, Mutex, SpinLock,
+    },
+    workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
+};
+
+/// Which transport a connection serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Tcp,
+    Unix,
+    Fd,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Tcp => "tcp",
+            Kind::Unix => "unix",
+            Kind::Fd => "fd",
+        }
+    }
+}
+
+/// A zero-copy caller's payload pages, lent to the connection while its request is in flight.
+///
+/// # Invariants
+///
+/// The pointer is a live [`PayloadPages`] that its owner does not release, move or change while
+/// the connection holds this value: the owner's lease (`zc.rs`) takes it back under the io lock
+/// before it releases the pages, and the connection uses it only under that lock.
+pub(crate) struct LentPages(NonNull<PayloadPages>);
+
+impl LentPages {
+    /// Lends `pages`; see the type invariant for what the caller promises.
+    pub(crate) fn new(pages: &PayloadPages) -> Self {
+        Self(NonNull::from(pages))
+    }
+
+    /// The pages, for the holder of the io lock (`_proof` is part of [`Io`]).
+    pub(crate) fn get<'a>(&'a self, _proof: &'a IoProof) -> &'a PayloadPages {
+        // SAFETY: The owner keeps the pages alive and unchanged while they are lent, and takes
+        // them back only under the io lock, which the caller holds for `'a`.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+// SAFETY: The pages may be read and written from the worker; see the invariant.
+unsafe impl Send for LentPages {}
+
+/// The transport's reference, as its entry holds it.
+pub(crate) enum Held {
+    /// Not sent yet: `cancel` may still take it back.
+    Queued(TransportRef),
+    /// Sent (or being sent): only its reply, a flush or a failure ends it.
+    Sent(InFlight),
+    /// Between the two, inside the state lock only.
+    Moving,
+}
+
+/// How far a request got.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Unsent,
+    /// The worker is sending its frame (it reads the request's buffers and lent pages).
+    Sending,
+    Sent,
+}
+
+/// A request of this connection, from submission until it is finished.
+pub(crate) struct Entry {
+    /// Submission order: frames go out oldest first.
+    pub(crate) seq: u64,
+    pub(crate) phase: Phase,
+    pub(crate) held: Held,
+    pub(crate) dir: Direction,
+    /// Payload bytes mapped (a zero-copy read's room for data).
+    pub(crate) mapped: usize,
+    /// The caller's pages while lent; `None` once taken back (a killed reader's data is then
+    /// read and dropped).
+    pub(crate) pages: Option<LentPages>,
+}
+
+impl Entry {
+    /// The request.
+    pub(crate) fn request(&self) -> Option<Request<'_>> {
+        match &self.held {
+            Held::Queued(t) => Some(t.request()),
+            Held::Sent(f) => Some(f.request()),
+            Held::Moving => None,
+        }
+    }
+
+    /// Finishes the request with `err` (never replied to).
+    pub(crate) fn fail(self, client: Client, err: Error) {
+        match self.held {
+            Held::Queued(t) => t.fail(client, err),
+            Held::Sent(f) => f.fail(client, err),
+            Held::Moving => {}
+        }
+    }
+}
+
+/// What the state lock protects: the table of requests and whether the connection failed.
+pub(crate) struct State {
+    pub(crate) reqs: RBTree<u16, Entry>,
+    next_seq: u64,
+    /// Set once when the connection fails: every request since gets this error.
+    pub(crate) dead: Option<Error>,
+}
+
+/// Where the reader is in the byte stream.
+pub(crate) enum Rx {
+    /// Reading a frame's 7-byte header.
+    Header { buf: [u8; frame::HEADER_LEN], got: usize },
+    /// Reading the body of a frame into the request it answers, taken out of the table.
+    Body { h: Header, entry: Entry, plan: Plan, rc: LinearBuf, got: usize },
+}
+
+/// The frame the worker is sending.
+pub(crate) struct Tx {
+    pub(crate) tag: u16,
+    /// The message (its buffer lives while the entry is `Sending`).
+    pub(crate) tc: LinearBuf,
+    /// A write's payload pages, lent until the frame is sent.
+    pub(crate) pages: Option<LentPages>,
+    /// Their length: the payload follows the message.
+    pub(crate) payload_len: usize,
+    pub(crate) sent: usize,
+    /// The payload pages may be referenced by the socket instead of copied.
+    pub(crate) splice: bool,
+}
+
+/// Proof that the io lock is held: only [`Io`] has one.
+pub(crate) struct IoProof(());
+
+/// The worker's state, behind the io lock: only its holder touches request buffers and lent
+/// pages.
+pub(crate) struct Io {
+    pub(crate) proof: IoProof,
+    pub(crate) rx: Rx,
+    pub(crate) tx: Option<Tx>,
+    pub(crate) bv: BvecBatch,
+    /// Where the data of a frame whose pages were taken back goes.
+    pub(crate) scratch: [u8; 256],
+}
+
+/// One mount's connection.
+#[pin_data]
+pub(crate) struct Conn {
+    pub(crate) kind: Kind,
+    pub(crate) client: Client,
+    /// The mount's source (address, socket path, "fd"), NUL-terminated, for log lines.
+    addr: KVec<u8>,
+    pub(crate) ends: Endpoints,
+    pub(crate) stats: ConnStats,
+    #[pin]
+    pub(crate) state: SpinLock<State>,
+    #[pin]
+    pub(crate) io: Mutex<Io>,
+    /// Bumped by every send: a killed writer whose frame is being sent waits for it to move.
+    pub(crate) tx_progress: Atomic<u64>,
+    #[pin]
+    pub(crate) progress_wait: WaitQueue,
+    /// Requests in the table or being received.
+    pub(crate) in_flight: Atomic<usize>,
+    closing: Atomic<bool>,
+    #[pin]
+    poller: Mutex<Option<Poller>>,
+    #[pin]
+    debugfs: Mutex<Option<StatsDir<Conn>>>,
+    #[pin]
+    work: Work<Conn>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Conn { self.work }
+}
+
+impl WorkItem for Conn {
+    type Pointer = Arc<Conn>;
+
+    fn run(this: Arc<Conn>) {
+        if this.closing.load(Relaxed) {
+            return;
+        }
+        noio(|| {
+            let mut io = this.io.lock();
+            if this.pump(&mut io) {
+                // Still busy after a fair share: let other work run, then go on.
+                this.kick_arc(this.clone());
+            }
+        });
+    }
+}
+
+/// Connections made so far, for their debugfs names.
+static NEXT_ID: Atomic<u64> = Atomic::new(0);
+
+impl Conn {
+    /// Connects a new mount and attaches it to `client`.
+    pub(crate) fn create(client: Client, kind: Kind, addr: &CStr, ends: Endpoints) -> Result {
+        let mut name = KVec::new();
+        name.extend_from_slice(addr.to_bytes_with_nul(), GFP_KERNEL)?;
+        let init = pin_init!(Self {
+            kind,
+            client,
+            addr: name,
+            ends,
+            stats: ConnStats::new(),
+            state <- new_spinlock!(State { reqs: RBTree::new(), next_seq: 0, dead: None }, "zc9p_fd_state"),
+            io <- new_mutex!(
+                Io {
+                    proof: IoProof(()),
+                    rx: Rx::Header { buf: [0; frame::HEADER_LEN], got: 0 },
+                    tx: None,
+                    bv: BvecBatch::new(),
+                    scratch: [0; 256],
+                },
+                "zc9p_fd_io"
+            ),
+            tx_progress: Atomic::new(0),
+            progress_wait <- new_wait_queue!("zc9p_fd_progress"),
+            in_flight: Atomic::new(0),
+            closing: Atomic::new(false),
+            poller <- new_mutex!(None, "zc9p_fd_poller"),
+            debugfs <- new_mutex!(None, "zc9p_fd_debugfs"),
+            work <- new_work!("zc9p_fd_worker"),
+        });
+        let conn = Arc::pin_init(init, GFP_KERNEL)?;
+        // SAFETY: The context is the connection, which outlives its poller: `close` drops the
+        // poller before the client's reference to the connection.
+        let (poller, _mask) = unsafe { conn.ends.poll_start(Arc::as_ptr(&conn).cast_mut().cast()) }?;
+        *conn.poller.lock() = Some(poller);
+        let id = NEXT_ID.fetch_add(1, Relaxed);
+        let mut dir = [0u8; 32];
+        let dir_name = fmt_name(&mut dir, kind.name(), id);
+        // Counters are optional: a connection without them works all the same.
+        if let Some(dir_name) = dir_name {
+            match StatsDir::create(dir_name, conn.clone()) {
+                Ok(files) => *conn.debugfs.lock() = Some(files),
+                Err(e) => pr_warn!("{}: no debugfs counters: {:?}\n", conn.addr_str(), e),
+            }
+        }
+        // The client's reference; `close` takes it back.
+        client.connect(Arc::into_raw(conn.clone()).cast_mut().cast());
+        // Anything already readable (a server that speaks first) is read now.
+        conn.kick();
+        Ok(())
+    }
+
+    /// The mount's source, for log lines.
+    pub(crate) fn addr_str(&self) -> &str {
+        core::str::from_utf8(&self.addr[..self.addr.len().saturating_sub(1)]).unwrap_or("?")
+    }
+
+    /// Runs the worker soon (from any context).
+    pub(crate) fn kick(&self) {
+        // SAFETY: `self` is inside an `Arc` (connections are only made by `create`), alive for
+        // this call.
+        let arc: Arc<Conn> = unsafe { ArcBorrow::from_raw(self as *const Conn) }.into();
+        self.kick_arc(arc);
+    }
+
+    fn kick_arc(&self, arc: Arc<Conn>) {
+        // SAFETY: The module's workqueue lives from module init to exit, past every connection.
+        let queue = unsafe { Queue::from_raw(zb::zc9p_fd_workqueue()) };
+        // Already queued: that run will see what this one would have.
+        let _ = queue.enqueue(arc);
+    }
+
+    /// Adds a request to the table and has the worker send it. On failure the reference comes
+    /// back with the error (the connection failed, or no memory for the entry).
+    pub(crate) fn submit(
+        &self,
+        tref: TransportRef,
+        dir: Direction,
+        mapped: usize,
+        pages: Option<LentPages>,
+    ) -> Result<(), (Error, TransportRef)> {
+        let node = match noio(|| RBTreeNodeReservation::new(GFP_KERNEL)) {
+            Ok(node) => node,
+            Err(e) => return Err((e.into(), tref)),
+        };
+        let req = tref.request();
+        // The reader checks every frame against its target before it lands; this is only the
+        // completion's own clamp.
+        let room = req.rc().len().max(frame::COUNT_HEADER_LEN + mapped);
+        tref.offer_reply(room);
+        let tag = req.tag();
+        {
+            let mut st = self.state.lock();
+            if let Some(err) = st.dead {
+                return Err((err, tref));
+            }
+            if st.reqs.get(&tag).is_some() {
+                // The 9P core never reuses a tag still in use; refuse rather than lose a request.
+                return Err((EBUSY, tref));
+            }
+            let seq = st.next_seq;
+            st.next_seq += 1;
+            let entry = Entry { seq, phase: Phase::Unsent, held: Held::Queued(tref), dir, mapped, pages };
+            st.reqs.insert(node.into_node(tag, entry));
+        }
+        self.in_flight.fetch_add(1, Relaxed);
+        self.kick();
+        Ok(())
+    }
+
+    /// A request left the table for good.
+    pub(crate) fn retire(&self, n: usize) {
+        self.in_flight.fetch_sub(n, Relaxed);
+    }
+
+    /// `cancel`: takes back a request not sent yet (then the client sends no Tflush: 0), or says
+    /// it is with the server (1: the client flushes it).
+    pub(crate) fn cancel(&self, req: Request<'_>) -> i32 {
+        let tag = req.tag();
+        let taken = {
+            let mut st = self.state.lock();
+            match st.reqs.get(&tag) {
+                Some(e) if e.request().is_some_and(|r| r.is(req)) && e.phase == Phase::Unsent => {
+                    st.reqs.remove(&tag)
+                }
+                Some(e) if e.request().is_some_and(|r| r.is(req)) => return 1,
+                _ => None,
+            }
+        };
+        match taken {
+            Some(entry) => {
+                self.stats.killed_unsent.add(1);
+                self.retire(1);
+                if let Held::Queued(t) = entry.held {
+                    t.withdraw(self.client);
+                }
+                0
+            }
+            // Being received now, or finished: a flush is harmless, and needed if the reply is
+            // not all there yet.
+            None if req.status() == zb::p9_req_status_t_REQ_STATUS_SENT as i32 => 1,
+            None => 0,
+        }
+    }
+
+    /// `cancelled`: the server answered the Tflush for `req`, so its reply will not come: drop
+    /// the entry (if the reply did not arrive meanwhile).
+    pub(crate) fn cancelled(&self, req: Request<'_>) {
+        let tag = req.tag();
+        let taken = {
+            let mut st = self.state.lock();
+            match st.reqs.get(&tag) {
+                Some(e) if e.request().is_some_and(|r| r.is(req)) && e.phase == Phase::Sent => {
+                    st.reqs.remove(&tag)
+                }
+                _ => None,
+            }
+        };
+        if let Some(entry) = taken {
+            self.retire(1);
+            if let Held::Sent(f) = entry.held {
+                f.flushed(self.client);
+            }
+        }
+    }
+
+    /// Fails the connection with `err`: every request gets it, new ones too; the worker's state
+    /// is dropped and our own socket shut down. Logs `why` once.
+    pub(crate) fn fail(&self, io: &mut Io, err: Error, why: core::fmt::Arguments<'_>) {
+        let reqs = {
+            let mut st = self.state.lock();
+            if st.dead.is_some() {
+                return;
+            }
+            st.dead = Some(err);
+            core::mem::take(&mut st.reqs)
+        };
+        if !self.closing.load(Relaxed) {
+            pr_err!("{} {}: {}: connection failed ({:?})\n", self.kind.name(), self.addr_str(), why, err);
+        }
+        io.tx = None;
+        let mut failed = 0;
+        if let Rx::Body { .. } = io.rx {
+            let rx = core::mem::replace(&mut io.rx, Rx::Header { buf: [0; frame::HEADER_LEN], got: 0 });
+            if let Rx::Body { entry, .. } = rx {
+                entry.fail(self.client, err);
+                failed += 1;
+            }
+        }
+        let mut reqs = reqs;
+        while let Some(cursor) = reqs.cursor_front_mut() {
+            let (_, node) = cursor.remove_current();
+            let (_, entry) = node.to_key_value();
+            entry.fail(self.client, err);
+            failed += 1;
+        }
+        self.stats.failed_requests.add(failed as u64);
+        self.retire(failed);
+        self.ends.shutdown();
+        self.progress_wait.wake_up();
+    }
+
+    /// Whether the connection failed.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.state.lock().dead.is_some()
+    }
+
+    /// `close`: stops the wake-ups and the worker, fails what is left (requests the server never
+    /// answered, e.g. one whose Tflush got an error) and drops the client's reference.
+    pub(crate) fn close(this: Arc<Conn>) {
+        this.closing.store(true, Relaxed);
+        drop(this.poller.lock().take());
+        // SAFETY: The work item is initialised; no one queues it any more (no wake-ups, no
+        // requests, and the worker does not queue itself once `closing` is set).
+        unsafe { zb::zc9p_fd_flush_work(Work::raw_get(&this.work)) };
+        {
+            let mut io = this.io.lock();
+            this.fail(&mut io, frame::econnreset(), format_args!("closed"));
+        }
+        drop(this.debugfs.lock().take());
+    }
+}
+
+/// `"<kind>-<id>"`, NUL-terminated, in `buf`.
+fn fmt_name<'a>(buf: &'a mut [u8; 32], kind: &str, id: u64) -> Option<&'a CStr> {
+    let len = {
+        let mut w = kernel::str::Formatter::new(&mut buf[..31]);
+        core::fmt::write(&mut w, format_args!("{kind}-{id}")).ok()?;
+        w.bytes_written()
+    };
+    buf[len] = 0;
+    CStr::from_bytes_with_nul(&buf[..=len]).ok()
+}
+
+impl WriteStats for Conn {
+    fn write_stats(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(f, "addr: {}", self.addr_str())?;
+        writeln!(f, "transport: {}", self.kind.name())?;
+        writeln!(f, "dead: {}", u8::from(self.is_dead()))?;
+        writeln!(f, "in_flight: {}", self.in_flight.load(Relaxed))?;
+        self.stats.write(f)
+    }
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What a reply frame from the server may be: the checks the reader makes before it writes a
+//! byte of a frame anywhere. Pure logic, no I/O.
+//!
+//! A frame is `size[4] type[1] tag[2]` followed by `size - 7` bytes. The reader reads those 7
+//! bytes into its own buffer, finds the request by tag and asks [`check`] where the rest may go:
+//! all of it into the request's reply buffer, or (a zero-copy read's Rread) its 4-byte count into
+//! the reply buffer and the data straight into the request's payload pages.
+
+use core::fmt;
+
+/// Bytes of `size[4] type[1] tag[2]`.
+pub(crate) const HEADER_LEN: usize = 7;
+/// An Rread or Rreaddir header: `size[4] type[1] tag[2] count[4]`.
+pub(crate) const COUNT_HEADER_LEN: usize = 11;
+
+/// 9P message types the reader needs by name.
+pub(crate) const RLERROR: u8 = 7;
+pub(crate) const RERROR: u8 = 107;
+
+/// `ECONNRESET`: the connection ended (the kernel crate names only the common errnos).
+pub(crate) fn econnreset() -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(kernel::bindings::ECONNRESET as i32))
+}
+
+/// A frame's fixed header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) size: u32,
+    pub(crate) ty: u8,
+    pub(crate) tag: u16,
+}
+
+impl Header {
+    /// Decodes the first [`HEADER_LEN`] bytes of a frame.
+    pub(crate) fn parse(b: &[u8; HEADER_LEN]) -> Self {
+        Self {
+            size: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            ty: b[4],
+            tag: u16::from_le_bytes([b[5], b[6]]),
+        }
+    }
+}
+
+/// What the request the frame answers can take.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Expect {
+    /// The type of a successful reply: the request's type + 1.
+    pub(crate) reply: u8,
+    /// The error reply of the protocol in use (Rlerror for 9P2000.L, Rerror otherwise).
+    pub(crate) error: u8,
+    /// Capacity of the request's reply buffer.
+    pub(crate) rc_capacity: usize,
+    /// A zero-copy read: the bytes of payload pages mapped for the data.
+    pub(crate) payload: Option<usize>,
+}
+
+/// Where the body of a valid frame goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// The whole frame into the reply buffer.
+    Whole,
+    /// The count into the reply buffer, then `size - 11` data bytes into the payload pages.
+    Payload,
+}
+
+/// A frame the reader refuses; the connection fails with [`Violation::errno`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Violation {
+    /// `size` < 7.
+    TooShort(u32),
+    /// `size` > msize.
+    OverMsize { size: u32, msize: usize },
+    /// No request in flight has the tag (never sent, already answered, or flushed).
+    UnknownTag(u16),
+    /// The request is still being sent: no server answers what it has not read.
+    EarlyReply(u16),
+    /// Neither the request's reply nor an error.
+    WrongType { tag: u16, got: u8, want: u8 },
+    /// The frame does not fit where it would land.
+    TooBig { tag: u16, size: u32, room: usize },
+    /// An Rread whose count is not `size - 11`.
+    BadCount { tag: u16, count: u32, size: u32 },
+    /// The connection ended inside a frame.
+    Truncated,
+}
+
+impl Violation {
+    /// The errno the requests in flight fail with.
+    pub(crate) fn errno(self) -> kernel::error::Error {
+        match self {
+            Violation::Truncated => econnreset(),
+            _ => kernel::error::code::EIO,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Violation::TooShort(size) => write!(f, "frame size {size} < 7"),
+            Violation::OverMsize { size, msize } => write!(f, "frame size {size} > msize {msize}"),
+            Violation::UnknownTag(tag) => write!(f, "reply to tag {tag}, which is not in flight"),
+            Violation::EarlyReply(tag) => write!(f, "reply to tag {tag} before it was sent"),
+            Violation::WrongType { tag, got, want } => {
+                write!(f, "reply type {got} to tag {tag}, which expects {want}")
+            }
+            Violation::TooBig { tag, size, room } => {
+                write!(f, "reply of {size} bytes to tag {tag}, which has room for {room}")
+            }
+            Violation::BadCount { tag, count, size } => {
+                write!(f, "Rread count {count} in a frame of {size} bytes (tag {tag})")
+            }
+            Violation::Truncated => write!(f, "connection closed inside a frame"),
+        }
+    }
+}
+
+/// Checks a frame's size against the connection's msize, before its tag is looked up.
+pub(crate) fn check_size(h: &Header, msize: usize) -> Result<(), Violation> {
+    if (h.size as usize) < HEADER_LEN {
+        return Err(Violation::TooShort(h.size));
+    }
+    if h.size as usize > msize {
+        return Err(Violation::OverMsize { size: h.size, msize });
+    }
+    Ok(())
+}
+
+/// Checks a frame against the request it answers and says where its body goes.
+pub(crate) fn check(h: &Header, e: &Expect) -> Result<Plan, Violation> {
+    let size = h.size as usize;
+    if h.ty != e.reply && h.ty != e.error {
+        return Err(Violation::WrongType { tag: h.tag, got: h.ty, want: e.reply });
+    }
+    match e.payload {
+        Some(mapped) if h.ty == e.reply => {
+            let room = COUNT_HEADER_LEN.saturating_add(mapped);
+            if size < COUNT_HEADER_LEN || size > room || e.rc_capacity < COUNT_HEADER_LEN {
+                return Err(Violation::TooBig { tag: h.tag, size: h.size, room });
+            }
+            Ok(Plan::Payload)
+        }
+        _ => {
+            if size > e.rc_capacity {
+                return Err(Violation::TooBig { tag: h.tag, size: h.size, room: e.rc_capacity });
+            }
+            Ok(Plan::Whole)
+        }
+    }
+}
+
+/// Checks an Rread's count (the 4 bytes after the header) against its frame's size.
+pub(crate) fn check_count(h: &Header, count: u32) -> Result<(), Violation> {
+    if count as usize + COUNT_HEADER_LEN != h.size as usize {
+        return Err(Violation::BadCount { tag: h.tag, count, size: h.size });
+    }
+    Ok(())
+}

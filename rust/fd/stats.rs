@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-connection counters, shown in debugfs as `zc9p_fd/<transport>-<id>/stats`.
+
+use crate::common::stats::{Counter, ZcStats};
+use core::fmt;
+
+/// What one connection did.
+pub(crate) struct ConnStats {
+    pub(crate) copy_requests: Counter,
+    /// The zero-copy path: requests, payload bytes sent from and received into the callers'
+    /// pages, pages pinned.
+    pub(crate) zc: ZcStats,
+    /// Frames sent whose payload pages the socket referenced instead of copying
+    /// (`MSG_SPLICE_PAGES`).
+    pub(crate) spliced_sends: Counter,
+    pub(crate) frames_sent: Counter,
+    pub(crate) frames_received: Counter,
+    /// Zero-copy waiters killed while their request was in flight.
+    pub(crate) killed_waits: Counter,
+    /// Requests taken back before they were sent (a killed caller).
+    pub(crate) killed_unsent: Counter,
+    /// Requests finished with an error instead of a reply (a failed connection).
+    pub(crate) failed_requests: Counter,
+    /// Frames the reader refused (the connection failed on each).
+    pub(crate) protocol_errors: Counter,
+}
+
+impl ConnStats {
+    pub(crate) const fn new() -> Self {
+        Self {
+            copy_requests: Counter::new(),
+            zc: ZcStats::new(),
+            spliced_sends: Counter::new(),
+            frames_sent: Counter::new(),
+            frames_received: Counter::new(),
+            killed_waits: Counter::new(),
+            killed_unsent: Counter::new(),
+            failed_requests: Counter::new(),
+            protocol_errors: Counter::new(),
+        }
+    }
+
+    /// Writes the counters after the connection's own lines.
+    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "copy_requests: {}", self.copy_requests.get())?;
+        self.zc.write(f, "zc_bytes_sent", "zc_bytes_received")?;
+        writeln!(f, "spliced_sends: {}", self.spliced_sends.get())?;
+        writeln!(f, "frames_sent: {}", self.frames_sent.get())?;
+        writeln!(f, "frames_received: {}", self.frames_received.get())?;
+        writeln!(f, "killed_waits: {}", self.killed_waits.get())?;
+        writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
+        writeln!(f, "failed_requests: {}", self.failed_requests.get())?;
+        writeln!(f, "protocol_errors: {}", self.protocol_errors.get())
+    }
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C-callable entry points of the tcp, unix and fd transports, which `shim_fd.c` puts in
+//! their descriptors. Each turns raw pointers into the wrappers and calls into [`Conn`].
+
+use crate::{
+    bindings as zb,
+    common::{
+        iov::IovIter,
+        p9::{Client, Request, TransportRef},
+        stats::ModuleDebugfs,
+    },
+    conn::{Conn, Kind},
+    endpoint::Endpoints,
+};
+use kernel::{
+    bindings,
+    ffi::{c_int, c_void},
+    prelude::*,
+    str::CStr,
+    sync::Arc,
+};
+
+/// Registers the three transports (with `zc_request` if `zerocopy`) after the module's debugfs
+/// directory (each connection adds its counters there).
+pub(crate) fn register(zerocopy: bool) -> Result {
+    ModuleDebugfs::create(c"zc9p_fd")?;
+    // SAFETY: Called once from module init.
+    let registered = kernel::error::to_result(unsafe { zb::zc9p_fd_register(zerocopy) });
+    if registered.is_err() {
+        ModuleDebugfs::remove();
+    }
+    registered
+}
+
+/// Whether the `zerocopy` module parameter is set.
+pub(crate) fn zerocopy_param() -> bool {
+    // SAFETY: FFI call without preconditions.
+    unsafe { zb::zc9p_fd_param_zerocopy() }
+}
+
+/// Unregisters the transports, then the module's debugfs directory. Every mount holds a module
+/// reference, so no connection is left.
+pub(crate) fn unregister() {
+    // SAFETY: Called once from module exit, after a successful `register`.
+    unsafe { zb::zc9p_fd_unregister() };
+    ModuleDebugfs::remove();
+}
+
+/// The connection a client was attached to in `create`.
+///
+/// # Safety
+///
+/// `client` must be a live client of these transports, between `create` and `close`.
+unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
+    let conn = client.trans().cast::<Conn>();
+    // SAFETY: `create` stored a reference to the connection in `trans`, which `close` gives
+    // back; the 9P core calls the transport only between those two.
+    unsafe { conn.as_ref() }
+}
+
+fn to_errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Connects the mount's endpoints, as mainline's trans_fd takes its options.
+fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result<Endpoints> {
+    match kind {
+        Kind::Tcp => {
+            let addr = source.ok_or(EINVAL)?;
+            Endpoints::connect_tcp(addr, opts.port, opts.privport).inspect_err(|e| {
+                pr_err!("tcp {}: cannot connect to port {}: {:?}\n", addr.to_str().unwrap_or("?"), opts.port, e)
+            })
+        }
+        Kind::Unix => {
+            let path = source.filter(|p| !p.is_empty()).ok_or(EINVAL)?;
+            Endpoints::connect_unix(path).inspect_err(|e| {
+                pr_err!("unix {}: cannot connect: {:?}\n", path.to_str().unwrap_or("?"), e)
+            })
+        }
+        Kind::Fd => {
+            if opts.rfd == !0 || opts.wfd == !0 {
+                pr_err!("trans=fd needs both rfdno and wfdno\n");
+                return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
+            }
+            Endpoints::open_fds(opts.rfd, opts.wfd).inspect_err(|e| {
+                pr_err!("fd: cannot use rfdno={} wfdno={}: {:?}\n", opts.rfd, opts.wfd, e)
+            })
+        }
+    }
+}
+
+/// `p9_trans_module.create` of the three transports.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
+    client: *mut zb::p9_client,
+    fc: *mut bindings::fs_context,
+    kind: c_int,
+) -> c_int {
+    // SAFETY: The 9P core passes a live client.
+    let Some(client) = (unsafe { Client::from_raw(client) }) else {
+        return EINVAL.to_errno();
+    };
+    if fc.is_null() {
+        return EINVAL.to_errno();
+    }
+    let kind = match kind as u32 {
+        zb::zc9p_fd_kind_ZC9P_FD_TCP => Kind::Tcp,
+        zb::zc9p_fd_kind_ZC9P_FD_UNIX => Kind::Unix,
+        _ => Kind::Fd,
+    };
+    let mut opts = zb::zc9p_fd_opts::default();
+    // SAFETY: `fc` is the live context of the mount being created, its options parsed by v9fs.
+    unsafe { zb::zc9p_fd_mount_opts(client.as_ptr(), fc, kind_raw(kind), &mut opts) };
+    // SAFETY: As above; the source is NUL-terminated or null.
+    let source = unsafe { zb::zc9p_fd_source(fc) };
+    let source = if source.is_null() {
+        None
+    } else {
+        // SAFETY: Non-null, NUL-terminated and live during `create`.
+        Some(unsafe { CStr::from_char_ptr(source) })
+    };
+    to_errno(connect(kind, source, &opts).and_then(|ends| {
+        Conn::create(client, kind, source.unwrap_or(c"fd"), ends)
+    }))
+}
+
+fn kind_raw(kind: Kind) -> zb::zc9p_fd_kind {
+    match kind {
+        Kind::Tcp => zb::zc9p_fd_kind_ZC9P_FD_TCP,
+        Kind::Unix => zb::zc9p_fd_kind_ZC9P_FD_UNIX,
+        Kind::Fd => zb::zc9p_fd_kind_ZC9P_FD_FD,
+    }
+}
+
+/// `p9_trans_module.close`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_close(client: *mut zb::p9_client) {
+    // SAFETY: The 9P core passes a live client of this transport.
+    let Some(client) = (unsafe { Client::from_raw(client) }) else {
+        return;
+    };
+    let raw = client.trans().cast::<Conn>();
+    if raw.is_null() {
+        return;
+    }
+    // SAFETY: `create` stored this reference in `trans`; `close` runs once and takes it back.
+    let conn = unsafe { Arc::<Conn>::from_raw(raw) };
+    Conn::close(conn);
+}
+
+/// `p9_trans_module.request`: queue a message on the copy path.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_request(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> c_int {
+    // SAFETY: The 9P core passes a request holding the transport's reference, which is ours now.
+    let Some(tref) = (unsafe { TransportRef::from_raw(req) }) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: The 9P core passes a live client of this transport.
+    let conn = unsafe { Client::from_raw(client) }.and_then(|c| {
+        // SAFETY: As above.
+        unsafe { conn_of(c) }
+    });
+    let Some(conn) = conn else {
+        tref.refused();
+        return ENODEV.to_errno();
+    };
+    conn.stats.copy_requests.add(1);
+    match conn.submit(tref, crate::common::zc::Direction::None, 0, None) {
+        Ok(()) => 0,
+        Err((e, tref)) => {
+            tref.refused();
+            e.to_errno()
+        }
+    }
+}
+
+/// `p9_trans_module.cancel`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancel(client: *mut zb::p9_client, req: *mut zb::p9_req_t) -> c_int {
+    // SAFETY: The 9P core passes a live client and a request it holds a reference to.
+    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) }) else {
+        return 0;
+    };
+    // SAFETY: A live client of this transport.
+    match unsafe { conn_of(client) } {
+        Some(conn) => conn.cancel(req),
+        None => 0,
+    }
+}
+
+/// `p9_trans_module.cancelled`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancelled(client: *mut zb::p9_client, req: *mut zb::p9_req_t) -> c_int {
+    // SAFETY: As in `zc9p_rs_fd_cancel`.
+    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) }) else {
+        return 0;
+    };
+    // SAFETY: A live client of this transport.
+    if let Some(conn) = unsafe { conn_of(client) } {
+        conn.cancelled(req);
+    }
+    0
+}
+
+/// `p9_trans_module.zc_request`: send a message whose payload travels in its own pages.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+    uidata: *mut bindings::iov_iter,
+    uodata: *mut bindings::iov_iter,
+    inlen: c_int,
+    outlen: c_int,
+    in_hdr_len: c_int,
+) -> c_int {
+    // SAFETY: The 9P core passes a live client and a request holding the caller's reference for
+    // the whole call, and the transport's reference, which is ours now.
+    let (Some(client), Some(view), Some(tref)) = (unsafe {
+        (Client::from_raw(client), Request::from_raw(req), TransportRef::from_raw(req))
+    }) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `client` is a live client of this transport.
+    let Some(conn) = (unsafe { conn_of(client) }) else {
+        tref.put(client);
+        return ENODEV.to_errno();
+    };
+    let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
+        (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
+    else {
+        tref.put(client);
+        return EINVAL.to_errno();
+    };
+    // SAFETY: The 9P core lends the iterators (either may be null) for this call only.
+    let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
+    to_errno(conn.zc_request(client, view, tref, uidata, uodata, inlen, outlen, in_hdr_len))
+}
+
+/// The poll wake-up of a connection's files (any context): run its worker.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_ready(ctx: *mut c_void) {
+    // SAFETY: The context is the connection, alive until its poller is stopped (`close` stops it
+    // before dropping the client's reference), and no wake-up runs after that.
+    if let Some(conn) = unsafe { ctx.cast::<Conn>().as_ref() } {
+        conn.kick();
+    }
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Zero-copy requests over a connection: a write's payload is sent from its own pages (spliced
+//! where the socket can reference them), a read's data is received straight into its pages.
+//!
+//! Mapping, patching and counting are in `common::zc`; here the request is queued with its pages
+//! lent to the worker, and a [`Lease`] makes sure the caller gets them back before it releases
+//! them, however it leaves.
+
+use crate::{
+    common::{
+        iov::IovIter,
+        p9::{Client, Request, TransportRef},
+        second,
+        trans_common::PayloadPages,
+        zc::{self, Direction},
+    },
+    conn::{Conn, Held, LentPages, Phase},
+    frame,
+};
+use kernel::{prelude::*, sync::atomic::Relaxed};
+
+/// Seconds a killed writer waits for a frame that makes no progress (the server stopped
+/// reading) before the connection is failed to get its pages back.
+const STALLED_SEND_SECS: u32 = 5;
+
+impl Conn {
+    /// `zc_request`: sends `req` with its payload in its own pages and waits for the reply.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn zc_request(
+        &self,
+        client: Client,
+        req: Request<'_>,
+        tref: TransportRef,
+        uidata: Option<IovIter<'_>>,
+        uodata: Option<IovIter<'_>>,
+        inlen: usize,
+        outlen: usize,
+        in_hdr_len: usize,
+    ) -> Result {
+        // A read's data lands after an Rread/Rreaddir header (count included), as the reader
+        // expects; the 9P client asks for nothing else.
+        if uidata.is_some() && in_hdr_len != frame::COUNT_HEADER_LEN {
+            tref.put(client);
+            return Err(EINVAL);
+        }
+        // Filled in place: see `PayloadPages::new`.
+        let mut payload = PayloadPages::new();
+        let stats = &self.stats.zc;
+        let max_pages = usize::MAX;
+        let mapped = match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, max_pages, &mut payload, stats) {
+            Ok(m) => m,
+            Err(e) => {
+                tref.put(client);
+                return Err(e);
+            }
+        };
+        let dir = mapped.direction();
+        let lent = (dir != Direction::None && payload.len() > 0).then(|| LentPages::new(&payload));
+        let result = match self.submit(tref, dir, payload.len(), lent) {
+            Ok(()) => Lease { conn: self, req, _payload: &payload }.wait(),
+            Err((e, tref)) => {
+                tref.put(client);
+                Err(e)
+            }
+        };
+        // The reply (or error) is in `rc` as one frame: nothing to copy back from the pages.
+        mapped.finish(req, &mut payload, result.is_ok(), false);
+        result
+    }
+}
+
+/// A request in the connection's hands together with the payload pages lent to it.
+///
+/// It borrows the payload, so the pages cannot be released while it exists, and dropping it
+/// takes them back from the worker first (under the io lock): an unsent request is withdrawn, a
+/// read's pages are detached (the rest of its data is read and dropped), and a write whose frame
+/// is being sent is waited for (or its connection failed, if the frame stalls).
+struct Lease<'a> {
+    conn: &'a Conn,
+    req: Request<'a>,
+    _payload: &'a PayloadPages,
+}
+
+impl Lease<'_> {
+    /// Waits for the reply. A fatal signal ends the wait: the pages are taken back and the
+    /// client is told `ERESTARTSYS` (it then cancels or flushes the request).
+    fn wait(self) -> Result {
+        let req = self.req;
+        let killed = req.wait_killable().is_err();
+        if killed {
+            self.conn.stats.killed_waits.add(1);
+        }
+        drop(self);
+        if req.is_received() {
+            Ok(())
+        } else if req.status() >= kernel_status_rcvd() {
+            Err(req.transport_error())
+        } else {
+            Err(ERESTARTSYS)
+        }
+    }
+
+    /// One attempt to take the pages back; false if the worker is sending them right now.
+    fn take_back(&self) -> bool {
+        let conn = self.conn;
+        let mut io = conn.io.lock();
+        if let Some(tx) = io.tx.as_ref() {
+            if tx.tag == self.req.tag() && tx.pages.is_some() {
+                return false;
+            }
+        }
+        if let crate::conn::Rx::Body { entry, .. } = &mut io.rx {
+            if entry.request().is_some_and(|r| r.is(self.req)) {
+                entry.pages = None;
+                return true;
+            }
+        }
+        let tag = self.req.tag();
+        let withdrawn = {
+            let mut st = conn.state.lock();
+            match st.reqs.get_mut(&tag) {
+                Some(e) if e.request().is_some_and(|r| r.is(self.req)) => {
+                    if e.phase == Phase::Unsent {
+                        st.reqs.remove(&tag)
+                    } else {
+                        e.pages = None;
+                        None
+                    }
+                }
+                _ => None,
+            }
+        };
+        drop(io);
+        if let Some(entry) = withdrawn {
+            conn.stats.killed_unsent.add(1);
+            conn.retire(1);
+            if let Held::Queued(t) = entry.held {
+                t.withdraw(conn.client);
+            }
+        }
+        true
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        // Finished: the worker gave the request back with everything it held.
+        if self.req.status() >= kernel_status_rcvd() {
+            return;
+        }
+        let mut stalled = 0;
+        while !self.take_back() {
+            let seen = self.conn.tx_progress.load(Relaxed);
+            let moved = || self.conn.tx_progress.load(Relaxed) != seen || self.conn.is_dead();
+            if self.conn.progress_wait.wait_timeout(moved, second()) {
+                stalled = 0;
+                continue;
+            }
+            stalled += 1;
+            if stalled >= STALLED_SEND_SECS {
+                let mut io = self.conn.io.lock();
+                self.conn.fail(
+                    &mut io,
+                    frame::econnreset(),
+                    format_args!("a killed writer's frame made no progress for {STALLED_SEND_SECS} s"),
+                );
+            }
+        }
+    }
+}
+
+/// `REQ_STATUS_RCVD`: statuses from here on mean finished.
+fn kernel_status_rcvd() -> i32 {
+    crate::bindings::p9_req_status_t_REQ_STATUS_RCVD as i32
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! zc9p_fd: zero-copy 9P transports over file descriptors, written in Rust.
+//!
+//! Registers the `tcp`, `unix` and `fd` 9P transports (`mount -t 9p -o trans=tcp ADDR /mnt`),
+//! as mainline's `9pnet_fd` does, with a `zc_request` that sends a write's payload from its own
+//! pages and receives a read's data straight into them. See `Documentation/fd-transports.rst`.
+//!
+//! Layers, bottom up: [`bindings`] (the kernel's 9P headers and the C shims), the shared
+//! [`common`] code, this transport's wrappers ([`endpoint`]) and pure frame checks ([`frame`]),
+//! its logic ([`conn`], [`io`], [`zc`], [`stats`]) and the C-callable entry points
+//! ([`transport`]).
+
+mod bindings;
+// Shared with the virtio transport; each module uses part of it.
+#[allow(dead_code, unused_macros, unused_imports)]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod conn;
+mod endpoint;
+mod frame;
+mod io;
+mod stats;
+mod transport;
+mod zc;
+
+use kernel::prelude::*;
+
+module! {
+    type: Zc9pFd,
+    name: "zc9p_fd",
+    authors: ["zc9p developers"],
+    description: "Zero-copy 9P transports over tcp, unix sockets and file descriptors, in Rust",
+    license: "GPL",
+}
+
+struct Zc9pFd;
+
+impl kernel::Module for Zc9pFd {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: Called once, before anything uses the debugfs handles.
+        unsafe { common::stats::DEBUGFS.init() };
+        common::trans_common::PinBudget::init();
+        transport::register(transport::zerocopy_param())?;
+        Ok(Zc9pFd)
+    }
+}
+
+impl Drop for Zc9pFd {
+    fn drop(&mut self) {
+        transport::unregister();
+    }
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Zero-copy requests: the message header from its buffer, the payload straight from (or into)
+//! its own pages.
+//!
+//! The part that does not depend on the device (mapping, patching, counting) is in
+//! `common::zc`; here the channel queues the header and the pages and waits for the device to
+//! give them back.
+
+use crate::{
+    channel::Channel,
+    common::{
+        iov::IovIter,
+        p9::{Client, Request, TransportRef},
+        second,
+        trans_common::PayloadPages,
+        zc::{self, Direction},
+    },
+    sg::{SgArray, SG_ENTRIES},
+};
+use kernel::prelude::*;
+
+impl Channel {
+    /// Sends `req` with its payload passed separately: the device reads a write's payload
+    /// straight from `uodata`'s pages, or writes a read's payload (after an `in_hdr_len`-byte
+    /// reply header) straight into `uidata`'s pages. Waits until the device gives the request
+    /// back.
+    ///
+    /// The payload may be shortened to what could be mapped; the message's count field is then
+    /// patched, as the 9P client expects.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn zc_request(
+        &self,
+        client: Client,
+        req: Request<'_>,
+        tref: TransportRef,
+        uidata: Option<IovIter<'_>>,
+        uodata: Option<IovIter<'_>>,
+        inlen: usize,
+        outlen: usize,
+        in_hdr_len: usize,
+    ) -> Result {
+        let tc = req.tc();
+        let rc_head = req.rc_head(in_hdr_len);
+        // The headers' entries come first; the payload gets the rest of the scatterlist.
+        let room = SG_ENTRIES
+            .saturating_sub(SgArray::entries_for(tc))
+            .saturating_sub(SgArray::entries_for(rc_head));
+        // Filled in place: see `PayloadPages::new`.
+        let mut payload = PayloadPages::new();
+        let stats = &self.stats().zc;
+        let mapped = match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, room, &mut payload, stats) {
+            Ok(m) => m,
+            Err(e) => {
+                // Never queued: the reply will not come, so drop the transport's reference.
+                tref.put(client);
+                return Err(e);
+            }
+        };
+        let dir = mapped.direction();
+        let device_writes = dir == Direction::In;
+        // The device may write the reply header, and a read's payload after it.
+        let reply = rc_head.len() + if device_writes { payload.len() } else { 0 };
+        let queued = self.submit(tref, reply, |l, sg| {
+            l.linear(sg, tc, false)?;
+            if dir == Direction::Out {
+                l.payload(sg, &payload, false)?;
+            }
+            l.linear(sg, rc_head, true)?;
+            if device_writes {
+                l.payload(sg, &payload, true)?;
+            }
+            Ok(())
+        });
+        let result = match queued {
+            Ok(()) => OnDevice::new(self, req, &payload).wait(),
+            Err((e, tref)) => {
+                tref.put(client);
+                Err(e)
+            }
+        };
+        // The device wrote the reply as one stream: a legacy Rerror's string may be in the pages.
+        mapped.finish(req, &mut payload, result.is_ok(), true);
+        result
+    }
+}
+
+/// A request whose buffers are on the device, together with the payload pages they point into.
+///
+/// It borrows the payload, so the pages cannot be released (unpinned, handed back to their owner)
+/// while it exists, and it cannot be dropped before the device gave the request back: dropping it
+/// waits for that, however the task got there.
+pub(crate) struct OnDevice<'a> {
+    chan: &'a Channel,
+    req: Request<'a>,
+    _payload: &'a PayloadPages,
+}
+
+impl<'a> OnDevice<'a> {
+    /// `req` was just queued by [`Channel::submit`] with buffers in `payload`.
+    pub(crate) fn new(chan: &'a Channel, req: Request<'a>, payload: &'a PayloadPages) -> Self {
+        Self { chan, req, _payload: payload }
+    }
+
+    /// Waits until the device gives the request back. A fatal signal does not cut this short:
+    /// the device may still write into the pages, so the task waits for its buffer (a dead or
+    /// removed device gives every buffer back at once), then returns, and dies on its way out.
+    ///
+    /// Returns the error the request failed with, if it did.
+    pub(crate) fn wait(self) -> Result {
+        let req = self.req;
+        if req.wait_killable().is_err() {
+            self.chan.stats().killed_waits.add(1);
+        }
+        drop(self);
+        if req.is_received() {
+            Ok(())
+        } else {
+            Err(req.transport_error())
+        }
+    }
+}
+
+impl Drop for OnDevice<'_> {
+    fn drop(&mut self) {
+        let mut waited = 0u32;
+        while !self.req.wait_timeout(second()) {
+            waited += 1;
+            if self.chan.check_device() {
+                // Dead: the shutdown finished every request it held, this one included.
+                continue;
+            }
+            if waited % 10 == 0 {
+                pr_warn!(
+                    "{}: tag '{}': a killed task waits {} s for the device to give back its pages\n",
+                    self.chan.name(),
+                    self.chan.tag_str(),
+                    waited
+                );
+            }
+        }
+    }
+}
