@@ -347,10 +347,19 @@ impl Conn {
         self.in_flight.fetch_sub(n, Relaxed);
     }
 
-    /// `cancel`: takes back a request not sent yet (then the client sends no Tflush: 0), or says
-    /// it is with the server (1: the client flushes it).
+    /// `cancel`: takes back a request not sent yet (then the client sends no Tflush: 0), says it
+    /// is with the server (1: the client flushes it), or that its reply is arriving (0: nothing
+    /// to flush; the reader finishes it).
     pub(crate) fn cancel(&self, req: Request<'_>) -> i32 {
         let tag = req.tag();
+        let io = self.io.lock();
+        if let Rx::Body { entry, .. } = &io.rx {
+            if entry.request().is_some_and(|r| r.is(req)) {
+                // The server is answering it: the reply completes (or the connection fails),
+                // and a Tflush would only wait for a server that may never send the rest.
+                return 0;
+            }
+        }
         let taken = {
             let mut st = self.state.lock();
             match st.reqs.get(&tag) {
@@ -361,6 +370,7 @@ impl Conn {
                 _ => None,
             }
         };
+        drop(io);
         match taken {
             Some(entry) => {
                 self.stats.killed_unsent.add(1);
@@ -370,9 +380,7 @@ impl Conn {
                 }
                 0
             }
-            // Being received now, or finished: a flush is harmless, and needed if the reply is
-            // not all there yet.
-            None if req.status() == zb::p9_req_status_t_REQ_STATUS_SENT as i32 => 1,
+            // Finished.
             None => 0,
         }
     }
@@ -410,7 +418,13 @@ impl Conn {
             core::mem::take(&mut st.reqs)
         };
         if !self.closing.load(Relaxed) {
-            pr_err!("{} {}: {}: connection failed ({:?})\n", self.kind.name(), self.addr_str(), why, err);
+            pr_err!(
+                "{} {}: {}: connection failed (error {})\n",
+                self.kind.name(),
+                self.addr_str(),
+                why,
+                err.to_errno()
+            );
         }
         io.tx = None;
         let mut failed = 0;

@@ -72,13 +72,13 @@ fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result
         Kind::Tcp => {
             let addr = source.ok_or(EINVAL)?;
             Endpoints::connect_tcp(addr, opts.port, opts.privport).inspect_err(|e| {
-                pr_err!("tcp {}: cannot connect to port {}: {:?}\n", addr.to_str().unwrap_or("?"), opts.port, e)
+                pr_err!("tcp {}: cannot connect to port {}: error {}\n", addr.to_str().unwrap_or("?"), opts.port, e.to_errno())
             })
         }
         Kind::Unix => {
             let path = source.filter(|p| !p.is_empty()).ok_or(EINVAL)?;
             Endpoints::connect_unix(path).inspect_err(|e| {
-                pr_err!("unix {}: cannot connect: {:?}\n", path.to_str().unwrap_or("?"), e)
+                pr_err!("unix {}: cannot connect: error {}\n", path.to_str().unwrap_or("?"), e.to_errno())
             })
         }
         Kind::Fd => {
@@ -87,7 +87,7 @@ fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result
                 return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
             }
             Endpoints::open_fds(opts.rfd, opts.wfd).inspect_err(|e| {
-                pr_err!("fd: cannot use rfdno={} wfdno={}: {:?}\n", opts.rfd, opts.wfd, e)
+                pr_err!("fd: cannot use rfdno={} wfdno={}: error {}\n", opts.rfd, opts.wfd, e.to_errno())
             })
         }
     }

@@ -94,9 +94,11 @@ impl Lease<'_> {
         drop(self);
         if req.is_received() {
             Ok(())
-        } else if req.status() >= kernel_status_rcvd() {
+        } else if req.status() == crate::bindings::p9_req_status_t_REQ_STATUS_ERROR as i32 {
             Err(req.transport_error())
         } else {
+            // Killed: withdrawn before it was sent, or still with the server. Not EIO, which
+            // would make the client give up on the whole connection.
             Err(ERESTARTSYS)
         }
     }
