@@ -12,6 +12,7 @@
 //!   count and size fields, the legacy Rerror copy-back, byte counters);
 //! - [`stats`]: counters and the module's debugfs directory.
 
+pub(crate) mod callbacks;
 pub(crate) mod iov;
 pub(crate) mod irqsave;
 pub(crate) mod p9;

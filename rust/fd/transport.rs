@@ -6,7 +6,7 @@
 use crate::{
     bindings as zb,
     common::{
-        iov::IovIter,
+        callbacks::{register_with_debugfs, to_errno, trans_of, ZcCall},
         p9::{Client, Request, TransportRef},
         stats::ModuleDebugfs,
     },
@@ -24,13 +24,10 @@ use kernel::{
 /// Registers the three transports (with `zc_request` if `zerocopy`) after the module's debugfs
 /// directory (each connection adds its counters there).
 pub(crate) fn register(zerocopy: bool) -> Result {
-    ModuleDebugfs::create(c"zc9p_fd")?;
-    // SAFETY: Called once from module init.
-    let registered = kernel::error::to_result(unsafe { zb::zc9p_fd_register(zerocopy) });
-    if registered.is_err() {
-        ModuleDebugfs::remove();
-    }
-    registered
+    register_with_debugfs(c"zc9p_fd", || {
+        // SAFETY: Called once from module init.
+        kernel::error::to_result(unsafe { zb::zc9p_fd_register(zerocopy) })
+    })
 }
 
 /// Whether the `zerocopy` module parameter is set.
@@ -53,17 +50,8 @@ pub(crate) fn unregister() {
 ///
 /// `client` must be a live client of these transports, between `create` and `close`.
 unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
-    let conn = client.trans().cast::<Conn>();
-    // SAFETY: `create` stored a reference to the connection in `trans`, which `close` gives
-    // back; the 9P core calls the transport only between those two.
-    unsafe { conn.as_ref() }
-}
-
-fn to_errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    // SAFETY: `create` stored a reference to the connection in `trans`, which `close` gives back.
+    unsafe { trans_of::<Conn>(client) }
 }
 
 /// Connects the mount's endpoints, as mainline's trans_fd takes its options.
@@ -220,27 +208,17 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
     outlen: c_int,
     in_hdr_len: c_int,
 ) -> c_int {
-    // SAFETY: The 9P core passes a live client and a request holding the caller's reference for
-    // the whole call, and the transport's reference, which is ours now.
-    let (Some(client), Some(view), Some(tref)) = (unsafe {
-        (Client::from_raw(client), Request::from_raw(req), TransportRef::from_raw(req))
-    }) else {
-        return EINVAL.to_errno();
+    // SAFETY: The arguments of the 9P core's `zc_request` call.
+    let call = match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
+        Ok(call) => call,
+        Err(e) => return e.to_errno(),
     };
-    // SAFETY: `client` is a live client of this transport.
-    let Some(conn) = (unsafe { conn_of(client) }) else {
-        tref.put(client);
+    // SAFETY: `call.client` is a live client of this transport.
+    let Some(conn) = (unsafe { conn_of(call.client) }) else {
+        call.tref.put(call.client);
         return ENODEV.to_errno();
     };
-    let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
-        (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
-    else {
-        tref.put(client);
-        return EINVAL.to_errno();
-    };
-    // SAFETY: The 9P core lends the iterators (either may be null) for this call only.
-    let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
-    to_errno(conn.zc_request(client, view, tref, uidata, uodata, inlen, outlen, in_hdr_len))
+    to_errno(conn.zc_request(call))
 }
 
 /// The poll wake-up of a connection's files (any context): run its worker.

@@ -9,8 +9,8 @@
 
 use crate::{
     common::{
-        iov::IovIter,
-        p9::{Client, Request, TransportRef},
+        callbacks::ZcCall,
+        p9::Request,
         second,
         trans_common::PayloadPages,
         zc::{self, Direction},
@@ -26,18 +26,8 @@ const STALLED_SEND_SECS: u32 = 5;
 
 impl Conn {
     /// `zc_request`: sends `req` with its payload in its own pages and waits for the reply.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn zc_request(
-        &self,
-        client: Client,
-        req: Request<'_>,
-        tref: TransportRef,
-        uidata: Option<IovIter<'_>>,
-        uodata: Option<IovIter<'_>>,
-        inlen: usize,
-        outlen: usize,
-        in_hdr_len: usize,
-    ) -> Result {
+    pub(crate) fn zc_request(&self, call: ZcCall<'_>) -> Result {
+        let ZcCall { client, req, tref, uidata, uodata, inlen, outlen, in_hdr_len } = call;
         // A read's data lands after an Rread/Rreaddir header (count included), as the reader
         // expects; the 9P client asks for nothing else.
         if uidata.is_some() && in_hdr_len != frame::COUNT_HEADER_LEN {

@@ -8,8 +8,8 @@ use crate::{
     bindings as zb,
     channel::Channel,
     common::{
-        iov::IovIter,
-        p9::{Client, Request, TransportRef},
+        callbacks::{register_with_debugfs, to_errno, trans_of, ZcCall},
+        p9::{Client, TransportRef},
         stats::ModuleDebugfs,
     },
     virtio::{self, VirtioDevice},
@@ -24,13 +24,10 @@ use kernel::{
 /// Registers the 9P transport (with `zc_request` if `zerocopy`) and the virtio driver, after
 /// the module's debugfs directory (each channel adds its counters there).
 pub(crate) fn register(zerocopy: bool) -> Result {
-    ModuleDebugfs::create(c"zc9p_virtio")?;
-    // SAFETY: Called once from module init, after the channel list is initialised.
-    let registered = kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) });
-    if registered.is_err() {
-        ModuleDebugfs::remove();
-    }
-    registered
+    register_with_debugfs(c"zc9p_virtio", || {
+        // SAFETY: Called once from module init, after the channel list is initialised.
+        kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) })
+    })
 }
 
 /// Whether the `zerocopy` module parameter is set.
@@ -53,17 +50,8 @@ pub(crate) fn unregister() {
 ///
 /// `client` must be a live client of this transport, between `create` and `close`.
 unsafe fn channel_of<'a>(client: Client) -> Option<&'a Channel> {
-    let chan = client.trans().cast::<Channel>();
-    // SAFETY: `create` stored a reference to the channel in `trans`, which `close` gives back;
-    // the 9P core calls the transport only between those two.
-    unsafe { chan.as_ref() }
-}
-
-fn to_errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    // SAFETY: `create` stored a reference to the channel in `trans`, which `close` gives back.
+    unsafe { trans_of::<Channel>(client) }
 }
 
 /// `virtio_driver.probe`.
@@ -216,25 +204,15 @@ pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
     outlen: c_int,
     in_hdr_len: c_int,
 ) -> c_int {
-    // SAFETY: The 9P core passes a live client and a request holding the caller's reference for
-    // the whole call, and the transport's reference, which is ours now.
-    let (Some(client), Some(view), Some(tref)) = (unsafe {
-        (Client::from_raw(client), Request::from_raw(req), TransportRef::from_raw(req))
-    }) else {
-        return EINVAL.to_errno();
+    // SAFETY: The arguments of the 9P core's `zc_request` call.
+    let call = match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
+        Ok(call) => call,
+        Err(e) => return e.to_errno(),
     };
-    // SAFETY: `client` is a live client of this transport.
-    let Some(chan) = (unsafe { channel_of(client) }) else {
-        tref.put(client);
+    // SAFETY: `call.client` is a live client of this transport.
+    let Some(chan) = (unsafe { channel_of(call.client) }) else {
+        call.tref.put(call.client);
         return ENODEV.to_errno();
     };
-    let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
-        (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
-    else {
-        tref.put(client);
-        return EINVAL.to_errno();
-    };
-    // SAFETY: The 9P core lends the iterators (either may be null) for this call only.
-    let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
-    to_errno(chan.zc_request(client, view, tref, uidata, uodata, inlen, outlen, in_hdr_len))
+    to_errno(chan.zc_request(call))
 }

@@ -10,8 +10,8 @@
 use crate::{
     channel::Channel,
     common::{
-        iov::IovIter,
-        p9::{Client, Request, TransportRef},
+        callbacks::ZcCall,
+        p9::Request,
         second,
         trans_common::PayloadPages,
         zc::{self, Direction},
@@ -28,18 +28,8 @@ impl Channel {
     ///
     /// The payload may be shortened to what could be mapped; the message's count field is then
     /// patched, as the 9P client expects.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn zc_request(
-        &self,
-        client: Client,
-        req: Request<'_>,
-        tref: TransportRef,
-        uidata: Option<IovIter<'_>>,
-        uodata: Option<IovIter<'_>>,
-        inlen: usize,
-        outlen: usize,
-        in_hdr_len: usize,
-    ) -> Result {
+    pub(crate) fn zc_request(&self, call: ZcCall<'_>) -> Result {
+        let ZcCall { client, req, tref, uidata, uodata, inlen, outlen, in_hdr_len } = call;
         let tc = req.tc();
         let rc_head = req.rc_head(in_hdr_len);
         // The headers' entries come first; the payload gets the rest of the scatterlist.

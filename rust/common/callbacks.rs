@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What every transport's C-callable entry points share: turning the 9P core's raw arguments into
+//! the wrappers, and errors back into errnos.
+
+use crate::common::{
+    iov::IovIter,
+    p9::{Client, Request, TransportRef},
+    stats::ModuleDebugfs,
+};
+use kernel::{bindings, ffi::c_int, prelude::*, str::CStr};
+
+/// `Ok` as 0, an error as its negative errno.
+pub(crate) fn to_errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Creates the module's debugfs directory `name`, then runs `register` (the C side's transport
+/// registration); the directory goes again if that fails.
+pub(crate) fn register_with_debugfs(name: &'static CStr, register: impl FnOnce() -> Result) -> Result {
+    ModuleDebugfs::create(name)?;
+    let registered = register();
+    if registered.is_err() {
+        ModuleDebugfs::remove();
+    }
+    registered
+}
+
+/// The transport state `create` attached to a client.
+///
+/// # Safety
+///
+/// `client` must be a live client of the calling transport, between `create` and `close`, whose
+/// `trans` pointer is null or a `T` that `create` stored and `close` gives back.
+pub(crate) unsafe fn trans_of<'a, T>(client: Client) -> Option<&'a T> {
+    // SAFETY: The caller's contract; the 9P core calls the transport only between `create` and
+    // `close`.
+    unsafe { client.trans().cast::<T>().as_ref() }
+}
+
+/// The arguments of one `zc_request` call, wrapped.
+pub(crate) struct ZcCall<'a> {
+    pub(crate) client: Client,
+    /// The caller's view of the request, live for the call.
+    pub(crate) req: Request<'a>,
+    /// The transport's reference, ours now.
+    pub(crate) tref: TransportRef,
+    /// Where a read's payload goes.
+    pub(crate) uidata: Option<IovIter<'a>>,
+    /// Where a write's payload comes from.
+    pub(crate) uodata: Option<IovIter<'a>>,
+    pub(crate) inlen: usize,
+    pub(crate) outlen: usize,
+    /// The reply header before a read's payload.
+    pub(crate) in_hdr_len: usize,
+}
+
+impl ZcCall<'_> {
+    /// Wraps `zc_request`'s arguments. Negative lengths are `EINVAL` (the transport's reference
+    /// is given back then).
+    ///
+    /// # Safety
+    ///
+    /// The arguments are those the 9P core passed to `zc_request`, for the duration of the call:
+    /// a live client, a request holding the caller's and the transport's references, and the
+    /// iterators it lends (either may be null).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) unsafe fn from_raw(
+        client: *mut crate::bindings::p9_client,
+        req: *mut crate::bindings::p9_req_t,
+        uidata: *mut bindings::iov_iter,
+        uodata: *mut bindings::iov_iter,
+        inlen: c_int,
+        outlen: c_int,
+        in_hdr_len: c_int,
+    ) -> Result<Self> {
+        // SAFETY: The caller's contract: a live client and request, and the transport's reference.
+        let (Some(client), Some(view), Some(tref)) = (unsafe {
+            (Client::from_raw(client), Request::from_raw(req), TransportRef::from_raw(req))
+        }) else {
+            return Err(EINVAL);
+        };
+        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
+            (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
+        else {
+            tref.put(client);
+            return Err(EINVAL);
+        };
+        // SAFETY: The 9P core lends the iterators for this call only.
+        let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
+        Ok(Self { client, req: view, tref, uidata, uodata, inlen, outlen, in_hdr_len })
+    }
+}
