@@ -338,8 +338,28 @@ impl Conn {
             st.reqs.insert(node.into_node(tag, entry));
         }
         self.in_flight.fetch_add(1, Relaxed);
-        self.kick();
+        self.send_now();
         Ok(())
+    }
+
+    /// Sends from the submitting task if the worker is not busy (one wake-up fewer per request);
+    /// otherwise, or if the socket is full, the worker does it.
+    fn send_now(&self) {
+        let Some(mut io) = self.io.try_lock() else {
+            self.kick();
+            return;
+        };
+        let pending = noio(|| match self.tx_step(&mut io) {
+            Ok(_) => io.tx.is_some(),
+            Err(e) => {
+                self.fail(&mut io, e, format_args!("send failed"));
+                false
+            }
+        });
+        drop(io);
+        if pending {
+            self.kick();
+        }
     }
 
     /// A request left the table for good.

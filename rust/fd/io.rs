@@ -123,7 +123,7 @@ impl Conn {
     }
 
     /// Sends until the socket would block or nothing is left. Returns whether anything moved.
-    fn tx_step(&self, io: &mut Io) -> Result<bool> {
+    pub(crate) fn tx_step(&self, io: &mut Io) -> Result<bool> {
         let Io { tx, bv, proof, .. } = io;
         let mut progress = false;
         loop {
