@@ -194,6 +194,19 @@ impl<'a> Request<'a> {
         Some(unsafe { *tc.ptr.add(4) })
     }
 
+    /// The little-endian `u16` at byte `at` of the message, if it lies inside it.
+    pub(crate) fn tc_u16(self, at: usize) -> Option<u16> {
+        let tc = self.tc();
+        if at.checked_add(2)? > tc.len {
+            return None;
+        }
+        let mut bytes = [0u8; 2];
+        // SAFETY: `at..at + 2` lies inside the message, which only the submitter writes, before
+        // the request is queued.
+        unsafe { core::ptr::copy_nonoverlapping(tc.ptr.add(at), bytes.as_mut_ptr(), 2) };
+        Some(u16::from_le_bytes(bytes))
+    }
+
     /// Overwrites the little-endian `u32` at byte `at` of the message to send (its size or
     /// count field). Out-of-range offsets are `EINVAL`.
     pub(crate) fn patch_tc_u32(self, at: usize, value: u32) -> Result {
@@ -214,6 +227,18 @@ impl<'a> Request<'a> {
     pub(crate) fn wait_killable(self) -> Result {
         // SAFETY: The request is live (type invariant) and its wait queue initialised.
         kernel::error::to_result(unsafe { zb::zc9p_req_wait_killable(self.raw()) })
+    }
+
+    /// Waits killably, at most `timeout` jiffies, until the request is finished: `Ok(true)` if it
+    /// is, `Ok(false)` on timeout, an error if the task was killed.
+    pub(crate) fn wait_killable_timeout(self, timeout: kernel::ffi::c_long) -> Result<bool> {
+        // SAFETY: The request is live (type invariant) and its wait queue initialised.
+        let r = unsafe { zb::zc9p_req_wait_killable_timeout(self.raw(), timeout) };
+        if r < 0 {
+            Err(Error::from_errno(r as i32))
+        } else {
+            Ok(r > 0)
+        }
     }
 
     /// Waits uninterruptibly, at most `timeout` jiffies, until the request is finished; returns

@@ -10,6 +10,7 @@
 #include <linux/uio.h>
 #include <linux/highmem.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <net/9p/9p.h>
 #include <net/9p/client.h>
 
@@ -146,4 +147,15 @@ int zc9p_req_wait_killable(struct p9_req_t *req)
 int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout)
 {
 	return wait_event_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD, timeout) != 0;
+}
+
+long zc9p_req_wait_killable_timeout(struct p9_req_t *req, long timeout)
+{
+	return wait_event_killable_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD,
+					   timeout);
+}
+
+bool zc9p_current_dying(void)
+{
+	return fatal_signal_pending(current) || (current->flags & PF_EXITING);
 }

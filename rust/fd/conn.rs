@@ -100,6 +100,8 @@ pub(crate) enum Phase {
     /// The worker is sending its frame (it reads the request's buffers and lent pages).
     Sending,
     Sent,
+    /// Its Tflush was answered: no reply may come; `cancelled` drops it.
+    Flushed,
 }
 
 /// A request of this connection, from submission until it is finished.
@@ -159,7 +161,10 @@ pub(crate) struct Tx {
     pub(crate) tc: LinearBuf,
     /// A write's payload pages, lent until the frame is sent.
     pub(crate) pages: Option<LentPages>,
-    /// Their length: the payload follows the message.
+    /// The rest of a killed writer's payload, copied out of its pages when it left mid-frame,
+    /// from payload offset `.1` on.
+    pub(crate) bounce: Option<(KVec<u8>, usize)>,
+    /// The payload's length: it follows the message.
     pub(crate) payload_len: usize,
     pub(crate) sent: usize,
     /// The payload pages may be referenced by the socket instead of copied.
@@ -193,8 +198,8 @@ pub(crate) struct Conn {
     pub(crate) state: SpinLock<State>,
     #[pin]
     pub(crate) io: Mutex<Io>,
-    /// Bumped by every send: a killed writer whose frame is being sent waits for it to move.
-    pub(crate) tx_progress: Atomic<u64>,
+    /// Bumped by every send and receive: a killed caller waits for a stalled stream to move.
+    pub(crate) progress: Atomic<u64>,
     #[pin]
     pub(crate) progress_wait: WaitQueue,
     /// Requests in the table or being received.
@@ -254,7 +259,7 @@ impl Conn {
                 },
                 "zc9p_fd_io"
             ),
-            tx_progress: Atomic::new(0),
+            progress: Atomic::new(0),
             progress_wait <- new_wait_queue!("zc9p_fd_progress"),
             in_flight: Atomic::new(0),
             closing: Atomic::new(false),
@@ -380,13 +385,21 @@ impl Conn {
                 return 0;
             }
         }
+        // Flush only while both directions flow. If a frame is partly received or partly sent
+        // (the server stalls in its reply, or stopped reading), a Tflush would wait behind it as
+        // long as the server does, and its waiter, the killed task, with it. Unflushed, the
+        // request keeps its entry (and the reference that keeps its buffers alive) until its
+        // reply comes or the connection ends.
+        let stalled = Self::mid_frame(&io);
         let taken = {
             let mut st = self.state.lock();
             match st.reqs.get(&tag) {
                 Some(e) if e.request().is_some_and(|r| r.is(req)) && e.phase == Phase::Unsent => {
                     st.reqs.remove(&tag)
                 }
-                Some(e) if e.request().is_some_and(|r| r.is(req)) => return 1,
+                Some(e) if e.request().is_some_and(|r| r.is(req)) => {
+                    return if stalled { 0 } else { 1 };
+                }
                 _ => None,
             }
         };
@@ -412,7 +425,10 @@ impl Conn {
         let taken = {
             let mut st = self.state.lock();
             match st.reqs.get(&tag) {
-                Some(e) if e.request().is_some_and(|r| r.is(req)) && e.phase == Phase::Sent => {
+                Some(e)
+                    if e.request().is_some_and(|r| r.is(req))
+                        && matches!(e.phase, Phase::Sent | Phase::Flushed) =>
+                {
                     st.reqs.remove(&tag)
                 }
                 _ => None,
@@ -466,6 +482,15 @@ impl Conn {
         self.retire(failed);
         self.ends.shutdown();
         self.progress_wait.wake_up();
+    }
+
+    /// Whether a frame is partly sent or partly received.
+    pub(crate) fn mid_frame(io: &Io) -> bool {
+        io.tx.is_some()
+            || match &io.rx {
+                Rx::Header { got, .. } => *got > 0,
+                Rx::Body { .. } => true,
+            }
     }
 
     /// Whether the connection failed.

@@ -18,6 +18,8 @@ pub(crate) const COUNT_HEADER_LEN: usize = 11;
 /// 9P message types the reader needs by name.
 pub(crate) const RLERROR: u8 = 7;
 pub(crate) const RERROR: u8 = 107;
+pub(crate) const TFLUSH: u8 = 108;
+pub(crate) const RFLUSH: u8 = 109;
 
 /// `ECONNRESET`: the connection ended (the kernel crate names only the common errnos).
 pub(crate) fn econnreset() -> kernel::error::Error {
@@ -76,6 +78,8 @@ pub(crate) enum Violation {
     UnknownTag(u16),
     /// The request is still being sent: no server answers what it has not read.
     EarlyReply(u16),
+    /// The server answered a Tflush for the request: it may not answer the request now.
+    AfterFlush(u16),
     /// Neither the request's reply nor an error.
     WrongType { tag: u16, got: u8, want: u8 },
     /// The frame does not fit where it would land.
@@ -103,6 +107,7 @@ impl fmt::Display for Violation {
             Violation::OverMsize { size, msize } => write!(f, "frame size {size} > msize {msize}"),
             Violation::UnknownTag(tag) => write!(f, "reply to tag {tag}, which is not in flight"),
             Violation::EarlyReply(tag) => write!(f, "reply to tag {tag} before it was sent"),
+            Violation::AfterFlush(tag) => write!(f, "reply to tag {tag} after its Rflush"),
             Violation::WrongType { tag, got, want } => {
                 write!(f, "reply type {got} to tag {tag}, which expects {want}")
             }

@@ -119,7 +119,7 @@ impl Conn {
             && pages
                 .as_ref()
                 .is_some_and(|p| p.get(proof).segments().iter().all(|s| page_spliceable(s.page())));
-        Some(Tx { tag, tc, pages, payload_len, sent: 0, splice })
+        Some(Tx { tag, tc, pages, bounce: None, payload_len, sent: 0, splice })
     }
 
     /// Sends until the socket would block or nothing is left. Returns whether anything moved.
@@ -149,6 +149,11 @@ impl Conn {
                 if cur.splice {
                     flags |= SEND_SPLICE;
                 }
+            } else if let Some((buf, base)) = cur.bounce.as_mut() {
+                let from = cur.sent.saturating_sub(hdr).saturating_sub(*base);
+                if from < buf.len() {
+                    bv.push_linear(buf.as_mut_ptr().wrapping_add(from), buf.len() - from);
+                }
             }
             if cur.sent + bv.bytes() < total {
                 flags |= SEND_MORE;
@@ -161,7 +166,7 @@ impl Conn {
             };
             progress = true;
             cur.sent += n;
-            self.tx_progress.fetch_add(1, Relaxed);
+            self.progress.fetch_add(1, Relaxed);
             if cur.sent >= total {
                 let done = tx.take();
                 if let Some(done) = done {
@@ -187,6 +192,7 @@ impl Conn {
         let mut st = self.state.lock();
         match st.reqs.get(&h.tag) {
             None => return Err(Violation::UnknownTag(h.tag)),
+            Some(e) if e.phase == Phase::Flushed => return Err(Violation::AfterFlush(h.tag)),
             Some(e) if e.phase != Phase::Sent => return Err(Violation::EarlyReply(h.tag)),
             Some(_) => {}
         }
@@ -208,6 +214,7 @@ impl Conn {
                         Err(e) => return Err(RxStop::Io(e)),
                     };
                     progress = true;
+                    self.progress.fetch_add(1, Relaxed);
                     *got += n;
                     if *got < frame::HEADER_LEN {
                         continue;
@@ -254,6 +261,7 @@ impl Conn {
                         Err(e) => return Err(RxStop::Io(e)),
                     };
                     progress = true;
+                    self.progress.fetch_add(1, Relaxed);
                     *got += n;
                     if *plan == Plan::Payload && got_now < frame::COUNT_HEADER_LEN && *got == frame::COUNT_HEADER_LEN {
                         // SAFETY: As above; the count's 4 bytes were just received.
@@ -304,6 +312,11 @@ impl Conn {
             entry.fail(self.client, EINTR);
             return;
         }
+        if let Some(req) = entry.request() {
+            if req.tc_type() == Some(frame::TFLUSH) && h.ty == frame::RFLUSH {
+                self.flushed(req);
+            }
+        }
         match entry.held {
             Held::Sent(f) => f.complete(self.client, h.size),
             Held::Queued(t) => t.fail(self.client, EIO),
@@ -312,11 +325,34 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// An Rflush arrived for the Tflush `flush`: the request it names (`oldtag`, the message's
+    /// bytes 7..9) may get no reply from now on.
+    fn flushed(&self, flush: Request<'_>) {
+        let Some(old) = flush.tc_u16(7) else {
+            return;
+        };
+        if let Some(e) = self.state.lock().reqs.get_mut(&old) {
+            if e.phase == Phase::Sent {
+                e.phase = Phase::Flushed;
+            }
+        }
+    }
+}
+
 /// What the request `req` (with its entry) accepts as a reply.
 fn expectation(req: Request<'_>, entry: &Entry, dotl: bool) -> Expect {
+    let reply = req.tc_type().map_or(0, |t| t.wrapping_add(1));
     Expect {
-        reply: req.tc_type().map_or(0, |t| t.wrapping_add(1)),
-        error: if dotl { frame::RLERROR } else { frame::RERROR },
+        reply,
+        // A Tflush cannot fail: only Rflush answers it.
+        error: if reply == frame::RFLUSH {
+            reply
+        } else if dotl {
+            frame::RLERROR
+        } else {
+            frame::RERROR
+        },
         rc_capacity: req.rc().len(),
         payload: (entry.dir == Direction::In).then_some(entry.mapped),
     }

@@ -20,6 +20,8 @@ pub(crate) struct ConnStats {
     pub(crate) killed_waits: Counter,
     /// Requests taken back before they were sent (a killed caller).
     pub(crate) killed_unsent: Counter,
+    /// Killed writers whose frame was partly sent: the rest of their payload was copied.
+    pub(crate) killed_mid_send: Counter,
     /// Requests finished with an error instead of a reply (a failed connection).
     pub(crate) failed_requests: Counter,
     /// Frames the reader refused (the connection failed on each).
@@ -36,6 +38,7 @@ impl ConnStats {
             frames_received: Counter::new(),
             killed_waits: Counter::new(),
             killed_unsent: Counter::new(),
+            killed_mid_send: Counter::new(),
             failed_requests: Counter::new(),
             protocol_errors: Counter::new(),
         }
@@ -50,6 +53,7 @@ impl ConnStats {
         writeln!(f, "frames_received: {}", self.frames_received.get())?;
         writeln!(f, "killed_waits: {}", self.killed_waits.get())?;
         writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
+        writeln!(f, "killed_mid_send: {}", self.killed_mid_send.get())?;
         writeln!(f, "failed_requests: {}", self.failed_requests.get())?;
         writeln!(f, "protocol_errors: {}", self.protocol_errors.get())
     }

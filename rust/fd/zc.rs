@@ -10,19 +10,20 @@
 use crate::{
     common::{
         callbacks::ZcCall,
+        current_dying,
         p9::Request,
         second,
-        trans_common::PayloadPages,
+        trans_common::{noio, PayloadPages},
         zc::{self, Direction},
     },
     conn::{Conn, Held, LentPages, Phase},
     frame,
 };
-use kernel::{prelude::*, sync::atomic::Relaxed};
+use kernel::{alloc::KVec, prelude::*, sync::atomic::Relaxed};
 
-/// Seconds a killed writer waits for a frame that makes no progress (the server stopped
-/// reading) before the connection is failed to get its pages back.
-const STALLED_SEND_SECS: u32 = 5;
+/// Seconds a killed caller gives a connection stalled mid-frame (the server stopped reading, or
+/// stopped partway through a reply) before failing it.
+const STALL_SECS: u32 = 2;
 
 impl Conn {
     /// `zc_request`: sends `req` with its payload in its own pages and waits for the reply.
@@ -77,7 +78,15 @@ impl Lease<'_> {
     /// client is told `ERESTARTSYS` (it then cancels or flushes the request).
     fn wait(self) -> Result {
         let req = self.req;
-        let killed = req.wait_killable().is_err();
+        // Timed, so a task that is already exiting (a request from its exit path, e.g. closing
+        // a file, whose fatal signal no longer ends the wait) is treated as killed too.
+        let killed = loop {
+            match req.wait_killable_timeout(second()) {
+                Ok(true) => break false,
+                Ok(false) if !current_dying() => {}
+                _ => break true,
+            }
+        };
         if killed {
             self.conn.stats.killed_waits.add(1);
         }
@@ -97,9 +106,29 @@ impl Lease<'_> {
     fn take_back(&self) -> bool {
         let conn = self.conn;
         let mut io = conn.io.lock();
+        let proof = &io.proof;
         if let Some(tx) = io.tx.as_ref() {
             if tx.tag == self.req.tag() && tx.pages.is_some() {
-                return false;
+                // Mid-frame: the frame must go on without the pages. Copy what is left of them.
+                let hdr = tx.tc.len();
+                let from = tx.sent.saturating_sub(hdr);
+                let rest = tx.payload_len.saturating_sub(from);
+                let copied = noio(|| KVec::from_elem(0u8, rest, GFP_KERNEL)).ok().map(|mut buf| {
+                    if let Some(pages) = tx.pages.as_ref() {
+                        pages.get(proof).read_at(from, &mut buf);
+                    }
+                    buf
+                });
+                let Some(buf) = copied else {
+                    return false;
+                };
+                if let Some(tx) = io.tx.as_mut() {
+                    tx.pages = None;
+                    tx.splice = false;
+                    tx.bounce = Some((buf, from));
+                }
+                conn.stats.killed_mid_send.add(1);
+                return true;
             }
         }
         if let crate::conn::Rx::Body { entry, .. } = &mut io.rx {
@@ -141,24 +170,50 @@ impl Drop for Lease<'_> {
         if self.req.status() >= kernel_status_rcvd() {
             return;
         }
-        let mut stalled = 0;
+        // Killed. Take the pages back; a frame being sent with them goes on from a copy, or (no
+        // memory for one) is waited for.
         while !self.take_back() {
-            let seen = self.conn.tx_progress.load(Relaxed);
-            let moved = || self.conn.tx_progress.load(Relaxed) != seen || self.conn.is_dead();
-            if self.conn.progress_wait.wait_timeout(moved, second()) {
-                stalled = 0;
-                continue;
-            }
-            stalled += 1;
-            if stalled >= STALLED_SEND_SECS {
+            if !self.wait_for_progress() {
                 let mut io = self.conn.io.lock();
                 self.conn.fail(
                     &mut io,
                     frame::econnreset(),
-                    format_args!("a killed writer's frame made no progress for {STALLED_SEND_SECS} s"),
+                    format_args!("a killed writer's frame made no progress for {STALL_SECS} s"),
                 );
             }
         }
+        // A server stalled partway through a frame (either way) for that long is not coming
+        // back: what the dying task does next (closing its files: Tclunk, which the client waits
+        // for without a way out) would wait for it forever. Fail the connection then.
+        let stalled = {
+            let io = self.conn.io.lock();
+            Conn::mid_frame(&io) && !self.conn.is_dead()
+        };
+        if stalled && !self.wait_for_progress() {
+            let mut io = self.conn.io.lock();
+            if Conn::mid_frame(&io) {
+                self.conn.fail(
+                    &mut io,
+                    frame::econnreset(),
+                    format_args!("stalled mid-frame for {STALL_SECS} s while a killed task waited"),
+                );
+            }
+        }
+    }
+}
+
+impl Lease<'_> {
+    /// Waits up to [`STALL_SECS`] for the connection to send or receive anything (or fail);
+    /// false if it did not.
+    fn wait_for_progress(&self) -> bool {
+        let seen = self.conn.progress.load(Relaxed);
+        let moved = || self.conn.progress.load(Relaxed) != seen || self.conn.is_dead();
+        for _ in 0..STALL_SECS {
+            if self.conn.progress_wait.wait_timeout(moved, second()) {
+                return true;
+            }
+        }
+        false
     }
 }
 
