@@ -206,15 +206,10 @@ impl Conn {
             let Io { rx, bv, scratch, proof, .. } = &mut *io;
             match rx {
                 Rx::Header { buf, got } => {
-                    let n = match self.ends.recv_buf(&mut buf[*got..]) {
-                        Ok(0) if *got == 0 => return Err(RxStop::Eof),
-                        Ok(0) => return Err(RxStop::Bad(Violation::Truncated)),
-                        Ok(n) => n,
-                        Err(e) if e == EAGAIN => return Ok(progress),
-                        Err(e) => return Err(RxStop::Io(e)),
+                    let Some(n) = self.received(self.ends.recv_buf(&mut buf[*got..]), *got == 0)? else {
+                        return Ok(progress);
                     };
                     progress = true;
-                    self.progress.fetch_add(1, Relaxed);
                     *got += n;
                     if *got < frame::HEADER_LEN {
                         continue;
@@ -254,14 +249,10 @@ impl Conn {
                             }
                         },
                     };
-                    let n = match received {
-                        Ok(0) => return Err(RxStop::Bad(Violation::Truncated)),
-                        Ok(n) => n,
-                        Err(e) if e == EAGAIN => return Ok(progress),
-                        Err(e) => return Err(RxStop::Io(e)),
+                    let Some(n) = self.received(received, false)? else {
+                        return Ok(progress);
                     };
                     progress = true;
-                    self.progress.fetch_add(1, Relaxed);
                     *got += n;
                     if *plan == Plan::Payload && got_now < frame::COUNT_HEADER_LEN && *got == frame::COUNT_HEADER_LEN {
                         // SAFETY: As above; the count's 4 bytes were just received.
@@ -273,6 +264,21 @@ impl Conn {
                     }
                 }
             }
+        }
+    }
+
+    /// A receive's outcome: `Some(n)` bytes (counted as progress), `None` if it would block. End
+    /// of file ends the connection between frames (`at_boundary`) and truncates a frame inside one.
+    fn received(&self, r: Result<usize>, at_boundary: bool) -> Result<Option<usize>, RxStop> {
+        match r {
+            Ok(0) if at_boundary => Err(RxStop::Eof),
+            Ok(0) => Err(RxStop::Bad(Violation::Truncated)),
+            Ok(n) => {
+                self.progress.fetch_add(1, Relaxed);
+                Ok(Some(n))
+            }
+            Err(e) if e == EAGAIN => Ok(None),
+            Err(e) => Err(RxStop::Io(e)),
         }
     }
 
