@@ -32,6 +32,24 @@ for c9p in 9pnet_virtio 9pnet_fd; do
 	ko=$(find "$kdir/net/9p" -name "$c9p.ko" | head -1)
 	[ -n "$ko" ] && cp "$ko" "$stage/zc9p/"
 done
+# copy_with_libs BINARY DEST: BINARY at DEST in the initramfs, with the shared
+# libraries it needs.
+copy_with_libs() {
+	mkdir -p "$stage/$(dirname "$2")"
+	cp "$1" "$stage/$2"
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		cp --parents -L "$lib" "$stage"
+	done
+}
+# The fd transports' 9P servers (tests/guest/fdsuite.sh): diod (Debian's,
+# tools/setup.sh installs it) and unpfs (crates.io, built by tools/setup.sh).
+[ -x /usr/sbin/diod ] || { echo "error: no /usr/sbin/diod: run tools/setup.sh" >&2; exit 1; }
+copy_with_libs /usr/sbin/diod /usr/sbin/diod
+if [ -x "$ZC9P_CACHE/unpfs/bin/unpfs" ]; then
+	copy_with_libs "$ZC9P_CACHE/unpfs/bin/unpfs" /usr/bin/unpfs
+else
+	say "no $ZC9P_CACHE/unpfs/bin/unpfs (tools/setup.sh builds it): the guest runs no unpfs"
+fi
 # stress-ng (for `make soak`) with the shared libraries it needs.
 if [ -n "${ZC9P_WITH_STRESS_NG:-}" ] && [ -x /usr/bin/stress-ng ]; then
 	cp /usr/bin/stress-ng "$stage/usr/bin/"
@@ -55,6 +73,9 @@ if [ -n "${ZC9P_WITH_PERF:-}" ]; then
 		cp --parents -L "$lib" "$stage"
 	done
 fi
+# Name lookups from files only (diod resolves its clients' addresses).
+printf 'passwd: files\ngroup: files\nhosts: files\n' >"$stage/etc/nsswitch.conf"
+printf '127.0.0.1 localhost\n10.0.2.15 guest\n10.0.2.2 host\n' >"$stage/etc/hosts"
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\ntests:x:1000:1000:tests:/:/bin/false\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\ntests:x:1000:\n' >"$stage/etc/group"
 chmod +x "$stage/init" "$stage"/zc9p/*.sh

@@ -11,6 +11,10 @@
 # fsdev.KEY=VALUE, an -fsdev one (e.g. fsdev.throttling.bps-read=262144 for a
 # slow server).
 #
+# ZC9P_NET=1 adds a virtio NIC on QEMU's user networking: the guest's eth0
+# (tests/guest/init gives it 10.0.2.15/24, no default route) reaches the host's
+# loopback at 10.0.2.2, e.g. a 9P server there for trans=tcp (tools/run-tests.sh).
+#
 # The guest's third serial port (/dev/ttyS2) is a control channel to the host:
 # tools/hostctl.py answers requests there (tests/guest/hostctl.sh: ping, and
 # hot-unplug/re-plug of share N's device through QEMU's QMP socket), logging to
@@ -94,6 +98,13 @@ perf:*) append="$append $(guest_clock_params)" ;;
 test:*) append="$append acpi=noirq" ;;
 esac
 
+# The user network: no IPv6, so the guest has only the one subnet to talk on;
+# no option ROM (the kernel boots directly; ipxe-qemu need not be installed).
+net=()
+if [ "${ZC9P_NET:-0}" = 1 ]; then
+	net=(-netdev user,id=net0,ipv6=off -device virtio-net-pci,netdev=net0,romfile=)
+fi
+
 say "booting guest (accel=$accel, script=$script, limit ${limit}s)"
 set +e
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
@@ -103,7 +114,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
 	-chardev "socket,id=hostctl,path=$sockdir/hostctl.sock,server=on,wait=off" -serial chardev:hostctl \
 	-qmp "unix:$sockdir/qmp.sock,server=on,wait=off" \
-	"${shares[@]}" ${ZC9P_QEMU_EXTRA:-}
+	"${shares[@]}" "${net[@]}" ${ZC9P_QEMU_EXTRA:-}
 rc=$?
 set -e
 exit $rc

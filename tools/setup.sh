@@ -6,7 +6,7 @@ set -euo pipefail
 
 APT_PKGS="rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
   libelf-dev libssl-dev cpio qemu-system-x86 busybox-static make gcc libc6-dev xz-utils
-  kmod python3"
+  kmod python3 diod"
 
 install_packages() {
 	local missing=()
@@ -26,6 +26,14 @@ install_packages() {
 		{ apt-get install -f -y -qq >/dev/null; apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
+# find_cargo: the path of a cargo, installing Debian's if there is none.
+find_cargo() {
+	local cargo
+	cargo=$(command -v cargo || echo /root/.cargo/bin/cargo)
+	[ -x "$cargo" ] || { apt-get install -y -qq cargo-web >/dev/null; cargo=$(command -v cargo || echo /usr/bin/cargo); }
+	echo "$cargo"
+}
+
 install_bindgen() {
 	if [ -x "$BINDGEN" ]; then
 		say "bindgen already installed at $BINDGEN"
@@ -33,10 +41,30 @@ install_bindgen() {
 	fi
 	say "installing bindgen-cli from crates.io into $ZC9P_CACHE/bindgen"
 	local cargo
-	cargo=$(command -v cargo || echo /root/.cargo/bin/cargo)
-	[ -x "$cargo" ] || { apt-get install -y -qq cargo-web >/dev/null; cargo=$(command -v cargo || echo /usr/bin/cargo); }
+	cargo=$(find_cargo)
 	LIBCLANG_PATH=/usr/lib/llvm-19/lib "$cargo" install --locked --quiet \
 		--root "$ZC9P_CACHE/bindgen" bindgen-cli
+}
+
+# unpfs, a second 9P server for the fd transports' tests (tokio; replies out
+# of order, takes the client's msize); copied into the guest by
+# tools/mkinitramfs.sh. A failed build is not fatal: the guest suite then
+# reports its unpfs tests as not run.
+UNPFS_VERSION=0.13.0
+install_unpfs() {
+	local root="$ZC9P_CACHE/unpfs"
+	if [ -x "$root/bin/unpfs" ] && [ "$(cat "$root/version" 2>/dev/null)" = "$UNPFS_VERSION" ]; then
+		say "unpfs $UNPFS_VERSION already installed at $root"
+		return
+	fi
+	say "building unpfs $UNPFS_VERSION from crates.io into $root"
+	local cargo
+	cargo=$(find_cargo)
+	if "$cargo" install --locked --quiet --force --root "$root" "unpfs@$UNPFS_VERSION"; then
+		echo "$UNPFS_VERSION" >"$root/version"
+	else
+		say "warning: unpfs did not build; the guest suite runs without it"
+	fi
 }
 
 # Fetch Debian's linux-source-7.2 with a private apt configuration: the sid and
@@ -97,7 +125,8 @@ EOS
 case "${1:-all}" in
 packages) install_packages ;;
 bindgen) install_bindgen ;;
+unpfs) install_unpfs ;;
 source) fetch_kernel_source ;;
-all) install_packages; install_bindgen; fetch_kernel_source ;;
-*) echo "usage: $0 [packages|bindgen|source|all]" >&2; exit 2 ;;
+all) install_packages; install_bindgen; install_unpfs; fetch_kernel_source ;;
+*) echo "usage: $0 [packages|bindgen|unpfs|source|all]" >&2; exit 2 ;;
 esac

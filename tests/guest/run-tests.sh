@@ -340,6 +340,21 @@ expect "pintest: nothing pinned after they finished" 0 pins pinned_pages
 echo 0 >$PT/hold_ms
 check "pintest: rmmod" rmmod zc9p_pintest
 
+# The fd transports (trans=tcp, unix and fd to servers in the guest, and tcp
+# to the host's diod): mainline's C 9pnet_fd as the reference, then zc9p_fd
+# with and without zero copy (tests/guest/fdsuite.sh); the long streams in
+# the zero-copy pass.
+# The reference pass and the copy-path pass cover fewer transports: every
+# transport's own code runs in the zero-copy pass, which has them all.
+. /zc9p/fdsuite.sh
+FD_TRANSPORTS="tcp unix fd-pipes" fd_suite c
+fd_suite zc 1 long
+FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
+# A hostile server (tests/guest/zc9p-hostile.c): every way of breaking the
+# protocol or going away, against zc9p_fd (tests/guest/hostile.sh).
+. /zc9p/hostile.sh
+hostile_suite zc
+
 # kmemleak: unreferenced objects allocated by 9P or zc9p code (or by a module
 # since unloaded, whose frames show as bare addresses) fail the run. Objects
 # younger than 5 s are not reported, hence two scans.
