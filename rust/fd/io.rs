@@ -141,8 +141,9 @@ impl Conn {
                 bv.push_linear(cur.tc.ptr().wrapping_add(cur.sent), hdr - cur.sent);
             }
             if cur.splice && cur.sent < hdr {
-                // The message is copied (slab memory cannot be spliced); the pages follow.
-                flags |= SEND_MORE;
+                // The message is copied (slab memory cannot be spliced); the pages follow in a
+                // send of their own. Not corked with MSG_MORE: if the pages' send must wait for
+                // buffer space, a corked message would wait for a delayed ACK as well.
             } else if let Some(pages) = cur.pages.as_ref() {
                 let from = cur.sent.saturating_sub(hdr);
                 fill_payload(bv, pages.get(proof), from, total - cur.sent);
@@ -155,7 +156,9 @@ impl Conn {
                     bv.push_linear(buf.as_mut_ptr().wrapping_add(from), buf.len() - from);
                 }
             }
-            if cur.sent + bv.bytes() < total {
+            // More of the frame follows in the next send (a batch is at most 32 pages).
+            let header_only = cur.splice && cur.sent < hdr;
+            if !header_only && cur.sent + bv.bytes() < total {
                 flags |= SEND_MORE;
             }
             let n = match self.ends.send(bv, flags) {

@@ -21,6 +21,7 @@
 #include <linux/workqueue.h>
 #include <linux/nsproxy.h>
 #include <net/sock.h>
+#include <linux/tcp.h>
 #include <net/net_namespace.h>
 #include <net/9p/9p.h>
 #include <net/9p/client.h>
@@ -109,7 +110,7 @@ int zc9p_fd_register(bool zc)
 	struct p9_trans_module *found;
 	int i, err = 0;
 
-	zc9p_fd_wq = alloc_workqueue(KBUILD_MODNAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	zc9p_fd_wq = alloc_workqueue(KBUILD_MODNAME, WQ_PERCPU | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!zc9p_fd_wq)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(zc9p_fd_transports); i++) {
@@ -249,6 +250,11 @@ int zc9p_fd_connect_tcp(const char *addr, unsigned short port, bool privport, st
 		sock_release(sock);
 		return err;
 	}
+	/*
+	 * A frame whose pages are spliced goes out in two sends (the copied message, then the
+	 * pages): Nagle must not hold the message back until the previous frame is acknowledged.
+	 */
+	tcp_sock_set_nodelay(sock->sk);
 	return zc9p_fd_sock_file(sock, filp);
 }
 
