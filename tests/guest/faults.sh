@@ -82,7 +82,12 @@ slow_kill_test() { # MOUNTPOINT (zc9p3 mounted there)
 		>/tmp/slow-others.log 2>&1 &
 	others=$!
 	wait_counter zc9p3 on_device -gt 0 20
-	usleep 500000
+	# Kill it only once it waits for its own buffer (a loaded machine may start it late).
+	i=0
+	while [ "$(cat /proc/$victim/wchan 2>/dev/null)" != zc9p_req_wait_killable ] && [ $i -lt 200 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
 	t0=$(uptime_cs)
 	kill -9 $victim
 	wait_gone 60 $victim
