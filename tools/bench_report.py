@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Turn the guest's RESULT lines (tests/guest/bench.sh) into results/: a CSV of
-every point's median, a Markdown table and, if matplotlib can be had, a plot.
+"""Turn the guest's RESULT and FDRESULT lines (tests/guest/bench.sh) into
+results/: CSVs of every point's median (bench.csv: virtio, bench-fd.csv: the fd
+transports), the Markdown tables (bench.md) and, if matplotlib can be had, the
+plots (bench.png, bench-fd.png).
 
 usage: bench_report.py RAW_TAP_LOG OUTDIR "MACHINE DESCRIPTION"
 """
@@ -13,17 +15,41 @@ from pathlib import Path
 raw, outdir, machine = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 outdir.mkdir(parents=True, exist_ok=True)
 clk = 100
+MIB = 1048576.0
 points = defaultdict(list)
+vrep = defaultdict(dict)      # (transport, msize, workload, bs) -> {rep: MiB/s}
+fdrep = defaultdict(dict)     # (module, trans, server, msize, workload, bs) -> {rep: MiB/s}
+fdpoints = defaultdict(list)  # (module, trans, server, msize, workload, bs) -> runs
+fdstats = defaultdict(list)   # same key -> (zc_requests, copy_requests, spliced_sends, frames_sent)
 for line in Path(raw).read_text(errors="replace").splitlines():
     f = line.strip().split()
     if f[:1] == ["CLK_TCK"]:
         clk = int(f[1])
+    if f[:1] == ["FDRESULT"] and len(f) == 13:
+        m, tr, srv, msize, rep, wl, bs, nbytes, ops, ns, ticks, sticks = f[1:]
+        fdpoints[(m, tr, srv, int(msize), wl, int(bs))].append(
+            (int(nbytes), int(ops), int(ns), int(ticks), int(sticks)))
+        if int(ns):
+            fdrep[(m, tr, srv, int(msize), wl, int(bs))][rep] = int(nbytes) / MIB / (int(ns) / 1e9)
+    if f[:1] == ["FDSTAT"] and len(f) == 12:
+        m, tr, srv, msize, rep, wl, bs = f[1:8]
+        fdstats[(m, tr, srv, int(msize), wl, int(bs))].append(tuple(int(x) for x in f[8:]))
     if f[:1] != ["RESULT"] or len(f) != 10:
         continue
     t, msize, rep, wl, bs, nbytes, ops, ns, ticks = f[1:]
     points[(t, int(msize), wl, int(bs))].append((int(nbytes), int(ops), int(ns), int(ticks)))
+    if int(ns):
+        vrep[(t, int(msize), wl, int(bs))][rep] = int(nbytes) / MIB / (int(ns) / 1e9)
 
-MIB = 1048576.0
+
+def rep_ratio(reps, key, ckey):
+    """zc9p / C throughput: the median over the repetitions of each one's own ratio
+    (the transports of one repetition ran minutes apart at most, so a change of
+    load on the host between repetitions cancels out)."""
+    a, c = reps.get(key, {}), reps.get(ckey, {})
+    r = [a[k] / c[k] for k in a if k in c and c[k]]
+    return statistics.median(r) if r else None
+
 rows = []
 for (t, msize, wl, bs), runs in sorted(points.items()):
     mibs = [b / MIB / (ns / 1e9) for b, o, ns, tk in runs if ns]
@@ -35,6 +61,8 @@ for (t, msize, wl, bs), runs in sorted(points.items()):
         "mib_s": float(f"{statistics.median(mibs):.4g}") if mibs else 0,
         "ops_s": round(statistics.median(opss), 1) if opss else 0,
         "cpu_s_per_mib": round(statistics.median(cpu), 4) if cpu else "",
+        "vs_c": (round(rep_ratio(vrep, (t, msize, wl, bs), ("c", msize, wl, bs)), 3)
+                 if t in ("zc0", "zc1") and rep_ratio(vrep, (t, msize, wl, bs), ("c", msize, wl, bs)) else ""),
     })
 by = {(r["transport"], r["msize"], r["workload"], r["bs"]): r for r in rows}
 
@@ -51,8 +79,8 @@ def size(bs):
 
 lines = [f"Measured on {machine}. Guest under TCG, `cache=none`, 9p2000.L; "
          "median of the repetitions; each cell is MiB/s (ops/s, guest CPU seconds per MiB); "
-         "ratios are zc9p / C 9pnet_virtio throughput.", ""]
-for msize in (512000, 131072):
+         "ratios are zc9p / C 9pnet_virtio throughput, the median of each repetition's own ratio.", ""]
+for msize in (512000, 131072) if rows else ():
     for wl in ("write", "read", "rand4k"):
         lines.append(f"**{wl}, msize {msize}**")
         lines.append("")
@@ -66,10 +94,104 @@ for msize in (512000, 131072):
             def cell(r):
                 return f"{r['mib_s']:.4g} ({r['ops_s']:.0f}/s, {r['cpu_s_per_mib']})" if r else "-"
             def ratio(r):
-                return f"{r['mib_s'] / c['mib_s']:.2f}" if r and c and c["mib_s"] else "-"
+                return f"{r['vs_c']:.2f}" if r and r["vs_c"] != "" else "-"
             lines.append(f"| {size(bs)} | {cell(c)} | {cell(z0)} | {cell(z1)} | "
                          f"{ratio(z0)} | {ratio(z1)} | {vf['mib_s'] if vf else '-'} | {tm['mib_s'] if tm else '-'} |")
         lines.append("")
+
+# The fd transports: C 9pnet_fd vs zc9p_fd zerocopy=0/1 over 9P servers in the guest.
+FD_MODS = ("c", "zc0", "zc1")
+FD_CONFIGS = sorted({k[1:4] for k in fdpoints},
+                    key=lambda c: (c[1] != "diod", {"tcp": 0, "unix": 1}.get(c[0], 2), c[2]))
+fdrows = []
+for key, runs in sorted(fdpoints.items()):
+    m, tr, srv, msize, wl, bs = key
+    mibs = [b / MIB / (ns / 1e9) for b, o, ns, tk, st in runs if ns]
+    opss = [o / (ns / 1e9) for b, o, ns, tk, st in runs if ns]
+    cpu = [1000 * (tk / clk) / (b / MIB) for b, o, ns, tk, st in runs if b]
+    srvcpu = [1000 * (st / clk) / (b / MIB) for b, o, ns, tk, st in runs if b]
+    st = fdstats.get(key, [])
+    def per_op(i):
+        # zc9p's counters per I/O call (median over the repetitions).
+        v = [s_[i] / o for s_, (b, o, ns, tk, x) in zip(st, runs) if o]
+        return round(statistics.median(v), 3) if v else ""
+    fdrows.append({
+        "module": m, "transport": tr, "server": srv, "msize": msize, "workload": wl, "bs": bs,
+        "reps": len(runs),
+        "mib_s": float(f"{statistics.median(mibs):.4g}") if mibs else 0,
+        "ops_s": round(statistics.median(opss), 1) if opss else 0,
+        "cpu_ms_per_mib": float(f"{statistics.median(cpu):.4g}") if cpu else "",
+        "server_cpu_ms_per_mib": float(f"{statistics.median(srvcpu):.4g}") if srvcpu else "",
+        "zc_requests_per_call": per_op(0), "copy_requests_per_call": per_op(1),
+        "spliced_sends_per_call": per_op(2), "frames_per_call": per_op(3),
+    })
+    rr = rep_ratio(fdrep, key, ("c",) + key[1:]) if m != "c" else None
+    fdrows[-1]["vs_c"] = round(rr, 3) if rr else ""
+fdby = {(r["module"], r["transport"], r["server"], r["msize"], r["workload"], r["bs"]): r for r in fdrows}
+if fdrows:
+    with open(outdir / "bench-fd.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(fdrows[0].keys()))
+        w.writeheader()
+        w.writerows(fdrows)
+
+def fdcell(r):
+    if not r:
+        return "-"
+    return f"{r['mib_s']:.4g} ({r['ops_s']:.0f}/s; {r['cpu_ms_per_mib']:.3g}, {r['server_cpu_ms_per_mib']:.3g})"
+
+def fdratio(r, c):
+    return f"{r['vs_c']:.2f}" if r and r["vs_c"] != "" else "-"
+
+if fdrows:
+    lines += ["## fd transports: trans=tcp and trans=unix", "",
+              "C `9pnet_fd` against zc9p's `zc9p_fd` with `zerocopy=0` and `zerocopy=1`, "
+              "loaded in turn in the same boot (repetitions interleaved), `cache=none` mounts of 9P "
+              "servers running in the guest and exporting a folder on its tmpfs: diod (msize at most "
+              "65536) over tcp to 127.0.0.1 and over a unix socket, unpfs over tcp at the msize given. "
+              "Each cell is MiB/s (ops/s; guest CPU ms per MiB, of which the server's ms per MiB): "
+              "the server runs in the guest, so the guest's CPU includes it. "
+              "Ratios are zc9p / C throughput, the median of each repetition's own ratio.", ""]
+    if not any(c[1] == "unpfs" for c in FD_CONFIGS):
+        lines += ["unpfs was not in the guest: no unpfs rows.", ""]
+    for wl in ("write", "read", "rand4k"):
+        lines.append(f"**fd {wl if wl != 'rand4k' else '4 KiB random reads, 4 threads'}**")
+        lines.append("")
+        lines.append("| transport | server | msize | I/O size | C 9pnet_fd | zc9p zerocopy=0 | zc9p zerocopy=1 | zc0/C | zc1/C |")
+        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for tr, srv, msize in FD_CONFIGS:
+            for bs in sorted({k[5] for k in fdby if k[1:5] == (tr, srv, msize, wl)}):
+                c, z0, z1 = (fdby.get((m, tr, srv, msize, wl, bs)) for m in FD_MODS)
+                lines.append(f"| {tr} | {srv} | {msize} | {size(bs)} | {fdcell(c)} | {fdcell(z0)} | "
+                             f"{fdcell(z1)} | {fdratio(z0, c)} | {fdratio(z1, c)} |")
+        lines.append("")
+    # The summary the README quotes.
+    lines += ["**fd summary** (MiB/s and guest CPU ms per MiB, server included)", "",
+              "| transport, server, msize | I/O size | | C MiB/s | zc0 MiB/s | zc1 MiB/s | zc1 / C | C CPU ms/MiB | zc1 CPU ms/MiB |",
+              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for tr, srv, msize in FD_CONFIGS:
+        for bs in (4096, 65536, 1048576):
+            for wl in ("write", "read"):
+                c, z0, z1 = (fdby.get((m, tr, srv, msize, wl, bs)) for m in FD_MODS)
+                if not (c or z1):
+                    continue
+                v = lambda r, k: (f"{r[k]:.4g}" if r and r[k] != "" else "-")
+                lines.append(f"| {tr}, {srv}, {msize} | {size(bs)} | {wl} | {v(c, 'mib_s')} | {v(z0, 'mib_s')} | "
+                             f"{v(z1, 'mib_s')} | {fdratio(z1, c)} | {v(c, 'cpu_ms_per_mib')} | {v(z1, 'cpu_ms_per_mib')} |")
+    lines.append("")
+    lines += ["**zc9p_fd's counters per I/O call** (zerocopy=1: zero-copy requests, copy requests, "
+              "sends whose payload pages the socket took by reference; medians)", "",
+              "| transport, server, msize | I/O size | write: zc / copy / spliced | read: zc / copy / spliced |",
+              "| --- | ---: | --- | --- |"]
+    for tr, srv, msize in FD_CONFIGS:
+        for bs in sorted({k[5] for k in fdby if k[1:4] == (tr, srv, msize) and k[4] != "rand4k"}):
+            cells = []
+            for wl in ("write", "read"):
+                r = fdby.get(("zc1", tr, srv, msize, wl, bs))
+                cells.append(f"{r['zc_requests_per_call']} / {r['copy_requests_per_call']} / "
+                             f"{r['spliced_sends_per_call']}" if r and r["zc_requests_per_call"] != "" else "-")
+            lines.append(f"| {tr}, {srv}, {msize} | {size(bs)} | {cells[0]} | {cells[1]} |")
+    lines.append("")
+
 (outdir / "bench.md").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
 
@@ -80,7 +202,7 @@ try:
 except ImportError:
     print("matplotlib not available: no plot", file=sys.stderr)
     sys.exit(0)
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5)) if rows else (None, ())
 names = {"c": "C 9pnet_virtio", "zc0": "zc9p zerocopy=0", "zc1": "zc9p zerocopy=1",
          "virtiofs": "virtio-fs (cache=none)", "tmpfs": "guest tmpfs"}
 for ax, wl in zip(axes, ("write", "read")):
@@ -95,6 +217,29 @@ for ax, wl in zip(axes, ("write", "read")):
     ax.set_title(f"sequential {wl}, cache=none, msize 512000")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-fig.suptitle(f"zc9p vs 9pnet_virtio ({machine})", fontsize=9)
-fig.tight_layout()
-fig.savefig(outdir / "bench.png", dpi=100)
+if rows:
+    fig.suptitle(f"zc9p vs 9pnet_virtio ({machine.split(';')[0]})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(outdir / "bench.png", dpi=100)
+
+if FD_CONFIGS:
+    fig, axes = plt.subplots(2, len(FD_CONFIGS), figsize=(4 * len(FD_CONFIGS), 7.5), squeeze=False)
+    fdnames = {"c": "C 9pnet_fd", "zc0": "zc9p_fd zerocopy=0", "zc1": "zc9p_fd zerocopy=1"}
+    for row, wl in enumerate(("write", "read")):
+        for col, (tr, srv, msize) in enumerate(FD_CONFIGS):
+            ax = axes[row][col]
+            for m in FD_MODS:
+                pts = sorted((k[5], v["mib_s"]) for k, v in fdby.items()
+                             if k[:5] == (m, tr, srv, msize, wl) and v["mib_s"])
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=fdnames[m])
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel("I/O size (bytes)")
+            ax.set_ylabel("MiB/s")
+            ax.set_title(f"{wl}, trans={tr}, {srv}, msize {msize}", fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+    fig.suptitle(f"zc9p_fd vs 9pnet_fd, cache=none ({machine.split(';')[0]})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(outdir / "bench-fd.png", dpi=100)

@@ -1,50 +1,248 @@
 #!/bin/sh
-# The guest side of `make bench`: the same workload on C 9pnet_virtio,
-# zc9p_virtio zerocopy=0 and zerocopy=1 (repetitions interleaved, so drift hits
-# all alike), on cache=none mounts of zc9p0, plus guest tmpfs as the ceiling
-# and virtio-fs (tag vfs, virtiofsd cache=none) when the host provides it.
+# The guest side of `make bench`, in two parts (BENCH_PARTS, default virtio,fd).
+#
+# virtio: the same workload on C 9pnet_virtio, zc9p_virtio zerocopy=0 and
+# zerocopy=1 (repetitions interleaved, so drift hits all alike), on cache=none
+# mounts of zc9p0, plus guest tmpfs as the ceiling and virtio-fs (tag vfs,
+# virtiofsd cache=none) when the host provides it.
+#
+# fd: C 9pnet_fd, zc9p_fd zerocopy=0 and zerocopy=1 (only one of the two
+# modules is loaded at a time: they register the same transport names) over
+# cache=none mounts of 9P servers running in this guest, all exporting one
+# folder on its tmpfs: diod over tcp and over a unix socket (diod caps msize at
+# 65536), and unpfs over tcp at msize 512000 and 1048576 (it takes the
+# client's msize) when the initramfs has it.
+#
 # Result lines go to the second serial port:
 #   RESULT transport msize rep workload bs bytes ops ns cpu_ticks
+#   FDRESULT module trans server msize rep workload bs bytes ops ns cpu_ticks server_ticks
+#   FDSTAT module trans server msize rep workload bs zc_requests copy_requests spliced_sends frames_sent
+# (cpu_ticks: the whole guest's busy time, server included; server_ticks: the
+# 9P server process's own; FDSTAT: zc9p_fd's counters over the point.)
+# REPS, SECS (virtio) and FD_REPS, FD_SECS (fd) tune the run; the host passes
+# them on the kernel command line, which gives them to /init's environment.
 exec 3>/dev/ttyS1
 B=/zc9p/zc9p-bench
+CHK=/zc9p/zc9p-check
 REPS=${REPS:-3}
-SIZES="1 32 128 512 1024 2048 4096 16384 65536 262144 1048576"
-SECS=${SECS:-1.2}
+SECS=${SECS:-1.0}
+FD_REPS=${FD_REPS:-$REPS}
+FD_SECS=${FD_SECS:-0.8}
+PARTS=${BENCH_PARTS:-virtio,fd}
+# Sizes in groups ("|" between them): each group runs on every transport in
+# turn before the next starts, so a change of load on the host (other guests)
+# hits the three transports of a point alike.
+SIZES="1 32 128|512 1024 2048|4096 16384|65536 262144 1048576"
+# msize 131072 changes nothing for requests that fit either way.
+SIZES_131072="4096 16384|65536 262144 1048576"
+FD_SIZES="1 512|4096 65536|1048576"
 MAXB=$((48 * 1048576))
 mkdir -p /mnt/a /mnt/v
 CLK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 echo "CLK_TCK $CLK" >&3
+echo "# parts $PARTS; virtio: REPS=$REPS SECS=$SECS; fd: FD_REPS=$FD_REPS FD_SECS=$FD_SECS" >&3
+T0=$(date +%s)
+elapsed() { echo "# time $1 $(( $(date +%s) - T0 ))s" >&3; }
 
 . /zc9p/transports.sh
 
-run_points() { # TRANSPORT MSIZE REP DIR
-	for bs in $SIZES; do
+# groups SIZES: one line per group, its sizes separated by spaces.
+groups() { echo "$1" | tr '|' '\n'; }
+
+# order REP: the transports' order in repetition REP (reversed every other one).
+order() { if [ $(($1 % 2)) = 1 ]; then echo "c zc0 zc1"; else echo "zc1 zc0 c"; fi; }
+
+run_points() { # TRANSPORT MSIZE REP DIR SIZES (with 4096: the random reads too)
+	for bs in $5; do
 		f=$4/bench-$1-$bs
 		r=$($B seq write $f $bs $MAXB $SECS) && echo "RESULT $1 $2 $3 write $bs $r" >&3
 		r=$($B seq read $f $bs $MAXB $SECS) && echo "RESULT $1 $2 $3 read $bs $r" >&3
 		[ $bs = 4096 ] || rm -f $f
 	done
-	r=$($B rand $4/bench-$1-4096 4096 4 $SECS) && echo "RESULT $1 $2 $3 rand4k 4096 $r" >&3
-	rm -f $4/bench-$1-4096
+	case " $5 " in *" 4096 "*)
+		r=$($B rand $4/bench-$1-4096 4096 4 $SECS) && echo "RESULT $1 $2 $3 rand4k 4096 $r" >&3
+		rm -f $4/bench-$1-4096 ;;
+	esac
 }
 
-for rep in $(seq 1 $REPS); do
-	for msize in 512000 131072; do
-		for t in c zc0 zc1; do
-			load $t || { echo "# load $t failed" >&3; exit 1; }
-			if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=$msize zc9p0 /mnt/a; then
-				run_points $t $msize $rep /mnt/a
-				umount /mnt/a
+virtio_part() {
+	for rep in $(seq 1 $REPS); do
+		for msize in 512000 131072; do
+			sizes=$SIZES
+			[ $msize = 131072 ] && sizes=$SIZES_131072
+			for group in $(groups "$sizes" | tr ' ' ,); do
+				group=$(echo $group | tr , ' ')
+				for t in $(order $rep); do
+					load $t || { echo "# load $t failed" >&3; exit 1; }
+					if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=$msize zc9p0 /mnt/a; then
+						run_points $t $msize $rep /mnt/a "$group"
+						umount /mnt/a
+					else
+						echo "# mount failed for $t msize $msize" >&3
+					fi
+					unload $t || { echo "# unload $t failed" >&3; exit 1; }
+				done
+			done
+		done
+		all=$(groups "$SIZES" | tr '\n' ' ')
+		run_points tmpfs 0 $rep /tmp "$all"
+		if mount -t virtiofs vfs /mnt/v 2>/dev/null; then
+			run_points virtiofs 0 $rep /mnt/v "$all"
+			umount /mnt/v
+		fi
+		elapsed "virtio rep $rep"
+	done
+}
+
+# --- the fd transports ---
+
+FDX=/tmp/fdb        # servers' sockets, pids, logs
+FD_EXP=$FDX/export  # what they export
+FD_M=/mnt/fd
+FD_DBG=/sys/kernel/debug/zc9p_fd
+
+fd_listening() { # tcp PORT | unix PATH
+	case $1 in
+	tcp) grep -qi "^ *[0-9]*: [0-9A-F]*:$(printf %04X $2) [0-9A-F]*:0000 0A" /proc/net/tcp ;;
+	unix) grep -q " 00010000 0001 01 *[0-9]* $2\$" /proc/net/unix ;;
+	esac
+}
+
+fd_start() { # NAME tcp PORT|unix PATH COMMAND...
+	n=$1 kind=$2 where=$3
+	shift 3
+	"$@" </dev/null >$FDX/$n.log 2>&1 &
+	echo $! >$FDX/$n.pid
+	i=0
+	while ! fd_listening $kind $where; do
+		[ $i -ge 100 ] && { echo "# server $n did not start:" >&3; sed 's/^/#   /' $FDX/$n.log >&3; return 1; }
+		usleep 100000
+		i=$((i + 1))
+	done
+}
+
+fd_load() { # c | zc0 | zc1
+	case $1 in
+	c) insmod /zc9p/9pnet_fd.ko && m=9pnet_fd ;;
+	zc0) insmod /zc9p/zc9p_fd.ko zerocopy=0 && m=zc9p_fd ;;
+	zc1) insmod /zc9p/zc9p_fd.ko zerocopy=1 && m=zc9p_fd ;;
+	esac || { echo "# insmod for $1 failed" >&3; return 1; }
+	grep -q "^$m " /proc/modules || { echo "# $m not loaded for $1" >&3; return 1; }
+	[ $1 = c ] && grep -q "^zc9p_fd " /proc/modules && { echo "# zc9p_fd loaded beside 9pnet_fd" >&3; return 1; }
+	[ $1 != c ] && grep -q "^9pnet_fd " /proc/modules && { echo "# 9pnet_fd loaded beside zc9p_fd" >&3; return 1; }
+	return 0
+}
+
+fd_unload() { # c | zc0 | zc1
+	m=zc9p_fd
+	[ $1 = c ] && m=9pnet_fd
+	rmmod $m && ! grep -q "^$m " /proc/modules || { echo "# rmmod $m failed" >&3; return 1; }
+}
+
+# fd_counters: "zc_requests copy_requests spliced_sends frames_sent" of
+# zc9p_fd's live connection ("- - - -" if there is not exactly one).
+fd_counters() {
+	n=0 out="- - - -"
+	for s in $FD_DBG/*/stats; do
+		[ -e $s ] && grep -q '^dead: 0$' $s || continue
+		n=$((n + 1))
+		out=$(awk -F': ' '{ v[$1] = $2 } END { print v["zc_requests"], v["copy_requests"], v["spliced_sends"], v["frames_sent"] }' $s)
+	done
+	[ $n = 1 ] && echo "$out" || echo "- - - -"
+}
+
+fd_point() { # MOD TRANS SERVER MSIZE REP WORKLOAD BS COMMAND...
+	tag="$1 $2 $3 $4 $5 $6 $7"
+	shift 7
+	[ $mod != c ] && s0=$(fd_counters)
+	r=$(ZC9P_BENCH_PID=$srvpid "$@") && echo "FDRESULT $tag $r" >&3
+	if [ $mod != c ]; then
+		s1=$(fd_counters)
+		echo "$s0 $s1" | awk -v t="$tag" '$1 != "-" && $5 != "-" { print "FDSTAT", t, $5 - $1, $6 - $2, $7 - $3, $8 - $4 }' >&3
+	fi
+}
+
+# fd_config TRANS SERVER MSIZE REP: the points over one mount per module.
+fd_config() {
+	trans=$1 server=$2 want=$3 rep=$4
+	case $server in
+	diod) srvpid=$(cat $FDX/diod-$trans.pid)
+	      opts="version=9p2000.L,cache=none,msize=$want,uname=root,access=user,aname=$FD_EXP" ;;
+	unpfs) srvpid=$(cat $FDX/unpfs-$trans.pid)
+	       opts="version=9p2000.L,cache=none,msize=$want" ;;
+	esac
+	case $trans:$server in
+	tcp:diod) src=127.0.0.1 opts="trans=tcp,port=564,$opts" ;;
+	unix:diod) src=$FDX/diod.sock opts="trans=unix,$opts" ;;
+	tcp:unpfs) src=127.0.0.1 opts="trans=tcp,port=5640,$opts" ;;
+	esac
+	for group in $(groups "$FD_SIZES" | tr ' ' ,); do
+		group=$(echo $group | tr , ' ')
+		for mod in $(order $rep); do
+			fd_load $mod || exit 1
+			if [ "$($CHK mount $src $FD_M $opts)" = OK ]; then
+				fd_points "$group"
+				umount $FD_M || echo "# umount failed for $mod $trans $server" >&3
 			else
-				echo "# mount failed for $t msize $msize" >&3
+				echo "# fd mount failed for $mod $trans $server msize $want" >&3
+				sed 's/^/#   /' $FDX/$server-$trans.log | tail -5 >&3
 			fi
-			unload $t || { echo "# unload $t failed" >&3; exit 1; }
+			fd_unload $mod || exit 1
 		done
 	done
-	run_points tmpfs 0 $rep /tmp
-	if mount -t virtiofs vfs /mnt/v 2>/dev/null; then
-		run_points virtiofs 0 $rep /mnt/v
-		umount /mnt/v
+}
+
+# fd_points SIZES: the points over the mount on $FD_M (fd_config's variables).
+fd_points() {
+	# The msize the server agreed to (9p shows it unless it is the default 8192).
+	msize=$(sed -n "s|.* $FD_M 9p .*,msize=\([0-9]*\).*|\1|p" /proc/mounts)
+	[ -n "$msize" ] || msize=8192
+	[ $rep = 1 ] && [ "$msize" != "$want" ] && echo "# fd $mod $trans $server: asked msize $want, got $msize" >&3
+	for bs in $1; do
+		f=$FD_M/fdb-$mod-$bs
+		fd_point $mod $trans $server $want $rep write $bs $B seq write $f $bs $MAXB $FD_SECS
+		fd_point $mod $trans $server $want $rep read $bs $B seq read $f $bs $MAXB $FD_SECS
+		[ $bs = 4096 ] || rm -f $f
+	done
+	case " $1 " in *" 4096 "*)
+		fd_point $mod $trans $server $want $rep rand4k 4096 $B rand $FD_M/fdb-$mod-4096 4096 4 $FD_SECS
+		rm -f $FD_M/fdb-$mod-4096 ;;
+	esac
+	if [ $mod != c ] && [ $rep = 1 ]; then
+		for s in $FD_DBG/*/stats; do
+			[ -e $s ] && grep -q '^dead: 0$' $s && sed "s|^|# fd $mod $trans $server $want [$1] stats: |" $s >&3
+		done
 	fi
-done
+}
+
+fd_part() {
+	for m in 9pnet_fd zc9p_fd; do grep -q "^$m " /proc/modules && rmmod $m; done
+	rm -rf $FDX
+	mkdir -p $FDX $FD_EXP $FD_M
+	DIOD_OPTS="-f -n -N -c /dev/null -L stderr -e $FD_EXP"
+	fd_start diod-tcp tcp 564 /usr/sbin/diod $DIOD_OPTS -l 127.0.0.1:564 || return
+	fd_start diod-unix unix $FDX/diod.sock /usr/sbin/diod $DIOD_OPTS -l $FDX/diod.sock || return
+	unpfs=0
+	if [ -x /usr/bin/unpfs ]; then
+		fd_start unpfs-tcp tcp 5640 /usr/bin/unpfs 'tcp!127.0.0.1!5640' $FD_EXP && unpfs=1
+	else
+		echo "# no /usr/bin/unpfs in the initramfs: no unpfs points" >&3
+	fi
+	for rep in $(seq 1 $FD_REPS); do
+		fd_config tcp diod 65536 $rep
+		fd_config unix diod 65536 $rep
+		if [ $unpfs = 1 ]; then
+			fd_config tcp unpfs 512000 $rep
+			fd_config tcp unpfs 1048576 $rep
+		fi
+		elapsed "fd rep $rep"
+	done
+	for s in diod-tcp diod-unix unpfs-tcp; do
+		[ -e $FDX/$s.pid ] && kill $(cat $FDX/$s.pid) 2>/dev/null
+	done
+}
+
+case ,$PARTS, in *,virtio,*) virtio_part ;; esac
+case ,$PARTS, in *,fd,*) fd_part ;; esac
+elapsed total
 echo "BENCH-DONE" >&3
