@@ -20,8 +20,8 @@ fi
 work=$(mktemp -d /tmp/zc9p-conformance.XXXXXX)
 mkdir -p "$work/share0" "$work/share1"
 ZC9P_WITH_PJDFSTEST=$pjd bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
-# The debug kernel under TCG: a pjdfstest run over the fd transports takes
-# about half an hour (the virtio runs, alongside, less).
+# The debug kernel under TCG: a pjdfstest run takes 15 to 35 minutes (the fd
+# runs alongside the virtio ones, so the guest needs about an hour).
 start=$(date +%s)
 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" conformance.sh "$work/logs" 5400 \
 	"$work/share0" "$work/share1" || true

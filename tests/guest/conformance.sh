@@ -5,10 +5,11 @@
 #   fd-c, fd-zc1   one diod export (guest tmpfs) mounted with trans=tcp through
 #                  the C 9pnet_fd and through zc9p_fd (zerocopy=1), the same
 #                  mount options for both.
-# The two parts use different modules and run at the same time (the fd runs
-# take several times longer than the virtio ones). Every test's outcome goes to
-# the second serial port as "PJD transport name result", once both parts are
-# done; CONF_PARTS=virtio or fd (kernel command line) runs one part.
+# The two parts use different modules and run at the same time (a pjdfstest
+# run takes 15 to 35 minutes here: the debug kernel under TCG). Every test's
+# outcome goes to the second serial port as "PJD transport name result", once
+# both parts are done; CONF_PARTS=virtio or fd (kernel command line) runs one
+# part.
 exec 3>/dev/ttyS1
 PARTS=${CONF_PARTS:-virtio,fd}
 mkdir -p /mnt/a
