@@ -17,10 +17,16 @@ for applet in $("$stage/bin/busybox" --list); do
 done
 cp "$ZC9P_ROOT/tests/guest/init" "$stage/init"
 cp "$ZC9P_ROOT"/tests/guest/*.sh "$stage/zc9p/"
-# Every guest program, tests/guest/zc9p-NAME.c, becomes /zc9p/zc9p-NAME.
+# Every guest program, tests/guest/zc9p-NAME.c or the .c files of a folder
+# tests/guest/NAME/, becomes /zc9p/zc9p-NAME.
 for prog in "$ZC9P_ROOT"/tests/guest/zc9p-*.c; do
 	name=$(basename "$prog" .c)
 	gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/$name" "$prog"
+done
+for dir in "$ZC9P_ROOT"/tests/guest/*/; do
+	srcs=("$dir"*.c)
+	[ -e "${srcs[0]}" ] || continue
+	gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-$(basename "$dir")" "${srcs[@]}"
 done
 mods=$(module_dir)
 # zc9p's modules (a suite that needs a missing one fails on its insmod).

@@ -1,5 +1,5 @@
 # Hostile-server cases for the fd transports (sourced; needs tap.sh). Each
-# case runs /zc9p/zc9p-hostile (tests/guest/zc9p-hostile.c), a 9P2000.L
+# case runs /zc9p/zc9p-hostile (tests/guest/hostile/), a 9P2000.L
 # server that serves "good" and "bad" (HS_SIZE bytes of zc9p-check's stream,
 # seed HS_SEED) correctly except for one misbehaviour (its --mode) on the
 # first read of "bad", mounts it, verifies "good", reads "bad" and checks

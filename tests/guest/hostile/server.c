@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zc9p-hostile's server: the synthetic tree (the root, "good" and "bad"), the
+ * request handler, correct but for what --mode asks (modes.c), and the loop
+ * that serves one connection.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../stream.h"
+#include "hostile.h"
+
+enum mode mode;
+long marg = -1;
+uint32_t msize_cap, msize = 8192;
+uint64_t fsize = 262144, seed = 1;
+int rfd = -1, wfd = -1;
+int triggered, muted;
+static int stalled;
+static long long stall_until;
+
+/* ---- the tree ---- */
+
+enum { N_ROOT, N_GOOD, N_BAD };
+
+static void pqid(struct buf *m, int node)
+{
+	p8(m, node == N_ROOT ? 0x80 : 0);
+	p32(m, 0);
+	p64(m, node + 1);
+}
+
+struct fid {
+	uint32_t fid;
+	int node, used;
+};
+static struct fid *fids;
+static size_t nfids;
+
+static struct fid *fid_get(uint32_t fid)
+{
+	for (size_t i = 0; i < nfids; i++)
+		if (fids[i].used && fids[i].fid == fid)
+			return &fids[i];
+	return NULL;
+}
+
+static struct fid *fid_new(uint32_t fid, int node)
+{
+	struct fid *f = fid_get(fid);
+
+	for (size_t i = 0; !f && i < nfids; i++)
+		if (!fids[i].used)
+			f = &fids[i];
+	if (!f) {
+		fids = xrealloc(fids, (nfids + 64) * sizeof(*fids));
+		memset(fids + nfids, 0, 64 * sizeof(*fids));
+		f = &fids[nfids];
+		nfids += 64;
+	}
+	f->fid = fid;
+	f->node = node;
+	f->used = 1;
+	return f;
+}
+
+/* ---- request handling ---- */
+
+static struct buf rm; /* the reply being built */
+
+static void rlerror(uint16_t tag, uint32_t ecode)
+{
+	msg_begin(&rm, RLERROR, tag);
+	p32(&rm, ecode);
+	msg_end(&rm);
+	send_msg(&rm);
+}
+
+static void getattr_body(struct buf *m, int node)
+{
+	int dir = node == N_ROOT;
+
+	p64(m, 0x7ff);
+	pqid(m, node);
+	p32(m, dir ? 040755 : 0100644);
+	p32(m, 0);
+	p32(m, 0);
+	p64(m, dir ? 2 : 1);
+	p64(m, 0);
+	p64(m, dir ? 4096 : fsize);
+	p64(m, 4096);
+	p64(m, dir ? 8 : (fsize + 511) / 512);
+	for (int i = 0; i < 8; i++) { /* a/m/c/btime sec+nsec */
+		p64(m, i & 1 ? 0 : 1700000000);
+	}
+	p64(m, 0);
+	p64(m, 0);
+}
+
+/* Builds Rread(tag) with n bytes of the stream from @off. */
+void build_rread(struct buf *m, uint16_t tag, uint64_t off, uint32_t n)
+{
+	msg_begin(m, RREAD, tag);
+	p32(m, n);
+	if (m->len + n > m->cap) {
+		m->cap = m->len + n + 64;
+		m->b = xrealloc(m->b, m->cap);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		m->b[m->len + i] = stream_byte(seed, off + i);
+	m->len += n;
+	msg_end(m);
+}
+
+void close_conn(void)
+{
+	close(rfd);
+	if (wfd != rfd)
+		close(wfd);
+}
+
+static void handle(const uint8_t *msg, uint32_t size)
+{
+	struct req r = { msg + HDR, msg + size, 0 };
+	uint8_t type = msg[4];
+	uint16_t tag = msg[5] | msg[6] << 8;
+	char name[256];
+	struct fid *f;
+
+	if (verbose)
+		logf_("T%u tag %u size %u", type, tag, size);
+	if (muted)
+		return;
+	switch (type) {
+	case TVERSION: {
+		uint32_t ms = gn(&r, 4);
+
+		gstr(&r, name);
+		if (r.bad)
+			break;
+		msize = msize_cap && msize_cap < ms ? msize_cap : ms;
+		for (size_t i = 0; i < nfids; i++)
+			fids[i].used = 0;
+		msg_begin(&rm, TVERSION + 1, tag);
+		p32(&rm, msize);
+		pstr(&rm, strncmp(name, "9P2000.L", 8) ? "unknown" : "9P2000.L");
+		msg_end(&rm);
+		send_msg(&rm);
+		logf_("version %s msize %u", name, msize);
+		return;
+	}
+	case TATTACH: {
+		uint32_t fid = gn(&r, 4);
+
+		if (r.bad)
+			break;
+		fid_new(fid, N_ROOT);
+		msg_begin(&rm, TATTACH + 1, tag);
+		pqid(&rm, N_ROOT);
+		msg_end(&rm);
+		send_msg(&rm);
+		return;
+	}
+	case TWALK: {
+		uint32_t fid = gn(&r, 4), newfid = gn(&r, 4);
+		uint16_t nw = gn(&r, 2);
+		int node, qids[16], nq = 0;
+
+		f = fid_get(fid);
+		if (r.bad || nw > 16)
+			break;
+		if (!f) {
+			rlerror(tag, EBADF);
+			return;
+		}
+		node = f->node;
+		for (int i = 0; i < nw; i++) {
+			gstr(&r, name);
+			if (r.bad)
+				break;
+			if (node != N_ROOT)
+				break;
+			if (!strcmp(name, "..") || !strcmp(name, "."))
+				node = N_ROOT;
+			else if (!strcmp(name, "good"))
+				node = N_GOOD;
+			else if (!strcmp(name, "bad"))
+				node = N_BAD;
+			else
+				break;
+			qids[nq++] = node;
+		}
+		if (r.bad)
+			break;
+		if (nw && !nq) {
+			rlerror(tag, f->node == N_ROOT ? ENOENT : ENOTDIR);
+			return;
+		}
+		if (nq == nw)
+			fid_new(newfid, node);
+		msg_begin(&rm, TWALK + 1, tag);
+		p16(&rm, nq);
+		for (int i = 0; i < nq; i++)
+			pqid(&rm, qids[i]);
+		msg_end(&rm);
+		send_msg(&rm);
+		return;
+	}
+	case TGETATTR:
+	case TLOPEN:
+	case TSETATTR:
+	case TFSYNC:
+	case TCLUNK:
+	case TSTATFS:
+		f = fid_get(gn(&r, 4));
+		if (r.bad)
+			break;
+		if (!f) {
+			rlerror(tag, EBADF);
+			return;
+		}
+		msg_begin(&rm, type + 1, tag);
+		if (type == TGETATTR) {
+			getattr_body(&rm, f->node);
+		} else if (type == TLOPEN) {
+			pqid(&rm, f->node);
+			p32(&rm, 0);
+		} else if (type == TCLUNK) {
+			f->used = 0;
+		} else if (type == TSTATFS) {
+			p32(&rm, 0x01021997);
+			p32(&rm, 4096);
+			p64(&rm, 1024);
+			p64(&rm, 512);
+			p64(&rm, 512);
+			p64(&rm, 16);
+			p64(&rm, 8);
+			p64(&rm, 0);
+			p32(&rm, 255);
+		}
+		msg_end(&rm);
+		send_msg(&rm);
+		return;
+	case TXATTRWALK:
+		rlerror(tag, ENODATA);
+		return;
+	case TREAD: {
+		uint64_t off;
+		uint32_t asked, n;
+
+		f = fid_get(gn(&r, 4));
+		off = gn(&r, 8);
+		asked = gn(&r, 4);
+		if (r.bad)
+			break;
+		if (!f) {
+			rlerror(tag, EBADF);
+			return;
+		}
+		if (f->node == N_ROOT) {
+			rlerror(tag, EISDIR);
+			return;
+		}
+		if (asked > msize - 11)
+			asked = msize - 11;
+		n = off >= fsize ? 0 : fsize - off < asked ? fsize - off : asked;
+		if (f->node == N_BAD && mode == M_OUT_OF_ORDER && !triggered) {
+			build_rread(&rm, tag, off, n);
+			hold(&rm, tag);
+			logf_("held tag %u (offset %llu count %u)", tag, (unsigned long long)off, asked);
+			if (!ooo_deadline)
+				ooo_deadline = now_ms() + 3000;
+			if (++nheld_ooo >= (marg > 0 ? marg : 4))
+				release_ooo();
+			return;
+		}
+		if (f->node == N_BAD && mode != M_NONE && mode != M_STOP_READING &&
+		    mode != M_OUT_OF_ORDER && !triggered) {
+			triggered = 1;
+			bad_read(tag, off, asked, n);
+			return;
+		}
+		build_rread(&rm, tag, off, n);
+		send_msg(&rm);
+		return;
+	}
+	case TWRITE: {
+		uint32_t n;
+
+		f = fid_get(gn(&r, 4));
+		gn(&r, 8);
+		n = gn(&r, 4);
+		if (r.bad || (size_t)(r.end - r.p) < n)
+			break;
+		if (!f) {
+			rlerror(tag, EBADF);
+			return;
+		}
+		msg_begin(&rm, RWRITE, tag);
+		p32(&rm, n);
+		msg_end(&rm);
+		send_msg(&rm);
+		if (f->node == N_BAD && mode == M_STOP_READING && !triggered) {
+			triggered = 1;
+			stalled = 1;
+			stall_until = marg > 0 ? now_ms() + marg * 1000 : 0;
+			logf_("trigger stop-reading: stall (%ld s) after Twrite tag %u", marg > 0 ? marg : 0, tag);
+		}
+		return;
+	}
+	case TREADDIR: {
+		static const char *const ents[] = { ".", "..", "good", "bad" };
+		static const int enode[] = { N_ROOT, N_ROOT, N_GOOD, N_BAD };
+		uint64_t off;
+		uint32_t count;
+		size_t at;
+
+		f = fid_get(gn(&r, 4));
+		off = gn(&r, 8);
+		count = gn(&r, 4);
+		if (r.bad)
+			break;
+		if (!f) {
+			rlerror(tag, EBADF);
+			return;
+		}
+		if (f->node != N_ROOT) {
+			rlerror(tag, ENOTDIR);
+			return;
+		}
+		msg_begin(&rm, TREADDIR + 1, tag);
+		p32(&rm, 0);
+		at = rm.len;
+		for (uint64_t i = off; i < 4; i++) {
+			if (rm.len - at + 24 + strlen(ents[i]) > count)
+				break;
+			pqid(&rm, enode[i]);
+			p64(&rm, i + 1);
+			p8(&rm, enode[i] == N_ROOT ? DT_DIR : DT_REG);
+			pstr(&rm, ents[i]);
+		}
+		set32(rm.b + HDR, rm.len - at);
+		msg_end(&rm);
+		send_msg(&rm);
+		return;
+	}
+	case TFLUSH: {
+		uint16_t old = gn(&r, 2);
+		struct held *h;
+
+		if (r.bad)
+			break;
+		h = held_find(old);
+		logf_("flush tag %u (old tag %u, %s)", tag, old, h ? "held" : "not held");
+		if (h && mode == M_RLERROR_TO_FLUSH) {
+			rlerror(tag, EINVAL);
+			return;
+		}
+		if (h && mode == M_FLUSHED_BEFORE)
+			send_msg(&h->m);
+		msg_begin(&rm, TFLUSH + 1, tag);
+		msg_end(&rm);
+		send_msg(&rm);
+		if (h && mode == M_FLUSHED_AFTER)
+			send_msg(&h->m);
+		if (h) {
+			h->used = 0;
+			if (mode == M_OUT_OF_ORDER)
+				nheld_ooo--;
+		}
+		return;
+	}
+	default:
+		logf_("unsupported T%u tag %u: EOPNOTSUPP", type, tag);
+		rlerror(tag, EOPNOTSUPP);
+		return;
+	}
+	logf_("malformed T%u tag %u size %u: EINVAL", type, tag, size);
+	rlerror(tag, EINVAL);
+}
+
+/* ---- the connection loop ---- */
+
+void serve(void)
+{
+	struct buf in = { 0 };
+	size_t in_off = 0;
+
+	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+	logf_("serving (mode %s, size %llu, seed %llu)", modes[mode].name,
+	      (unsigned long long)fsize, (unsigned long long)seed);
+	for (;;) {
+		long long now = now_ms();
+		int timeout = -1, want_write = 0, nfd;
+		struct pollfd p[2];
+
+		if (stalled && stall_until && now >= stall_until) {
+			stalled = 0;
+			logf_("resume");
+		}
+		if (ooo_deadline && now >= ooo_deadline)
+			release_ooo();
+		/* Process whole requests already read. */
+		while (!stalled && in.len - in_off >= 4) {
+			uint32_t size = in.b[in_off] | in.b[in_off + 1] << 8 |
+					in.b[in_off + 2] << 16 | (uint32_t)in.b[in_off + 3] << 24;
+
+			if (size < HDR || size > (msize > 65536 ? msize : 65536) + 65536) {
+				logf_("bad request size %u: closing", size);
+				close_conn();
+				exit(2);
+			}
+			if (in.len - in_off < size)
+				break;
+			handle(in.b + in_off, size);
+			in_off += size;
+		}
+		if (in_off == in.len)
+			in_off = in.len = 0;
+		if (flush_out(now) < 0) {
+			logf_("eof (write)");
+			exit(0);
+		}
+		if (out_off < out.len) {
+			if (out_off < slow_end && now < next_slow)
+				timeout = next_slow - now;
+			else
+				want_write = 1;
+		}
+		if (stalled && stall_until)
+			timeout = timeout < 0 || stall_until - now < timeout ? stall_until - now : timeout;
+		if (ooo_deadline)
+			timeout = timeout < 0 || ooo_deadline - now < timeout ? ooo_deadline - now : timeout;
+		if (timeout < -1)
+			timeout = 0;
+		p[0] = (struct pollfd){ .fd = rfd, .events = stalled ? 0 : POLLIN };
+		p[1] = (struct pollfd){ .fd = wfd, .events = want_write ? POLLOUT : 0 };
+		nfd = poll(p, 2, timeout);
+		if (nfd < 0 && errno != EINTR) {
+			logf_("poll: %s", strerror(errno));
+			exit(2);
+		}
+		if (!stalled && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t n;
+
+			if (in.cap - in.len < 65536) {
+				in.cap = in.len + 4 * 65536;
+				in.b = xrealloc(in.b, in.cap);
+			}
+			n = read(rfd, in.b + in.len, in.cap - in.len);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				logf_("eof (read: %s)", n ? strerror(errno) : "0");
+				exit(0);
+			}
+			if (n > 0)
+				in.len += n;
+		}
+		if (p[0].revents & POLLNVAL)
+			exit(2);
+		if (stalled && (p[0].revents & (POLLHUP | POLLERR))) {
+			logf_("eof (hangup while stalled)");
+			exit(0);
+		}
+	}
+}
