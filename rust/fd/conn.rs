@@ -34,6 +34,7 @@ use kernel::{
     str::CStr,
     sync::{
         atomic::{Atomic, Relaxed},
+        barrier::smp_mb,
         Arc, ArcBorrow, Mutex, SpinLock,
     },
     workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
@@ -204,6 +205,9 @@ pub(crate) struct Conn {
     pub(crate) progress_wait: WaitQueue,
     /// Requests in the table or being received.
     pub(crate) in_flight: Atomic<usize>,
+    /// A frame waits for room to send (a send would have blocked): only then does a wake-up
+    /// that says nothing but "room to send" run the worker (see [`Conn::wants_write_space`]).
+    pub(crate) want_write: Atomic<bool>,
     closing: Atomic<bool>,
     #[pin]
     poller: Mutex<Option<Poller>>,
@@ -262,6 +266,7 @@ impl Conn {
             progress: Atomic::new(0),
             progress_wait <- new_wait_queue!("zc9p_fd_progress"),
             in_flight: Atomic::new(0),
+            want_write: Atomic::new(false),
             closing: Atomic::new(false),
             poller <- new_mutex!(None, "zc9p_fd_poller"),
             debugfs <- new_mutex!(None, "zc9p_fd_debugfs"),
@@ -287,6 +292,14 @@ impl Conn {
         // Anything already readable (a server that speaks first) is read now.
         conn.kick();
         Ok(())
+    }
+
+    /// Whether a write-space wake-up must run the worker. The waker made room before waking us,
+    /// the sender set `want_write` before its last try (`tx_step`): with a full barrier on both
+    /// sides, either that try found the room or this sees the flag.
+    pub(crate) fn wants_write_space(&self) -> bool {
+        smp_mb();
+        self.want_write.load(Relaxed)
     }
 
     /// The mount's source, for log lines.

@@ -12,11 +12,17 @@ use crate::{
 };
 use kernel::{
     prelude::*,
-    sync::atomic::Relaxed,
+    sync::atomic::{Full, Relaxed},
 };
 
 /// Rounds of sending and receiving before the worker yields to other work.
 const PUMP_ROUNDS: usize = 64;
+
+/// The smallest payload whose pages are spliced. A spliced frame is two sends (the copied
+/// message, then the pages) and two segments; below this the socket's copy of the payload costs
+/// less (4 KiB writes over tcp took 6% more guest time spliced than copied, 64 KiB ones 14% less,
+/// under `-icount`).
+const SPLICE_MIN: usize = 16 * 1024;
 
 /// Why the reader stopped for good.
 enum RxStop {
@@ -114,7 +120,7 @@ impl Conn {
         let tc = e.request()?.tc();
         let pages = if e.dir == Direction::Out { e.pages.take() } else { None };
         let payload_len = pages.as_ref().map_or(0, |p| p.get(proof).len());
-        let splice = payload_len > 0
+        let splice = payload_len >= SPLICE_MIN
             && self.ends.writes_to_socket()
             && pages
                 .as_ref()
@@ -126,11 +132,15 @@ impl Conn {
     pub(crate) fn tx_step(&self, io: &mut Io) -> Result<bool> {
         let Io { tx, bv, proof, .. } = io;
         let mut progress = false;
+        // Sending now: write-space wake-ups need not run the worker until a send would block.
+        self.want_write.store(false, Relaxed);
+        let mut armed = false;
         loop {
             if tx.is_none() {
                 *tx = self.next_frame(proof);
             }
             let Some(cur) = tx.as_mut() else {
+                self.want_write.store(false, Relaxed);
                 return Ok(progress);
             };
             let hdr = cur.tc.len();
@@ -162,11 +172,21 @@ impl Conn {
                 flags |= SEND_MORE;
             }
             let n = match self.ends.send(bv, flags) {
-                Ok(0) => return Ok(progress),
-                Ok(n) => n,
-                Err(e) if e == EAGAIN => return Ok(progress),
+                Ok(n) if n > 0 => n,
+                Ok(_) => 0,
+                Err(e) if e == EAGAIN => 0,
                 Err(e) => return Err(e),
             };
+            if n == 0 {
+                if armed {
+                    return Ok(progress);
+                }
+                // Ask for the write-space wake-up, then try once more: room made before the
+                // waker could see the flag wakes nobody (`Conn::wants_write_space`).
+                self.want_write.xchg(true, Full);
+                armed = true;
+                continue;
+            }
             progress = true;
             cur.sent += n;
             self.progress.fetch_add(1, Relaxed);

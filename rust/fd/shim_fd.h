@@ -82,7 +82,8 @@ void zc9p_fd_bvec_set(struct bio_vec *bv, struct page *page, unsigned int len,
 		      unsigned int offset);
 
 /* Readiness: entries on @rd's and @wr's poll wait queues that call
- * zc9p_rs_fd_ready(@ctx) on every wake-up (any context). Returns the
+ * zc9p_rs_fd_ready(@ctx, write_space) on every wake-up (any context),
+ * write_space true when the waker named only write-space events. Returns the
  * poller, or an ERR_PTR; *@mask is the files' current poll mask. */
 struct zc9p_fd_poller *zc9p_fd_poll_start(struct file *rd, struct file *wr, void *ctx,
 					  unsigned int *mask);
@@ -102,6 +103,6 @@ int zc9p_rs_fd_cancelled(struct p9_client *client, struct p9_req_t *req);
 int zc9p_rs_fd_zc_request(struct p9_client *client, struct p9_req_t *req,
 			  struct iov_iter *uidata, struct iov_iter *uodata,
 			  int inlen, int outlen, int in_hdr_len);
-void zc9p_rs_fd_ready(void *ctx);
+void zc9p_rs_fd_ready(void *ctx, bool write_space);
 
 #endif /* ZC9P_SHIM_FD_H */

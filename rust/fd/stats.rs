@@ -16,6 +16,8 @@ pub(crate) struct ConnStats {
     pub(crate) spliced_sends: Counter,
     pub(crate) frames_sent: Counter,
     pub(crate) frames_received: Counter,
+    /// Write-space wake-ups that did not run the worker (no frame was waiting for room).
+    pub(crate) write_wakeups_ignored: Counter,
     /// Zero-copy waiters killed while their request was in flight.
     pub(crate) killed_waits: Counter,
     /// Requests taken back before they were sent (a killed caller).
@@ -36,6 +38,7 @@ impl ConnStats {
             spliced_sends: Counter::new(),
             frames_sent: Counter::new(),
             frames_received: Counter::new(),
+            write_wakeups_ignored: Counter::new(),
             killed_waits: Counter::new(),
             killed_unsent: Counter::new(),
             killed_mid_send: Counter::new(),
@@ -51,6 +54,7 @@ impl ConnStats {
         writeln!(f, "spliced_sends: {}", self.spliced_sends.get())?;
         writeln!(f, "frames_sent: {}", self.frames_sent.get())?;
         writeln!(f, "frames_received: {}", self.frames_received.get())?;
+        writeln!(f, "write_wakeups_ignored: {}", self.write_wakeups_ignored.get())?;
         writeln!(f, "killed_waits: {}", self.killed_waits.get())?;
         writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
         writeln!(f, "killed_mid_send: {}", self.killed_mid_send.get())?;

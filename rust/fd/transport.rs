@@ -221,12 +221,18 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
     to_errno(conn.zc_request(call))
 }
 
-/// The poll wake-up of a connection's files (any context): run its worker.
+/// The poll wake-up of a connection's files (any context): run its worker, unless the wake-up
+/// only says there is room to send and no frame waits for it.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_fd_ready(ctx: *mut c_void) {
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_ready(ctx: *mut c_void, write_space: bool) {
     // SAFETY: The context is the connection, alive until its poller is stopped (`close` stops it
     // before dropping the client's reference), and no wake-up runs after that.
-    if let Some(conn) = unsafe { ctx.cast::<Conn>().as_ref() } {
-        conn.kick();
+    let Some(conn) = (unsafe { ctx.cast::<Conn>().as_ref() }) else {
+        return;
+    };
+    if write_space && !conn.wants_write_space() {
+        conn.stats.write_wakeups_ignored.add(1);
+        return;
     }
+    conn.kick();
 }
