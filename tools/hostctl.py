@@ -14,13 +14,18 @@ Requests are lines "ID COMMAND ARGS..."; each gets exactly one answer line,
                   and query-pci no longer lists it (up to --unplug-timeout s)
   device_add N    plugs share N's device back in with exactly the properties
                   of its original -device argument; ok when QMP accepts it
+  trace EVENT SINCE [FIELD...]
+                  counts QEMU's trace lines of EVENT (tools/run-vm.sh,
+                  ZC9P_TRACE) after the first SINCE of them, and the largest
+                  sum of the named integer fields among those: "ok N MAX"
+                  (the guest passes 0 first, to learn where a window starts)
 
 Lines that are not of that form (a stray '\\r', line noise, our own answers
 echoed back by a guest tty that still echoes) are logged and ignored. Every
 request, QMP message and QMP event goes to the log. Exits when QEMU closes
 either socket.
 
-usage: hostctl.py --qmp SOCK --control SOCK --log FILE [--device N DEVICE_ARG]...
+usage: hostctl.py --qmp SOCK --control SOCK --log FILE [--trace FILE] [--device N DEVICE_ARG]...
 
 Standard library only.
 """
@@ -231,13 +236,28 @@ def pci_devices(qmp):
     return ids
 
 
+def trace_fields(line, event):
+    """The "name value" pairs of a trace line of EVENT, or None if it is
+    another event's. The log backend writes "[PID@SEC.USEC:]EVENT name value
+    name value ..."."""
+    words = line.split()
+    if not words:
+        return None
+    head = words[0].rsplit(":", 1)[-1]
+    if head != event:
+        return None
+    rest = words[1:]
+    return dict(zip(rest[0::2], rest[1::2]))
+
+
 class Server:
-    def __init__(self, qmp, ctl, log, devices, unplug_timeout):
+    def __init__(self, qmp, ctl, log, devices, unplug_timeout, trace=None):
         self.qmp = qmp
         self.ctl = ctl
         self.log = log
         self.devices = devices  # share number (str) -> (qdev id, device_add args)
         self.unplug_timeout = unplug_timeout
+        self.trace = trace  # QEMU's trace log, if it writes one
 
     def reply(self, rid, status, detail=""):
         line = "%s %s%s" % (rid, status, " " + detail if detail else "")
@@ -290,6 +310,31 @@ class Server:
         self.qmp.command("device_add", dict(props))
         return "%s added in %.1fs" % (qid, time.monotonic() - t0)
 
+    def do_trace(self, args):
+        if len(args) < 2 or not args[1].isdigit():
+            raise QMPError("usage: trace EVENT SINCE [FIELD...]")
+        if not self.trace:
+            raise QMPError("QEMU writes no trace log (run-vm.sh: ZC9P_TRACE)")
+        event, since, fields = args[0], int(args[1]), args[2:]
+        n = 0
+        top = 0
+        try:
+            with open(self.trace, errors="replace") as f:
+                for line in f:
+                    kv = trace_fields(line, event)
+                    if kv is None:
+                        continue
+                    n += 1
+                    if n <= since:
+                        continue
+                    try:
+                        top = max(top, sum(int(kv[k], 0) for k in fields))
+                    except (KeyError, ValueError):
+                        raise QMPError("trace line without integer fields %s: %r" % (fields, line.strip()))
+        except OSError as e:
+            raise QMPError("cannot read %s: %s" % (self.trace, e))
+        return "%d %d" % (max(n - since, 0), top)
+
     def handle(self, line):
         words = line.split()
         if len(words) < 2 or not ID_RE.match(words[0]) or not COMMAND_RE.match(words[1]):
@@ -302,7 +347,7 @@ class Server:
         self.log("request <- %r", line)
         fn = getattr(self, "do_" + cmd, None)
         if fn is None:
-            self.reply(rid, "error", "unknown command '%s' (commands: ping device_del device_add)" % cmd)
+            self.reply(rid, "error", "unknown command '%s' (commands: ping device_del device_add trace)" % cmd)
             return
         try:
             detail = fn(args)
@@ -350,6 +395,7 @@ def main():
     ap.add_argument("--log", required=True, help="log file (appended to)")
     ap.add_argument("--device", nargs=2, action="append", default=[], metavar=("N", "DEVICE_ARG"),
                     help="share N's -device argument (repeat per share)")
+    ap.add_argument("--trace", help="QEMU's trace log, for the trace command")
     ap.add_argument("--connect-timeout", type=float, default=10.0)
     ap.add_argument("--unplug-timeout", type=float, default=60.0)
     opts = ap.parse_args()
@@ -382,7 +428,7 @@ def main():
         print("hostctl: %s" % e, file=sys.stderr)
         return 1
     log("ready")
-    Server(qmp, ctl, log, devices, opts.unplug_timeout).run()
+    Server(qmp, ctl, log, devices, opts.unplug_timeout, opts.trace).run()
     log("exiting")
     return 0
 

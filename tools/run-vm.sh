@@ -16,9 +16,13 @@
 # loopback at 10.0.2.2, e.g. a 9P server there for trans=tcp (tools/run-tests.sh).
 #
 # The guest's third serial port (/dev/ttyS2) is a control channel to the host:
-# tools/hostctl.py answers requests there (tests/guest/hostctl.sh: ping, and
-# hot-unplug/re-plug of share N's device through QEMU's QMP socket), logging to
-# LOGDIR/hostctl.log.
+# tools/hostctl.py answers requests there (tests/guest/hostctl.sh: ping,
+# hot-unplug/re-plug of share N's device through QEMU's QMP socket, counts of
+# QEMU trace events), logging to LOGDIR/hostctl.log.
+#
+# ZC9P_TRACE="EVENT..." enables those QEMU trace events (e.g. v9fs_read: one
+# line per request the 9P server reads) into LOGDIR/qemu-trace.log, which the
+# guest's `hostctl trace` counts.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -76,8 +80,15 @@ cleanup() {
 }
 trap cleanup EXIT
 : >"$logdir/hostctl.log"
+trace=() trace_arg=()
+if [ -n "${ZC9P_TRACE:-}" ]; then
+	: >"$logdir/qemu-trace.log"
+	for ev in $ZC9P_TRACE; do trace+=(-trace "enable=$ev"); done
+	trace+=(-trace "file=$logdir/qemu-trace.log")
+	trace_arg=(--trace "$logdir/qemu-trace.log")
+fi
 if [ -x /usr/bin/python3 ]; then
-	/usr/bin/python3 "$ZC9P_ROOT/tools/hostctl.py" --qmp "$sockdir/qmp.sock" \
+	/usr/bin/python3 "$ZC9P_ROOT/tools/hostctl.py" --qmp "$sockdir/qmp.sock" "${trace_arg[@]}" \
 		--control "$sockdir/hostctl.sock" --log "$logdir/hostctl.log" "${devices[@]}" \
 		</dev/null >>"$logdir/hostctl.log" 2>&1 &
 	hostctl_pid=$!
@@ -114,7 +125,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
 	-chardev "socket,id=hostctl,path=$sockdir/hostctl.sock,server=on,wait=off" -serial chardev:hostctl \
 	-qmp "unix:$sockdir/qmp.sock,server=on,wait=off" \
-	"${shares[@]}" "${net[@]}" ${ZC9P_QEMU_EXTRA:-}
+	"${shares[@]}" "${net[@]}" "${trace[@]}" ${ZC9P_QEMU_EXTRA:-}
 rc=$?
 set -e
 exit $rc

@@ -17,8 +17,9 @@ use kernel::{
 ///
 /// # Invariants
 ///
-/// `ptr` points to `len` bytes of directly mapped (kmalloc) kernel memory that stay allocated
-/// while the request that owns them is alive.
+/// `ptr` points to `len` bytes of directly mapped (kmalloc) kernel memory, physically
+/// contiguous (one allocation: the transports do not take vmalloc'ed buffers), that stay
+/// allocated while the request that owns them is alive.
 #[derive(Clone, Copy)]
 pub(crate) struct LinearBuf {
     ptr: *mut u8,

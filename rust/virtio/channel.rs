@@ -42,12 +42,14 @@ pub(crate) struct Layout {
     n_groups: usize,
     n_out: usize,
     next: usize,
+    /// Entries the message may use (the channel's [`Channel::max_entries`]).
+    limit: usize,
 }
 
 impl Layout {
     #[inline]
-    fn new() -> Self {
-        Self { groups: [SgGroup::default(); 4], n_groups: 0, n_out: 0, next: 0 }
+    fn new(limit: usize) -> Self {
+        Self { groups: [SgGroup::default(); 4], n_groups: 0, n_out: 0, next: 0, limit }
     }
 
     #[inline]
@@ -69,13 +71,13 @@ impl Layout {
 
     #[inline]
     pub(crate) fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
-        let n = sg.pack_linear(self.next, buf)?;
+        let n = sg.pack_linear(self.next, self.limit, buf)?;
         self.push(n, device_writes)
     }
 
     #[inline]
     pub(crate) fn payload(&mut self, sg: &mut SgArray, payload: &PayloadPages, device_writes: bool) -> Result {
-        let n = sg.pack_payload(self.next, payload)?;
+        let n = sg.pack_payload(self.next, self.limit, payload)?;
         self.push(n, device_writes)
     }
 }
@@ -131,6 +133,9 @@ pub(crate) struct Channel {
     debugfs: Mutex<Option<StatsDir<Channel>>>,
     #[pin]
     ring: SpinLockIrq<Ring>,
+    /// Scatterlist entries one message may use on this device's queue: all of them with
+    /// indirect descriptors, at most the ring's size without.
+    max_entries: usize,
     /// Set when a sender found the ring full; cleared (with a wake-up) on the next completion.
     ring_full: Atomic<bool>,
     /// Senders waiting for room on the ring.
@@ -190,6 +195,11 @@ impl Channel {
         core::str::from_utf8(&self.name[..self.name.len() - 1]).unwrap_or("virtio?")
     }
 
+    /// Scatterlist entries one message may use.
+    pub(crate) fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
     /// The channel's counters.
     pub(crate) fn stats(&self) -> &ChannelStats {
         &self.stats
@@ -207,6 +217,7 @@ impl Channel {
         name.extend_from_slice(vdev.name_cstr().to_bytes_with_nul(), GFP_KERNEL)?;
         let sg = SgArray::new()?;
         let vq = vdev.find_vq(done)?;
+        let max_entries = vq.max_entries();
         let init = pin_init!(Self {
             stats: ChannelStats::new(),
             name,
@@ -217,6 +228,7 @@ impl Channel {
                 Ring { vq: None, sg, client: None, on_device: 0, dead: false },
                 "zc9p_ring"
             ),
+            max_entries,
             ring_full: Atomic::new(false),
             ring_wait <- new_wait_queue!("zc9p_ring_wait"),
             idle_wait <- new_wait_queue!("zc9p_idle_wait"),
@@ -459,7 +471,7 @@ impl Channel {
             let Some(vq) = vq.as_mut().filter(|_| !*dead) else {
                 return Err((EIO, req));
             };
-            let mut l = Layout::new();
+            let mut l = Layout::new(self.max_entries);
             if let Err(e) = layout(&mut l, sg) {
                 return Err((e, req));
             }

@@ -13,13 +13,6 @@ pub(crate) const SG_ENTRIES: usize = zb::ZC9P_SG_ENTRIES as usize;
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
-/// Offset of `addr` in its page (`offset_in_page`): plain arithmetic, no call into C, as the
-/// transport computes it for every buffer of every request.
-#[inline]
-fn offset_in_page(addr: *const u8) -> usize {
-    addr as usize % PAGE_SIZE
-}
-
 /// A scatterlist array of [`SG_ENTRIES`] entries.
 ///
 /// # Invariants
@@ -48,58 +41,81 @@ impl SgArray {
         self.entries.get_mut(index).map(|e| e as *mut _).ok_or(EMSGSIZE)
     }
 
-    /// Entries [`SgArray::pack_linear`] needs for `buf`: one per page it touches.
+    /// Entries [`SgArray::pack_linear`] needs for `buf`: one, as the buffer is physically
+    /// contiguous (invariant of `LinearBuf`), none if it is empty.
     #[inline]
     pub(crate) fn entries_for(buf: LinearBuf) -> usize {
-        if buf.len() == 0 {
-            return 0;
-        }
-        (offset_in_page(buf.ptr()) + buf.len()).div_ceil(PAGE_SIZE)
+        usize::from(buf.len() != 0)
     }
 
-    /// Packs the segments of `payload` into the entries starting at `start`, one entry per
-    /// segment, and marks the last one as the end of this group.
+    /// Packs the segments of `payload` into the entries from `start` up to `end`, and marks the
+    /// last one used as the end of this group. A segment that continues the previous one in
+    /// physical memory (a large folio, a huge page, adjacent pages) extends its entry.
     ///
-    /// Returns the number of entries used; too many segments is `EMSGSIZE`.
+    /// Returns the number of entries used; segments that do not fit are `EMSGSIZE`.
     #[inline]
-    pub(crate) fn pack_payload(&mut self, start: usize, payload: &PayloadPages) -> Result<usize> {
-        let segs = payload.segments();
-        if segs.len() > SG_ENTRIES.saturating_sub(start) {
+    pub(crate) fn pack_payload(&mut self, start: usize, end: usize, payload: &PayloadPages) -> Result<usize> {
+        let end = end.min(SG_ENTRIES);
+        let mut used = 0;
+        // The entry being filled: its first page, offset and length so far, and its last page.
+        let mut open: Option<(*mut bindings::page, usize, usize, *mut bindings::page)> = None;
+        for seg in payload.segments() {
+            if let Some((page, offset, len, last)) = open.as_mut() {
+                // SAFETY: Both are pages of the live payload (invariants of `Segment`); the shim
+                // only compares their frame numbers.
+                let adjacent = (*offset + *len) % PAGE_SIZE == 0
+                    && seg.offset() == 0
+                    && unsafe { zb::zc9p_pages_adjacent(*last, seg.page()) };
+                if adjacent && *len + seg.len() <= u32::MAX as usize {
+                    *len += seg.len();
+                    *last = seg.page();
+                    continue;
+                }
+                let (page, offset, len) = (*page, *offset, *len);
+                self.set_page(start + used - 1, page, offset, len, false)?;
+            }
+            if start + used >= end {
+                return Err(EMSGSIZE);
+            }
+            used += 1;
+            open = Some((seg.page(), seg.offset(), seg.len(), seg.page()));
+        }
+        if let Some((page, offset, len, _)) = open {
+            self.set_page(start + used - 1, page, offset, len, true)?;
+        }
+        Ok(used)
+    }
+
+    /// Points entry `index` at `len` bytes from `offset` in `page` and the pages after it.
+    #[inline]
+    fn set_page(&mut self, index: usize, page: *mut bindings::page, offset: usize, len: usize, last: bool) -> Result {
+        let entry = self.entries.get_mut(index).ok_or(EMSGSIZE)?;
+        // SAFETY: `entry` is an initialised entry (type invariant); the run lies in live pages
+        // the payload keeps for the life of the request (invariants of `Segment` and
+        // `PayloadPages`), physically contiguous from `page` (checked by `pack_payload`).
+        unsafe { zb::zc9p_sg_set_page(entry, page, len as u32, offset as u32, last) };
+        Ok(())
+    }
+
+    /// Packs `buf` into entry `start` (it must be below `end`) and marks it as the end of this
+    /// group.
+    ///
+    /// Returns the number of entries used (0 for an empty buffer, else 1); no room is
+    /// `EMSGSIZE`, and the array is left for the next packing to overwrite.
+    #[inline]
+    pub(crate) fn pack_linear(&mut self, start: usize, end: usize, buf: LinearBuf) -> Result<usize> {
+        if buf.len() == 0 {
+            return Ok(0);
+        }
+        if start >= end.min(SG_ENTRIES) {
             return Err(EMSGSIZE);
         }
-        let last = segs.len().wrapping_sub(1);
-        for (i, (entry, seg)) in self.entries[start..].iter_mut().zip(segs).enumerate() {
-            // SAFETY: `entry` is an initialised entry (type invariant); the segment lies inside
-            // a live page its payload keeps for the life of the request (invariants of
-            // `Segment` and `PayloadPages`).
-            unsafe {
-                zb::zc9p_sg_set_page(entry, seg.page(), seg.len() as u32, seg.offset() as u32, i == last)
-            };
-        }
-        Ok(segs.len())
-    }
-
-    /// Packs `buf` into the entries starting at `start`, one entry per page it touches, and
-    /// marks the last one as the end of this group.
-    ///
-    /// Returns the number of entries used. A buffer that does not fit is `EMSGSIZE`, and the
-    /// array is left for the next packing to overwrite.
-    #[inline]
-    pub(crate) fn pack_linear(&mut self, start: usize, buf: LinearBuf) -> Result<usize> {
-        let mut index = start;
-        let mut addr = buf.ptr();
-        let mut left = buf.len();
-        while left > 0 {
-            let entry = self.entries.get_mut(index).ok_or(EMSGSIZE)?;
-            let len = (PAGE_SIZE - offset_in_page(addr)).min(left);
-            left -= len;
-            // SAFETY: `entry` is an initialised entry (type invariant); `addr..addr + len` lies
-            // in `buf`, directly mapped memory (invariant of `LinearBuf`).
-            unsafe { zb::zc9p_sg_set_buf(entry, addr.cast(), len as u32, left == 0) };
-            addr = addr.wrapping_add(len);
-            index += 1;
-        }
-        Ok(index - start)
+        let entry = self.entries.get_mut(start).ok_or(EMSGSIZE)?;
+        // SAFETY: `entry` is an initialised entry (type invariant); `buf` is physically
+        // contiguous, directly mapped memory (invariant of `LinearBuf`), so one entry describes
+        // it.
+        unsafe { zb::zc9p_sg_set_buf(entry, buf.ptr().cast(), buf.len() as u32, true) };
+        Ok(1)
     }
 }
 

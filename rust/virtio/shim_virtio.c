@@ -8,6 +8,7 @@
 #include <linux/scatterlist.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include <linux/virtio_9p.h>
 #include <linux/fs_context.h>
 #include <net/9p/9p.h>
@@ -81,6 +82,19 @@ void zc9p_vdev_del_vqs(struct virtio_device *vdev)
 bool zc9p_vdev_needs_reset(struct virtio_device *vdev)
 {
 	return vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+unsigned int zc9p_vq_max_entries(struct virtqueue *vq)
+{
+	/* Indirect: one ring slot per message, whatever its length. */
+	if (virtio_has_feature(vq->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+		return ZC9P_SG_ENTRIES;
+	return min_t(unsigned int, ZC9P_SG_ENTRIES, virtqueue_get_vring_size(vq));
+}
+
+bool zc9p_pages_adjacent(struct page *a, struct page *b)
+{
+	return page_to_pfn(b) == page_to_pfn(a) + 1;
 }
 
 static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
@@ -172,11 +186,8 @@ static struct p9_trans_module zc9p_trans = {
 	.request = zc9p_rs_request,
 	.cancel = zc9p_rs_cancel,
 	.cancelled = zc9p_rs_cancelled,
-	/*
-	 * As mainline: one sg entry each for the request and reply headers and
-	 * one for a payload that does not start on a page boundary.
-	 */
-	.maxsize = PAGE_SIZE * (ZC9P_SG_ENTRIES - 3),
+	/* Set by zc9p_register. */
+	.maxsize = 0,
 	.pooled_rbuffers = false,
 	.def = true,
 	.supports_vmalloc = false,
@@ -188,8 +199,22 @@ int zc9p_register(bool zerocopy)
 {
 	int err;
 
-	if (zerocopy)
+	/*
+	 * Zero copy: a message is one sg entry per header (kmalloc'ed, so
+	 * contiguous) and at most one per payload page, and a payload that does
+	 * not start on a page boundary touches one page more than its length:
+	 * ZC9P_SG_ENTRIES - 3 pages of payload (iounit) plus the 24-byte I/O
+	 * header msize includes, 1021 pages + 24 bytes (4182040) for 1024
+	 * entries. The copy path (zerocopy=0) moves every payload through two
+	 * msize kmalloc()s per request (order 10 at 4 MiB, and a per-mount slab
+	 * of msize objects): mainline's 512000, where each is order 7.
+	 */
+	if (zerocopy) {
 		zc9p_trans.zc_request = zc9p_rs_zc_request;
+		zc9p_trans.maxsize = PAGE_SIZE * (ZC9P_SG_ENTRIES - 3) + P9_IOHDRSZ;
+	} else {
+		zc9p_trans.maxsize = 512000;
+	}
 	zc9p_wq = alloc_workqueue(KBUILD_MODNAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!zc9p_wq)
 		return -ENOMEM;

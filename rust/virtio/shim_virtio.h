@@ -21,10 +21,12 @@ struct wait_queue_head;
 struct page;
 
 /*
- * Scatterlist entries per channel: the most one message may use, which also
- * bounds the message size (see zc9p_trans.maxsize).
+ * Scatterlist entries per channel: the most one message may use with indirect
+ * descriptors, which also bounds the message size (see zc9p_register). QEMU
+ * maps one element to at most 1024 host iovecs (VIRTQUEUE_MAX_SIZE) and marks
+ * the device broken beyond.
  */
-#define ZC9P_SG_ENTRIES 128
+#define ZC9P_SG_ENTRIES 1024
 
 /* Virtio device and queue accessors. */
 void *zc9p_vdev_priv(struct virtio_device *vdev);
@@ -42,6 +44,11 @@ void zc9p_vdev_ready(struct virtio_device *vdev);
 void zc9p_vdev_reset(struct virtio_device *vdev);
 void zc9p_vdev_del_vqs(struct virtio_device *vdev);
 bool zc9p_vdev_needs_reset(struct virtio_device *vdev);
+/* Descriptors one message may use on @vq: ZC9P_SG_ENTRIES with indirect
+ * descriptors, at most the ring's size without. */
+unsigned int zc9p_vq_max_entries(struct virtqueue *vq);
+/* Whether @b is the page right after @a in physical memory. */
+bool zc9p_pages_adjacent(struct page *a, struct page *b);
 int zc9p_vdev_add_mount_tag_attr(struct virtio_device *vdev);
 void zc9p_vdev_remove_mount_tag_attr(struct virtio_device *vdev);
 void zc9p_vdev_uevent_change(struct virtio_device *vdev);

@@ -228,7 +228,9 @@ impl Virtqueue {
                 n_out as c_uint,
                 (groups.len() - n_out) as c_uint,
                 req.token(),
-                bindings::GFP_ATOMIC,
+                // A failed indirect table (32 KiB for 1024 entries) is retried (see
+                // `Channel::submit`), not worth a warning with a stack dump.
+                bindings::GFP_ATOMIC | bindings::__GFP_NOWARN,
             )
         };
         if ret < 0 {
@@ -240,6 +242,13 @@ impl Virtqueue {
         // INVARIANT: The token on the queue now stands for this reference.
         in_flight.into_token();
         Ok(())
+    }
+
+    /// Scatterlist entries one message may use on this queue.
+    #[inline]
+    pub(crate) fn max_entries(&self) -> usize {
+        // SAFETY: The queue is live (type invariant).
+        unsafe { zb::zc9p_vq_max_entries(self.0.as_ptr()) as usize }
     }
 
     /// Notifies the device of new buffers.

@@ -16,7 +16,7 @@ use crate::{
         trans_common::PayloadPages,
         zc::{self, Direction},
     },
-    sg::{SgArray, SG_ENTRIES},
+    sg::SgArray,
 };
 use kernel::prelude::*;
 
@@ -33,7 +33,8 @@ impl Channel {
         let tc = req.tc();
         let rc_head = req.rc_head(in_hdr_len);
         // The headers' entries come first; the payload gets the rest of the scatterlist.
-        let room = SG_ENTRIES
+        let room = self
+            .max_entries()
             .saturating_sub(SgArray::entries_for(tc))
             .saturating_sub(SgArray::entries_for(rc_head));
         // Filled in place: see `PayloadPages::new`.

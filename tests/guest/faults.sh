@@ -42,8 +42,9 @@ wait_counter() {
 
 # Senders parked on a full ring, then killed. zc9p3 is a slow server (reads
 # throttled to 256 KiB/s) without indirect descriptors: one 1 MiB-block read
-# request maps ~125 pages (the payload for zero copy, the reply buffer on the
-# copy path), so its 128-entry ring holds one request, for seconds, and seven
+# request maps ~125 pages by zero copy (one descriptor each, unless adjacent
+# ones merge; a copy-path message is two descriptors, so this test runs only
+# with zerocopy=1), so its 128-entry ring holds one request, for seconds, and seven
 # more readers sleep waiting for room. Killed there, their requests were never
 # queued: the transport must give its reference back once (the old code marked
 # zero-copy ones SENT first, so the client's flush then dropped it a second

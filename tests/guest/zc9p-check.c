@@ -20,8 +20,12 @@
  *   zc9p-check badbuf PATH                      reads into a half-unmapped and
  *                                               a read-only buffer; prints results
  *
- * write/verify honour ZC9P_BUF_OFFSET (buffer misalignment within a page) and
- * ZC9P_ODIRECT=1 (open with O_DIRECT); buffers come from mmap.
+ * write/verify/readonce honour ZC9P_BUF_OFFSET (buffer misalignment within a
+ * page), ZC9P_BUF_HUGE=1 (a buffer in transparent huge pages: physically
+ * contiguous runs of 2 MiB; fails if the kernel gives none), ZC9P_BUF_SCATTER=1
+ * (every other page of a mapping twice the size, moved together with mremap:
+ * no two neighbours are adjacent in physical memory) and ZC9P_ODIRECT=1 (open
+ * with O_DIRECT); buffers come from mmap.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -44,15 +48,75 @@ static void fill(uint8_t *buf, size_t len, uint64_t seed, uint64_t pos)
 		buf[i] = stream_byte(seed, pos + i);
 }
 
-/* An I/O buffer of @len bytes at ZC9P_BUF_OFFSET bytes into a fresh mapping. */
+#define HUGE_SIZE (2UL << 20)
+
+/* Bytes of @p's mapping in transparent huge pages, from /proc/self/smaps. */
+static unsigned long huge_bytes(const void *p)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long kb = 0;
+	int in = 0;
+
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+			in = !strncmp(line, want, strlen(want));
+		else if (in && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb << 10;
+}
+
+/*
+ * An I/O buffer of @len bytes at ZC9P_BUF_OFFSET bytes into a fresh mapping;
+ * with ZC9P_BUF_HUGE=1 the mapping is 2 MiB-aligned, in huge pages.
+ */
 static uint8_t *io_buffer(size_t len)
 {
 	const char *o = getenv("ZC9P_BUF_OFFSET");
 	size_t off = o ? strtoul(o, NULL, 0) : 0;
-	uint8_t *p = mmap(NULL, len + off + 4096, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int huge = getenv("ZC9P_BUF_HUGE") && !strcmp(getenv("ZC9P_BUF_HUGE"), "1");
+	size_t map = len + off + 4096;
+	uint8_t *p;
 
-	return p == MAP_FAILED ? NULL : p + off;
+	if (huge)
+		map = (map + HUGE_SIZE - 1) / HUGE_SIZE * HUGE_SIZE + HUGE_SIZE;
+	p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (huge) {
+		uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+
+		if (madvise(a, map - HUGE_SIZE, MADV_HUGEPAGE))
+			return NULL;
+		memset(a, 0, map - HUGE_SIZE);
+		if (huge_bytes(a) < HUGE_SIZE) {
+			fprintf(stderr, "no transparent huge pages for the buffer\n");
+			return NULL;
+		}
+		p = a;
+	}
+	if (getenv("ZC9P_BUF_SCATTER") && !strcmp(getenv("ZC9P_BUF_SCATTER"), "1")) {
+		size_t n = map / 4096;
+		uint8_t *two = mmap(NULL, 2 * map, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (two == MAP_FAILED)
+			return NULL;
+		/* Faulted in order, so consecutive pages are often adjacent... */
+		for (size_t i = 0; i < 2 * n; i++)
+			two[i * 4096] = 1;
+		/* ...and every other one is not. */
+		for (size_t i = 0; i < n; i++)
+			if (mremap(two + 2 * i * 4096, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   p + i * 4096) == MAP_FAILED)
+				return NULL;
+	}
+	return p + off;
 }
 
 static int open_flags(int flags)
