@@ -13,6 +13,15 @@ pub(crate) const SG_ENTRIES: usize = zb::ZC9P_SG_ENTRIES as usize;
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
+/// Whether `next` is the page right after `page` in physical memory (both pages of a live
+/// payload).
+#[inline]
+fn pages_adjacent(page: *mut bindings::page, next: *mut bindings::page) -> bool {
+    // SAFETY: The shim only compares the two pages' frame numbers (`page_to_pfn`, arithmetic on
+    // the pointers); it reads neither page.
+    unsafe { zb::zc9p_pages_adjacent(page, next) }
+}
+
 /// A scatterlist array of [`SG_ENTRIES`] entries.
 ///
 /// # Invariants
@@ -61,11 +70,9 @@ impl SgArray {
         let mut open: Option<(*mut bindings::page, usize, usize, *mut bindings::page)> = None;
         for seg in payload.segments() {
             if let Some((page, offset, len, last)) = open.as_mut() {
-                // SAFETY: Both are pages of the live payload (invariants of `Segment`); the shim
-                // only compares their frame numbers.
                 let adjacent = (*offset + *len) % PAGE_SIZE == 0
                     && seg.offset() == 0
-                    && unsafe { zb::zc9p_pages_adjacent(*last, seg.page()) };
+                    && pages_adjacent(*last, seg.page());
                 if adjacent && *len + seg.len() <= u32::MAX as usize {
                     *len += seg.len();
                     *last = seg.page();
