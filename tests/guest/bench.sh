@@ -32,10 +32,14 @@ PARTS=${BENCH_PARTS:-virtio,fd}
 # Sizes in groups ("|" between them): each group runs on every transport in
 # turn before the next starts, so a change of load on the host (other guests)
 # hits the three transports of a point alike.
-SIZES="1 32 128|512 1024 2048|4096 16384|65536 262144 1048576"
+SIZES="1 32 128|512 1024 2048|4096 16384|65536 262144 1048576|4194304"
 # msize 131072 changes nothing for requests that fit either way.
 SIZES_131072="4096 16384|65536 262144 1048576"
 FD_SIZES="1 512|4096 65536|1048576"
+# zc9p alone at msizes past mainline's 512000 cap (C and zerocopy=0 clamp to
+# it): 1 MiB + 24 and zc9p_virtio's maximum, 1021 pages + 24.
+LARGE_MSIZES="1048600 4182040"
+LARGE_SIZES="262144 1048576 4194304"
 MAXB=$((48 * 1048576))
 mkdir -p /mnt/a /mnt/v
 CLK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -83,6 +87,17 @@ virtio_part() {
 					unload $t || { echo "# unload $t failed" >&3; exit 1; }
 				done
 			done
+		done
+		for msize in $LARGE_MSIZES; do
+			load zc1 || { echo "# load zc1 failed" >&3; exit 1; }
+			if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=$msize zc9p0 /mnt/a; then
+				grep -q "msize=$msize" /proc/mounts || echo "# zc1: msize $msize was clamped" >&3
+				run_points zc1 $msize $rep /mnt/a "$LARGE_SIZES"
+				umount /mnt/a
+			else
+				echo "# mount failed for zc1 msize $msize" >&3
+			fi
+			unload zc1 || { echo "# unload zc1 failed" >&3; exit 1; }
 		done
 		all=$(groups "$SIZES" | tr '\n' ' ')
 		run_points tmpfs 0 $rep /tmp "$all"
