@@ -20,20 +20,27 @@ python3 -c 'import matplotlib' 2>/dev/null ||
 	say "matplotlib could not be installed: the report will have no plot"
 
 work=$(mktemp -d /tmp/zc9p-bench.XXXXXX)
-mkdir -p "$work/share0" "$work/share1" "$work/vfs"
+mkdir -p "$work/share0" "$work/share1" "$work/vfs" "$work/vfsl"
 bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
 
-# virtio-fs, the reference line: QEMU's virtiofsd on its own folder, tag "vfs",
-# with guest memory in a shared memfd as vhost-user needs.
+# virtio-fs, the reference line: QEMU's virtiofsd on its own folder, tag "vfs"
+# with cache=none for the cache=none points, and a second one, tag "vfsl" with
+# cache=always, for the cache=loose points; guest memory in a shared memfd as
+# vhost-user needs.
 vfsd_pid=
 extra=
 if [ -x /usr/lib/qemu/virtiofsd ]; then
 	/usr/lib/qemu/virtiofsd --socket-path="$work/vfs.sock" -o source="$work/vfs" \
 		-o cache=none -o sandbox=chroot >"$work/virtiofsd.log" 2>&1 &
 	vfsd_pid=$!
-	for _ in $(seq 50); do [ -S "$work/vfs.sock" ] && break; sleep 0.1; done
+	/usr/lib/qemu/virtiofsd --socket-path="$work/vfsl.sock" -o source="$work/vfsl" \
+		-o cache=always -o sandbox=chroot >"$work/virtiofsd-loose.log" 2>&1 &
+	vfsd_pid="$vfsd_pid $!"
+	for _ in $(seq 50); do [ -S "$work/vfs.sock" ] && [ -S "$work/vfsl.sock" ] && break; sleep 0.1; done
 	extra="-chardev socket,id=vfs,path=$work/vfs.sock
 		-device vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=vfs
+		-chardev socket,id=vfsl,path=$work/vfsl.sock
+		-device vhost-user-fs-pci,queue-size=1024,chardev=vfsl,tag=vfsl
 		-object memory-backend-memfd,id=mem,size=2G,share=on -machine memory-backend=mem"
 else
 	say "no virtiofsd: the virtio-fs line is left out"
@@ -51,7 +58,7 @@ load_pid=$!
 start=$(date +%s)
 ZC9P_APPEND="${ZC9P_APPEND:-}$append" ZC9P_QEMU_EXTRA=$extra bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" bench.sh \
 	"$work/logs" 2400 "$work/share0" "$work/share1" || true
-[ -z "$vfsd_pid" ] || kill "$vfsd_pid" 2>/dev/null || true
+[ -z "$vfsd_pid" ] || kill $vfsd_pid 2>/dev/null || true
 kill "$load_pid" 2>/dev/null || true
 load=$(awk '{ s += $1; if ($1 > m) m = $1; g += $2 - 1; n++ }
 	END { if (n) printf "host load average %.1f (at most %.1f; this guest adds up to 2), %.1f other guests on average", s / n, m, g / n }' "$work/load.txt")

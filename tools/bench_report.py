@@ -2,7 +2,7 @@
 """Turn the guest's RESULT and FDRESULT lines (tests/guest/bench.sh) into
 results/: CSVs of every point's median (bench.csv: virtio, bench-fd.csv: the fd
 transports), the Markdown tables (bench.md) and, if matplotlib can be had, the
-plots (bench.png, bench-fd.png).
+plots (bench.png, bench-cache.png, bench-fd.png).
 
 usage: bench_report.py RAW_TAP_LOG OUTDIR "MACHINE DESCRIPTION"
 """
@@ -116,6 +116,32 @@ for wl in ("write", "read") if LARGE else ():
         cells = " | ".join(f"{z['mib_s']:.4g}" if z else "-" for z in zs)
         lines.append(f"| {size(bs)} | {c['mib_s']:.4g} | {cells} | {vf['mib_s'] if vf else '-'} | {vs} |"
                      if c else f"| {size(bs)} | - | {cells} | {vf['mib_s'] if vf else '-'} | {vs} |")
+    lines.append("")
+
+# Cached mounts: cache=loose on C and zc9p beside virtio-fs with cache=always.
+CACHE_WL = (("wfsync", "write + fsync"), ("coldread", "cold read"), ("warmread", "warm read"))
+CACHE_ZC = sorted({k[1] for k in by if k[0] == "zc1-loose"})
+if any(k[0].endswith("-loose") for k in by):
+    lines.append("**cache=loose: a 32 MiB file written and fsync()ed, read cold (guest caches dropped), "
+                 "read again warm** (MiB/s; virtio-fs is virtiofsd with cache=always; "
+                 "ratios are medians of each repetition's own ratio)")
+    lines.append("")
+    cols = [f"zc9p msize {m}" for m in CACHE_ZC]
+    top = CACHE_ZC[-1] if CACHE_ZC else None
+    lines.append("| workload | I/O size | C 9pnet_virtio, 512000 | " + " | ".join(cols) +
+                 f" | virtio-fs | zc9p 512000 / C | zc9p {top} / virtio-fs |")
+    lines.append("| --- | ---: |" + " ---: |" * (len(cols) + 4))
+    for wl, name in CACHE_WL:
+        for bs in sorted({k[3] for k in by if k[0].endswith("-loose") and k[2] == wl}):
+            c = by.get(("c-loose", 512000, wl, bs))
+            zs = [by.get(("zc1-loose", m, wl, bs)) for m in CACHE_ZC]
+            vf = by.get(("virtiofs-loose", 0, wl, bs))
+            r_c = rep_ratio(vrep, ("zc1-loose", 512000, wl, bs), ("c-loose", 512000, wl, bs))
+            r_v = rep_ratio(vrep, ("zc1-loose", top, wl, bs), ("virtiofs-loose", 0, wl, bs))
+            v = lambda r: f"{r['mib_s']:.4g}" if r else "-"
+            rt = lambda x: f"{x:.2f}" if x else "-"
+            lines.append(f"| {name} | {size(bs)} | {v(c)} | " + " | ".join(v(z) for z in zs) +
+                         f" | {v(vf)} | {rt(r_c)} | {rt(r_v)} |")
     lines.append("")
 
 # The fd transports: C 9pnet_fd vs zc9p_fd zerocopy=0/1 over 9P servers in the guest.
@@ -240,6 +266,27 @@ if rows:
     fig.suptitle(f"zc9p vs 9pnet_virtio ({machine.split(';')[0]})", fontsize=9)
     fig.tight_layout()
     fig.savefig(outdir / "bench.png", dpi=100)
+
+if CACHE_ZC:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    series = [("c-loose", 512000, "C 9pnet_virtio, 512000")] + \
+             [("zc1-loose", m, f"zc9p zerocopy=1, {m}") for m in CACHE_ZC] + \
+             [("virtiofs-loose", 0, "virtio-fs (cache=always)")]
+    for ax, (wl, name) in zip(axes, CACHE_WL):
+        for t, msize, label in series:
+            pts = sorted((k[3], v["mib_s"]) for k, v in by.items() if k[:3] == (t, msize, wl) and v["mib_s"])
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("I/O size (bytes)")
+        ax.set_ylabel("MiB/s")
+        ax.set_title(f"{name}, cache=loose, 32 MiB file")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"cached mounts ({machine.split(';')[0]})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(outdir / "bench-cache.png", dpi=100)
 
 if FD_CONFIGS:
     fig, axes = plt.subplots(2, len(FD_CONFIGS), figsize=(4 * len(FD_CONFIGS), 7.5), squeeze=False)

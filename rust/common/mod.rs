@@ -7,6 +7,7 @@
 //!
 //! - wrappers over the C side: [`irqsave`] (irqsave spinlock), [`wait`] (killable and timed
 //!   waits), [`iov`] (`iov_iter`), [`p9`] (the 9P client's requests and references);
+//! - [`segments`]: a payload's list of page runs, and the pool its long lists come from;
 //! - [`trans_common`]: payload pages, pinning against the module-wide pin budget, release;
 //! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
 //!   count and size fields, the legacy Rerror copy-back, byte counters);
@@ -16,6 +17,7 @@ pub(crate) mod callbacks;
 pub(crate) mod iov;
 pub(crate) mod irqsave;
 pub(crate) mod p9;
+pub(crate) mod segments;
 pub(crate) mod stats;
 pub(crate) mod trans_common;
 pub(crate) mod wait;

@@ -10,10 +10,13 @@
 
 use crate::{
     bindings as zb,
-    common::{iov::IovIter, wait::WaitQueue},
+    common::{
+        iov::IovIter,
+        segments::{Segment, SegmentList},
+        wait::WaitQueue,
+    },
 };
 use kernel::{
-    alloc::KVec,
     bindings,
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
@@ -21,117 +24,8 @@ use kernel::{
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
-/// A run of bytes inside one page of a payload.
-///
-/// Only [`PayloadPages`] makes segments (the fields are private and the type is neither `Copy`
-/// nor `Clone`), so a segment handed to a device is always one of a live payload's.
-///
-/// # Invariants
-///
-/// `offset + len <= PAGE_SIZE`; inside a [`PayloadPages`], `page` is one of the payload's pages.
-pub(crate) struct Segment {
-    page: *mut bindings::page,
-    offset: usize,
-    len: usize,
-}
-
-impl Segment {
-    const EMPTY: Self = Self { page: core::ptr::null_mut(), offset: 0, len: 0 };
-
-    /// The page.
-    #[inline]
-    pub(crate) fn page(&self) -> *mut bindings::page {
-        self.page
-    }
-
-    /// Where the run starts in the page.
-    #[inline]
-    pub(crate) fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// Bytes in the run.
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-}
-
-/// Segments kept inline: payloads up to this many pages need no allocation.
-const INLINE_SEGMENTS: usize = 8;
-
 /// Page pointers extracted per `iov_iter_extract_pages` call (a stack scratch array).
 const EXTRACT_BATCH: usize = 16;
-
-/// The segments of a payload: inline for small payloads, allocated for large ones.
-///
-/// # Invariants
-///
-/// `Inline(segs, n, cap)`: `n <= cap <= INLINE_SEGMENTS` and `segs[..n]` are the segments.
-enum SegmentList {
-    Inline([Segment; INLINE_SEGMENTS], usize, usize),
-    Heap(KVec<Segment>),
-}
-
-impl SegmentList {
-    /// Makes room for `capacity` segments in an empty list: inline up to
-    /// [`INLINE_SEGMENTS`] (in place, no allocation), on the heap beyond.
-    #[inline]
-    fn reserve(&mut self, capacity: usize) -> Result {
-        if capacity <= INLINE_SEGMENTS {
-            if let Self::Inline(_, n, cap) = self {
-                // INVARIANT: `*n` (0 for an empty list) <= `capacity` <= `INLINE_SEGMENTS`.
-                *cap = capacity.max(*n);
-                return Ok(());
-            }
-        }
-        *self = Self::Heap(nofs(|| KVec::with_capacity(capacity, GFP_KERNEL))?);
-        Ok(())
-    }
-
-    #[inline]
-    fn as_slice(&self) -> &[Segment] {
-        match self {
-            Self::Inline(segs, n, _) => &segs[..*n],
-            Self::Heap(v) => v,
-        }
-    }
-
-    /// Forgets the segments, keeping the storage.
-    #[inline]
-    fn clear(&mut self) {
-        match self {
-            Self::Inline(_, n, _) => *n = 0,
-            Self::Heap(v) => v.clear(),
-        }
-    }
-
-    /// Room left within the capacity asked for.
-    #[inline]
-    fn room(&self) -> usize {
-        match self {
-            Self::Inline(_, n, cap) => *cap - *n,
-            Self::Heap(v) => v.capacity() - v.len(),
-        }
-    }
-
-    /// Appends `seg`, or gives it back if there is no room (the caller then still owns its
-    /// page's pin: nothing is dropped silently).
-    #[inline]
-    fn push(&mut self, seg: Segment) -> core::result::Result<(), Segment> {
-        match self {
-            Self::Inline(segs, n, cap) => match segs.get_mut(*n) {
-                Some(slot) if *n < *cap => {
-                    *slot = seg;
-                    *n += 1;
-                    Ok(())
-                }
-                _ => Err(seg),
-            },
-            Self::Heap(v) => v.push_within_capacity(seg).map_err(|e| e.0),
-        }
-    }
-}
 
 /// Releases one FOLL_PIN pin on each of `pages`, marking them dirty first if the device wrote
 /// them; one call for the whole batch.
@@ -148,17 +42,6 @@ fn unpin_pages(pages: &mut [*mut bindings::page], dirty: bool) {
             bindings::unpin_user_pages(pages.as_mut_ptr(), pages.len() as _);
         }
     }
-}
-
-/// Runs the allocations in `f` as GFP_NOFS: the 9P I/O path may be called from writeback, where
-/// reclaim must not recurse into a filesystem.
-fn nofs<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: Save and restore are paired on this task.
-    let flags = unsafe { zb::zc9p_memalloc_nofs_save() };
-    let ret = f();
-    // SAFETY: `flags` came from the matching save above.
-    unsafe { zb::zc9p_memalloc_nofs_restore(flags) };
-    ret
 }
 
 /// Runs `f` with every allocation as GFP_NOIO: a transport's worker (and its request path) runs
@@ -200,13 +83,14 @@ impl PinBudget {
         }
     }
 
-    /// Writes the budget, the pages pinned now, the most pinned at once and how often a request
-    /// waited (a debugfs `pins` file).
+    /// Writes the budget, the pages pinned now, the most pinned at once, how often a request
+    /// waited, and the segment-list pool's counters (a debugfs `pins` file).
     pub(crate) fn write_counters(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         writeln!(f, "pin_budget: {}", Self::limit())?;
         writeln!(f, "pinned_pages: {}", PINNED.load(Relaxed))?;
         writeln!(f, "pinned_pages_peak: {}", PINNED_PEAK.load(Relaxed))?;
-        writeln!(f, "pin_budget_waits: {}", BUDGET_WAITS.load(Relaxed))
+        writeln!(f, "pin_budget_waits: {}", BUDGET_WAITS.load(Relaxed))?;
+        crate::common::segments::write_counters(f)
     }
 
     fn wait_queue() -> &'static WaitQueue {
@@ -319,12 +203,12 @@ impl PayloadPages {
     /// A payload with no pages: what a request without a payload carries, and what
     /// [`PayloadPages::extract`] fills in place.
     ///
-    /// The value is a few hundred bytes (the inline segments), and every move of it is a
+    /// The value is about two hundred bytes (the inline segments), and every move of it is a
     /// `memcpy` on the request path: callers keep it in one place and fill it there.
     pub(crate) const fn new() -> Self {
         // INVARIANT: No segments, no charge, `len` 0.
         Self {
-            segs: SegmentList::Inline([Segment::EMPTY; INLINE_SEGMENTS], 0, 0),
+            segs: SegmentList::new(),
             len: 0,
             charge: None,
             device_writes: false,
@@ -344,28 +228,36 @@ impl PayloadPages {
             return Err(EINVAL);
         }
         let count = count.min(iter.count());
-        let mut max_pages = max_pages.min(count.div_ceil(PAGE_SIZE) + 1);
+        // The list first: if it has to fall back to its inline room, the charge is smaller.
+        let mut max_pages = self.segs.reserve(max_pages.min(count.div_ceil(PAGE_SIZE) + 1));
         if iter.will_pin() && count > 0 {
-            let charge = PinBudget::acquire(max_pages)?;
+            let charge = match PinBudget::acquire(max_pages) {
+                Ok(charge) => charge,
+                Err(e) => {
+                    self.segs.clear();
+                    return Err(e);
+                }
+            };
             max_pages = charge.pages();
             // INVARIANT: No segment yet; pins are added below together with their segments.
             self.charge = Some(charge);
         }
-        if let Err(e) = self.segs.reserve(max_pages) {
-            self.charge = None;
-            return Err(e);
-        }
         self.device_writes = iter.is_dest();
         let mut scratch = [core::ptr::null_mut(); EXTRACT_BATCH];
-        while self.len < count && self.segs.room() > 0 {
-            let batch = self.segs.room().min(EXTRACT_BATCH);
+        loop {
+            let room = self.segs.room().min(max_pages - self.segs.as_slice().len());
+            if self.len >= count || room == 0 {
+                break;
+            }
+            let batch = room.min(EXTRACT_BATCH);
             let (bytes, mut offset, filled) =
                 match iter.extract_pages(&mut scratch[..batch], count - self.len) {
                     Ok((0, _, _)) => break,
                     Ok(got) => got,
                     Err(e) if self.len == 0 => {
-                        // Nothing mapped, nothing pinned: give the budget back.
+                        // Nothing mapped, nothing pinned: give the budget and the list back.
                         self.charge = None;
+                        self.segs.clear();
                         return Err(e);
                     }
                     Err(_) => break,
@@ -374,10 +266,14 @@ impl PayloadPages {
             let mut dropped = 0;
             for (i, &page) in scratch[..filled].iter().enumerate() {
                 let len = left.min(PAGE_SIZE - offset);
-                // INVARIANT: `offset + len <= PAGE_SIZE` by construction.
-                if self.segs.push(Segment { page, offset, len }).is_err() {
-                    // Cannot happen (batches fit the room); if it did, the rest of the batch is
-                    // not part of the payload: give back its pins now.
+                // `offset + len <= PAGE_SIZE` by construction, so the segment always exists.
+                let pushed = match Segment::new(page, offset, len) {
+                    Some(seg) => self.segs.push(seg).is_ok(),
+                    None => false,
+                };
+                if !pushed {
+                    // Cannot happen (batches fit the room, runs fit their page); if it did, the
+                    // rest of the batch is not part of the payload: give back its pins now.
                     dropped = filled - i;
                     if self.charge.is_some() {
                         unpin_pages(&mut scratch[i..filled], false);
@@ -458,12 +354,12 @@ impl PayloadPages {
             if done == len {
                 break;
             }
-            if pos >= seg.len {
-                pos -= seg.len;
+            if pos >= seg.len() {
+                pos -= seg.len();
                 continue;
             }
-            let n = (seg.len - pos).min(len - done);
-            f(seg.page, seg.offset + pos, done, n);
+            let n = (seg.len() - pos).min(len - done);
+            f(seg.page(), seg.offset() + pos, done, n);
             done += n;
             pos = 0;
         }
@@ -480,7 +376,7 @@ impl PayloadPages {
             let mut batch = [core::ptr::null_mut(); EXTRACT_BATCH];
             for chunk in self.segs.as_slice().chunks(EXTRACT_BATCH) {
                 for (slot, seg) in batch.iter_mut().zip(chunk) {
-                    *slot = seg.page;
+                    *slot = seg.page();
                 }
                 // Each page carries one pin from extraction (type invariant), released exactly
                 // once here, as `charge` is gone.

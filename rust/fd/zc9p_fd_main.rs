@@ -50,5 +50,7 @@ impl kernel::Module for Zc9pFd {
 impl Drop for Zc9pFd {
     fn drop(&mut self) {
         transport::unregister();
+        // Unregistered, every mount is gone and with it every payload: free the idle lists.
+        common::segments::drain_pool();
     }
 }

@@ -50,5 +50,7 @@ impl kernel::Module for Zc9pVirtio {
 impl Drop for Zc9pVirtio {
     fn drop(&mut self) {
         transport::unregister();
+        // Unregistered, every mount is gone and with it every payload: free the idle lists.
+        common::segments::drain_pool();
     }
 }

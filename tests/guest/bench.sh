@@ -6,6 +6,12 @@
 # mounts of zc9p0, plus guest tmpfs as the ceiling and virtio-fs (tag vfs,
 # virtiofsd cache=none) when the host provides it.
 #
+# The virtio part also measures cached mounts (CACHE_SIZES): cache=loose on C
+# (msize 512000) and zc9p zerocopy=1 (512000 and its maximum) beside virtio-fs
+# with its matching cache mode (tag vfsl, virtiofsd cache=always): a file of
+# CACHE_BYTES written and fsync()ed, read cold (after dropping the guest's
+# caches) and read again warm.
+#
 # fd: C 9pnet_fd, zc9p_fd zerocopy=0 and zerocopy=1 (only one of the two
 # modules is loaded at a time: they register the same transport names) over
 # cache=none mounts of 9P servers running in this guest, all exporting one
@@ -41,6 +47,10 @@ FD_SIZES="1 512|4096 65536|1048576"
 LARGE_MSIZES="1048600 4182040"
 LARGE_SIZES="262144 1048576 4194304"
 MAXB=$((48 * 1048576))
+CACHE_SIZES="262144 1048576 4194304"
+CACHE_BYTES=$((32 * 1048576))
+CACHE_SECS=${CACHE_SECS:-4}
+MSIZE_MAX=4182040
 mkdir -p /mnt/a /mnt/v
 CLK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 echo "CLK_TCK $CLK" >&3
@@ -67,6 +77,41 @@ run_points() { # TRANSPORT MSIZE REP DIR SIZES (with 4096: the random reads too)
 		r=$($B rand $4/bench-$1-4096 4096 4 $SECS) && echo "RESULT $1 $2 $3 rand4k 4096 $r" >&3
 		rm -f $4/bench-$1-4096 ;;
 	esac
+}
+
+# cache_points NAME MSIZE REP DIR: write + fsync, cold read, warm read.
+cache_points() {
+	for bs in $CACHE_SIZES; do
+		f=$4/cache-$1-$bs
+		r=$(ZC9P_BENCH_FSYNC=1 $B seq write $f $bs $CACHE_BYTES $CACHE_SECS) &&
+			echo "RESULT $1 $2 $3 wfsync $bs $r" >&3
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		r=$($B seq read $f $bs $CACHE_BYTES $CACHE_SECS) && echo "RESULT $1 $2 $3 coldread $bs $r" >&3
+		r=$($B seq read $f $bs $CACHE_BYTES $CACHE_SECS) && echo "RESULT $1 $2 $3 warmread $bs $r" >&3
+		rm -f $f
+	done
+}
+
+# cache_part REP: the cached mounts.
+cache_part() {
+	list="c:512000 zc1:512000 zc1:$MSIZE_MAX"
+	[ $(($1 % 2)) = 0 ] && list="zc1:$MSIZE_MAX zc1:512000 c:512000"
+	for tm in $list; do
+		t=${tm%:*} msize=${tm#*:}
+		load $t || { echo "# load $t failed" >&3; exit 1; }
+		if mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=$msize zc9p0 /mnt/a; then
+			cache_points $t-loose $msize $1 /mnt/a
+			umount /mnt/a
+		else
+			echo "# cache=loose mount failed for $t msize $msize" >&3
+		fi
+		unload $t || { echo "# unload $t failed" >&3; exit 1; }
+	done
+	if mount -t virtiofs vfsl /mnt/v 2>/dev/null; then
+		cache_points virtiofs-loose 0 $1 /mnt/v
+		umount /mnt/v
+	fi
 }
 
 virtio_part() {
@@ -99,6 +144,7 @@ virtio_part() {
 			fi
 			unload zc1 || { echo "# unload zc1 failed" >&3; exit 1; }
 		done
+		cache_part $rep
 		all=$(groups "$SIZES" | tr '\n' ' ')
 		run_points tmpfs 0 $rep /tmp "$all"
 		if mount -t virtiofs vfs /mnt/v 2>/dev/null; then

@@ -68,6 +68,17 @@ msize_test() {
 	expect "$P msize $MSIZE_MAX: a 4 MiB read is two Treads" "0 2" \
 		io_requests v9fs_read $CHK readonce $W/ms-4m $((4 * MIB)) 23
 
+	# A payload's list of page runs (over 8 pages) comes from a pool: warm, as
+	# it is now, large requests allocate none.
+	a0=$(pinstat segment_lists_allocated)
+	for i in 1 2 3 4 5; do
+		$CHK write $W/ms-4m $((4 * MIB)) 23 $((4 * MIB)) && $CHK readonce $W/ms-4m $((4 * MIB)) 23
+	done >/tmp/pool.out 2>&1 || diag </tmp/pool.out
+	a1=$(pinstat segment_lists_allocated)
+	check "$P 20 more large requests allocated no segment list (allocated: $a0, then $a1)" \
+		sh -c "[ -n '$a0' ] && [ '$a0' -gt 0 ] && [ '$a1' = '$a0' ]"
+	expect "$P and none is in use after them" 0 pinstat segment_lists_in_use
+
 	# Buffers that do not start on a page boundary: the iounit spreads over
 	# 1022 pages, 1024 entries with the headers; QEMU must never see more.
 	# Their pages are faulted in backwards, so that none merge: the requests

@@ -52,6 +52,9 @@ chanstat() {
 	done
 }
 
+# pinstat KEY: a counter of zc9p_virtio's pins file (pin budget, segment lists).
+pinstat() { sed -n "s/^$1: //p" $DBG/zc9p_virtio/pins; }
+
 PARTS=${TEST_PARTS:-virtio fd}
 part() { case " $(echo $PARTS | tr , ' ') " in *" $1 "*) return 0 ;; esac; return 1; }
 

@@ -3,7 +3,9 @@
  * zc9p-bench: the guest side of `make bench`.
  *
  *   zc9p-bench seq write|read PATH BS MAX_BYTES MAX_SECONDS
- *       sequential I/O in BS-byte calls until MAX_BYTES or MAX_SECONDS
+ *       sequential I/O in BS-byte calls until MAX_BYTES or MAX_SECONDS; with
+ *       ZC9P_BENCH_FSYNC=1 a write ends with fsync(), inside the time measured
+ *       (for cached mounts, where write() only fills the page cache)
  *   zc9p-bench rand PATH BS THREADS SECONDS
  *       random BS-aligned preads of PATH by THREADS threads for SECONDS
  *
@@ -86,6 +88,17 @@ static void *buffer(size_t len)
 		perror("mmap");
 		exit(1);
 	}
+	/*
+	 * Small pages, as the buffers of most programs are: a transparent huge
+	 * page in the guest is one run of physical memory, which zero-copy
+	 * transports hand the host as one long iovec, and on the hosts measured
+	 * QEMU's 9P server copied out of such runs slowly and unevenly: 2 MiB
+	 * writes at msize 4182040 ran at 180-1600 MiB/s from one run to the next,
+	 * 1400-1850 with THP off (its pwritev took 10 ms where 1 ms was usual;
+	 * results/bench.md says more). The tests cover huge-page
+	 * buffers (zc9p-check, ZC9P_BUF_HUGE); the benchmark compares transports.
+	 */
+	madvise(p, len, MADV_NOHUGEPAGE);
 	memset(p, 0x5a, len);
 	return p;
 }
@@ -119,6 +132,10 @@ static int seq(int writing, const char *path, size_t bs, uint64_t max_bytes, dou
 		 * 16 large calls could take many times MAX_SECONDS). */
 		if ((bs >= 65536 || (ops & 15) == 0) && now_ns() > deadline)
 			break;
+	}
+	if (writing && getenv("ZC9P_BENCH_FSYNC") && fsync(fd)) {
+		perror("fsync");
+		return 1;
 	}
 	t0 = now_ns() - t0;
 	c0 = cpu_busy() - c0;

@@ -16,6 +16,7 @@
 #[path = "../../rust/common"]
 mod common {
     pub(crate) mod iov;
+    pub(crate) mod segments;
     pub(crate) mod trans_common;
     pub(crate) mod wait;
 }
@@ -66,6 +67,17 @@ struct PinTest {
     _miscdev: MiscDeviceRegistration<PinTestDevice>,
     _pins: Pin<KBox<DebugfsFile<()>>>,
     _debugfs: Dir,
+    // Last: dropped after the device, when no payload is left.
+    _pool: SegmentPool,
+}
+
+/// Frees the segment-list pool's idle lists when the module goes.
+struct SegmentPool;
+
+impl Drop for SegmentPool {
+    fn drop(&mut self) {
+        common::segments::drain_pool();
+    }
 }
 
 impl kernel::InPlaceModule for PinTest {
@@ -82,6 +94,7 @@ impl kernel::InPlaceModule for PinTest {
             }),
             _pins: pins?,
             _debugfs: debugfs,
+            _pool: SegmentPool,
         })
     }
 }
