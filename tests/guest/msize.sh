@@ -110,6 +110,22 @@ msize_test() {
 	# The directory of 5000 entries at the maximum msize.
 	expect "$P msize $MSIZE_MAX: readdir of the 5000-entry directory" 5000 $CHK countdir $1/big
 	umount $1
+
+	# Cached, the page cache's folios reach the transport in requests as
+	# large as msize allows: 3 Twrites for 8 MiB of writeback, a handful of
+	# Treads as readahead grows (at mainline's 512000, 17 and 18 or more).
+	expect "$P mount cache=loose with msize=$MSIZE_MAX" OK \
+		mount9p zc9p0 $1 version=9p2000.L,cache=loose,msize=$MSIZE_MAX
+	r=$(io_requests v9fs_write $CHK write $W/ms-cl $((8 * MIB)) 24 $MIB)
+	check "$P cache=loose: 8 MiB written and fsync()ed in at most 4 Twrites (status, Twrites: $r)" \
+		sh -c "set -- $r; [ \$1 = 0 ] && [ \$2 -ge 1 ] && [ \$2 -le 4 ]"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	r=$(io_requests v9fs_read $CHK verify $W/ms-cl $((8 * MIB)) 24 $MIB)
+	check "$P cache=loose: 8 MiB read cold and verified in at most 8 Treads (status, Treads: $r)" \
+		sh -c "set -- $r; [ \$1 = 0 ] && [ \$2 -ge 1 ] && [ \$2 -le 8 ]"
+	rm -f $W/ms-cl
+	umount $1
 	check "$P no slab or page allocator warning at these msizes" \
 		sh -c "! dmesg | tail -n +$((log0 + 1)) | grep -iE 'page allocation failure|kmem_cache|WARNING'"
 }
