@@ -89,14 +89,12 @@ static void *buffer(size_t len)
 		exit(1);
 	}
 	/*
-	 * Small pages, as the buffers of most programs are: a transparent huge
-	 * page in the guest is one run of physical memory, which zero-copy
-	 * transports hand the host as one long iovec, and on the hosts measured
-	 * QEMU's 9P server copied out of such runs slowly and unevenly: 2 MiB
-	 * writes at msize 4182040 ran at 180-1600 MiB/s from one run to the next,
-	 * 1400-1850 with THP off (its pwritev took 10 ms where 1 ms was usual;
-	 * results/bench.md says more). The tests cover huge-page
-	 * buffers (zc9p-check, ZC9P_BUF_HUGE); the benchmark compares transports.
+	 * Small pages, as the buffers of most programs are, and the same layout
+	 * in every run: whether the kernel backs the buffer with transparent huge
+	 * pages depends on fragmentation, and a huge page is one physically
+	 * contiguous run that zero-copy transports hand the host as one iovec
+	 * where small pages are 1021 at the largest msize. The tests cover
+	 * huge-page buffers (zc9p-check, ZC9P_BUF_HUGE).
 	 */
 	madvise(p, len, MADV_NOHUGEPAGE);
 	memset(p, 0x5a, len);
