@@ -247,6 +247,16 @@ try:
 except ImportError:
     print("matplotlib not available: no plot", file=sys.stderr)
     sys.exit(0)
+def log_axes(ax, title, legend_size=None):
+    """Log-log axes of MiB/s against I/O size, as every plot here has them."""
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("I/O size (bytes)")
+    ax.set_ylabel("MiB/s")
+    ax.set_title(title, fontsize=legend_size and 9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=legend_size)
+
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5)) if rows else (None, ())
 names = {"c": "C 9pnet_virtio", "zc0": "zc9p zerocopy=0", "zc1": "zc9p zerocopy=1",
          "virtiofs": "virtio-fs (cache=none)", "tmpfs": "guest tmpfs"}
@@ -255,13 +265,7 @@ for ax, wl in zip(axes, ("write", "read")):
         pts = sorted((k[3], v["mib_s"]) for k, v in by.items() if k[0] == t and k[1] == msize and k[2] == wl)
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=names[t])
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("I/O size (bytes)")
-    ax.set_ylabel("MiB/s")
-    ax.set_title(f"sequential {wl}, cache=none, msize 512000")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    log_axes(ax, f"sequential {wl}, cache=none, msize 512000")
 if rows:
     fig.suptitle(f"zc9p vs 9pnet_virtio ({machine.split(';')[0]})", fontsize=9)
     fig.tight_layout()
@@ -277,13 +281,7 @@ if CACHE_ZC:
             pts = sorted((k[3], v["mib_s"]) for k, v in by.items() if k[:3] == (t, msize, wl) and v["mib_s"])
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("I/O size (bytes)")
-        ax.set_ylabel("MiB/s")
-        ax.set_title(f"{name}, cache=loose, 32 MiB file")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        log_axes(ax, f"{name}, cache=loose, 32 MiB file", 7)
     fig.suptitle(f"cached mounts ({machine.split(';')[0]})", fontsize=9)
     fig.tight_layout()
     fig.savefig(outdir / "bench-cache.png", dpi=100)
@@ -299,13 +297,7 @@ if FD_CONFIGS:
                              if k[:5] == (m, tr, srv, msize, wl) and v["mib_s"])
                 if pts:
                     ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=fdnames[m])
-            ax.set_xscale("log", base=2)
-            ax.set_yscale("log")
-            ax.set_xlabel("I/O size (bytes)")
-            ax.set_ylabel("MiB/s")
-            ax.set_title(f"{wl}, trans={tr}, {srv}, msize {msize}", fontsize=9)
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7)
+            log_axes(ax, f"{wl}, trans={tr}, {srv}, msize {msize}", 7)
     fig.suptitle(f"zc9p_fd vs 9pnet_fd, cache=none ({machine.split(';')[0]})", fontsize=9)
     fig.tight_layout()
     fig.savefig(outdir / "bench-fd.png", dpi=100)
