@@ -12,7 +12,7 @@ say() { printf '>>> %s\n' "$*" >&2; }
 # from the private apt lists (7.2 while Debian offers it, else the newest
 # series offered), recorded in $ZC9P_CACHE/kernel-series-default. Each series'
 # Debian version is recorded in $ZC9P_CACHE/kernel-version-X.Y.
-ZC9P_PREFERRED_SERIES=7.2
+ZC9P_PREFERRED_SERIES=${ZC9P_PREFERRED_SERIES:-7.2}
 kernel_series() {
 	local series=${KERNEL_SERIES:-}
 	if [ -z "$series" ]; then
