@@ -13,6 +13,9 @@
 #   make setup    install the toolchain and fetch the kernel source
 #   make kernel   build the cached test kernel
 #   make clean    remove the module build products
+#
+# KERNEL_SERIES=X.Y before any of them picks Debian's linux-source-X.Y (default:
+# 7.2 while Debian offers it; Documentation/kernels.rst).
 
 .PHONY: all demo test check bench profile soak conformance module setup kernel clean
 

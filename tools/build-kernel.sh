@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Configure and build the zc9p kernel of the current flavour (ZC9P_KERNEL=test,
 # the default, from tools/kernel.config; ZC9P_KERNEL=perf adds tools/kernel-perf.config).
-# The build tree is cached outside the repository, keyed on the Debian kernel
-# version and the fragment's hash, so a second run only checks it is complete.
+# The kernel series is KERNEL_SERIES's, or the default tools/setup.sh resolved
+# (tools/lib.sh). The build tree is cached outside the repository, keyed on the
+# Debian kernel version and the fragment's hash, so a second run only checks it
+# is complete.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,7 +20,7 @@ frag="$out/zc9p.config"
 kernel_fragment >"$frag"
 say "checking the Rust toolchain (make rustavailable)"
 kmake rustavailable >/dev/null
-say "configuring the $ZC9P_KERNEL kernel $(kernel_version): tinyconfig + the zc9p fragment"
+say "configuring the $ZC9P_KERNEL kernel $(kernel_version) (series $(kernel_series)): tinyconfig + the zc9p fragment"
 kmake -s tinyconfig >/dev/null
 KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
 	"$out/.config" "$frag" >/dev/null

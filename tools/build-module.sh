@@ -18,8 +18,19 @@ if [ "$src" != "$ZC9P_ROOT" ]; then
 		--exclude='.*.cmd' --exclude='bindings_generated.rs' \
 		-c Kbuild rust tests/pintest | tar -C "$src" -x
 fi
+modmake() {
+	make -C "$KDIR" M="$src" LLVM=-19 \
+		RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN" \
+		RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library "$@"
+}
+# The test flavour builds in the repository whichever series is chosen
+# (KERNEL_SERIES): objects left from another kernel tree go first, so nothing
+# built against one tree's kernel crate is linked against another's.
+stamp=$src/.zc9p-kdir
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$KDIR" ]; then
+	say "modules in $src were built against $(cat "$stamp"): cleaning"
+	modmake clean >/dev/null
+fi
 say "building zc9p modules in $src against $KDIR"
-make -C "$KDIR" M="$src" LLVM=-19 \
-	RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN" \
-	RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library \
-	-j"$(nproc)" "${@:-modules}"
+modmake -j"$(nproc)" "${@:-modules}"
+echo "$KDIR" >"$stamp"

@@ -7,8 +7,47 @@ mkdir -p "$ZC9P_CACHE"
 
 say() { printf '>>> %s\n' "$*" >&2; }
 
-kernel_version() { cat "$ZC9P_CACHE/kernel-version"; }
-kernel_src() { echo "$ZC9P_CACHE/src/linux-source-$(kernel_version)"; }
+# The kernel series (Debian's linux-source-X.Y) everything builds against:
+# KERNEL_SERIES=7.3 picks one; unset, the default that tools/setup.sh resolved
+# from the private apt lists (7.2 while Debian offers it, else the newest
+# series offered), recorded in $ZC9P_CACHE/kernel-series-default. Each series'
+# Debian version is recorded in $ZC9P_CACHE/kernel-version-X.Y.
+ZC9P_PREFERRED_SERIES=${ZC9P_PREFERRED_SERIES:-7.2}
+kernel_series() {
+	local series=${KERNEL_SERIES:-}
+	if [ -z "$series" ]; then
+		series=$(cat "$ZC9P_CACHE/kernel-series-default" 2>/dev/null) || {
+			echo "error: no default kernel series yet: run tools/setup.sh (or set KERNEL_SERIES)" >&2
+			return 1
+		}
+	fi
+	[[ $series =~ ^[0-9]+\.[0-9]+$ ]] || {
+		echo "error: KERNEL_SERIES must be MAJOR.MINOR (e.g. 7.3), not '$series'" >&2
+		return 1
+	}
+	echo "$series"
+}
+# The Debian version of the series' source (e.g. 7.2.13-1, 7.3.4-1~bpo13+1).
+kernel_version() {
+	local series file
+	series=$(kernel_series) || return 1
+	file=$ZC9P_CACHE/kernel-version-$series
+	if [ -f "$file" ]; then
+		cat "$file"
+	# The single file that trees before KERNEL_SERIES wrote (read, never written:
+	# they may still be using it), valid for its own series only.
+	elif grep -qs "^$series\." "$ZC9P_CACHE/kernel-version"; then
+		cat "$ZC9P_CACHE/kernel-version"
+	else
+		echo "error: no linux-source-$series fetched yet: run KERNEL_SERIES=$series tools/setup.sh source" >&2
+		return 1
+	fi
+}
+# The version as a path component: backports' versions carry '~' and '+',
+# which make and Kbuild treat specially; 7.2.13-1 stays 7.2.13-1, so trees
+# cached before this still match.
+kernel_version_key() { local v; v=$(kernel_version) || return 1; echo "${v//[~+:]/_}"; }
+kernel_src() { local k; k=$(kernel_version_key) || return 1; echo "$ZC9P_CACHE/src/linux-source-$k"; }
 
 # Two kernel flavours share the source and the module code:
 #   test  tools/kernel.config: lockdep, atomic-sleep and Rust overflow checks on;
@@ -36,8 +75,10 @@ kernel_fragment() {
 # so a changed fragment or a new Debian point release builds a fresh tree.
 kernel_build_dir() {
 	local key
+	local ver
+	ver=$(kernel_version_key) || return 1
 	key=$(kernel_fragment | sha256sum | cut -c1-12)
-	echo "$ZC9P_CACHE/build/$(kernel_version)-$key"
+	echo "$ZC9P_CACHE/build/$ver-$key"
 }
 
 # Where the modules for the current flavour are built: the repository itself for

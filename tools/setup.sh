@@ -67,57 +67,106 @@ install_unpfs() {
 	fi
 }
 
-# Fetch Debian's linux-source-7.2 with a private apt configuration: the sid and
-# trixie-backports suites are used for this one download and never added to the
-# system's sources (apt would then upgrade the system from them).
-fetch_kernel_source() {
-	local aptdir="$ZC9P_CACHE/apt"
-	mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial" "$aptdir/parts" "$aptdir/prefs"
-	cat > "$aptdir/sources.list" <<EOS
+# The private apt configuration that fetches Debian's kernel source: the sid
+# and trixie-backports suites are used for this one download and never added to
+# the system's sources (apt would then upgrade the system from them).
+APTDIR=$ZC9P_CACHE/apt
+APTOPTS=(-o Dir::Etc::SourceList="$APTDIR/sources.list"
+	-o Dir::Etc::SourceParts="$APTDIR/parts"
+	-o Dir::Etc::PreferencesParts="$APTDIR/prefs"
+	-o Dir::State::Lists="$APTDIR/lists"
+	-o Dir::Cache::Archives="$APTDIR/archives"
+	-o Dir::Cache::pkgcache="" -o Dir::Cache::srcpkgcache=""
+	-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
+
+refresh_kernel_lists() {
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial" "$APTDIR/parts" "$APTDIR/prefs"
+	cat > "$APTDIR/sources.list" <<EOS
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main
 EOS
-	local aptopts=(-o Dir::Etc::SourceList="$aptdir/sources.list"
-		-o Dir::Etc::SourceParts="$aptdir/parts"
-		-o Dir::Etc::PreferencesParts="$aptdir/prefs"
-		-o Dir::State::Lists="$aptdir/lists"
-		-o Dir::Cache::Archives="$aptdir/archives"
-		-o Dir::Cache::pkgcache="" -o Dir::Cache::srcpkgcache=""
-		-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
-	local stamp="$aptdir/lists/.updated"
+	local stamp="$APTDIR/lists/.updated"
 	if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720)" ]; then
 		say "refreshing private package lists (sid, trixie-backports)"
-		apt-get "${aptopts[@]}" update -qq
+		apt-get "${APTOPTS[@]}" update -qq
 		touch "$stamp"
 	fi
-	local ver
-	ver=$(apt-cache "${aptopts[@]}" madison linux-source-7.2 2>/dev/null |
-		awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -V | tail -1)
+}
+
+# The newest Debian version of linux-source-SERIES offered, or nothing.
+offered_version() {
+	apt-cache "${APTOPTS[@]}" madison "linux-source-$1" 2>/dev/null |
+		awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -V | tail -1
+}
+
+# The series offered (linux-source-X.Y packages that have a version), oldest first.
+offered_series() {
+	apt-cache "${APTOPTS[@]}" pkgnames linux-source- 2>/dev/null |
+		sed -n 's/^linux-source-\([0-9][0-9]*\.[0-9][0-9]*\)$/\1/p' | sort -V |
+		while read -r s; do [ -z "$(offered_version "$s")" ] || echo "$s"; done
+}
+
+# KERNEL_SERIES unset: the default, ZC9P_PREFERRED_SERIES while Debian offers
+# it, else the newest series offered (a fresh machine still builds once sid
+# has moved on). Recorded for the tools that run after this one.
+resolve_default_series() {
+	local series
+	if [ -n "$(offered_version "$ZC9P_PREFERRED_SERIES")" ]; then
+		series=$ZC9P_PREFERRED_SERIES
+		say "kernel series $series (the default; KERNEL_SERIES=X.Y picks another)"
+	else
+		series=$(offered_series | tail -1)
+		if [ -z "$series" ]; then
+			echo "error: sid and trixie-backports offer no linux-source-X.Y at all" >&2
+			exit 1
+		fi
+		say "kernel series $series: linux-source-$ZC9P_PREFERRED_SERIES is not offered any more, $series is the newest series offered (KERNEL_SERIES=X.Y picks another)"
+	fi
+	echo "$series" > "$ZC9P_CACHE/kernel-series-default.tmp"
+	mv "$ZC9P_CACHE/kernel-series-default.tmp" "$ZC9P_CACHE/kernel-series-default"
+}
+
+# Fetch and unpack Debian's linux-source-SERIES (KERNEL_SERIES or the default),
+# recording its version in $ZC9P_CACHE/kernel-version-SERIES.
+fetch_kernel_source() {
+	refresh_kernel_lists
+	if [ -z "${KERNEL_SERIES:-}" ]; then
+		resolve_default_series
+	fi
+	local series ver
+	series=$(kernel_series)
+	[ -z "${KERNEL_SERIES:-}" ] || say "kernel series $series (KERNEL_SERIES)"
+	ver=$(offered_version "$series")
 	if [ -z "$ver" ]; then
-		echo "error: no linux-source-7.2 is offered by sid or trixie-backports any more." >&2
-		echo "Versions offered:" >&2
-		apt-cache "${aptopts[@]}" search '^linux-source-[0-9.]+$' 2>/dev/null |
-			awk '{print $1}' | while read -r p; do
-			apt-cache "${aptopts[@]}" madison "$p" | awk -F'|' '{print "  " $1 $2}'
-		done >&2
+		# A source fetched while it was offered still builds.
+		if ver=$(kernel_version 2>/dev/null) && [ -f "$(kernel_src)/.unpacked" ]; then
+			say "linux-source-$series is not offered any more; using the cached $ver"
+			return
+		fi
+		echo "error: no linux-source-$series is offered by sid or trixie-backports." >&2
+		echo "Series offered: $(offered_series | tr '\n' ' ')" >&2
 		exit 1
 	fi
-	local src="$ZC9P_CACHE/src/linux-source-$ver"
-	echo "$ver" > "$ZC9P_CACHE/kernel-version"
+	echo "$ver" > "$ZC9P_CACHE/kernel-version-$series.tmp"
+	mv "$ZC9P_CACHE/kernel-version-$series.tmp" "$ZC9P_CACHE/kernel-version-$series"
+	local src
+	src=$(kernel_src)
 	if [ -f "$src/.unpacked" ]; then
 		say "kernel source $ver already unpacked at $src"
 		return
 	fi
-	say "downloading linux-source-7.2 $ver"
-	(cd "$aptdir/archives" && apt-get "${aptopts[@]}" download -qq "linux-source-7.2=$ver")
-	local deb
-	deb=$(ls -t "$aptdir"/archives/linux-source-7.2_*.deb | head -1)
+	local pkg=linux-source-$series
+	say "downloading $pkg $ver"
+	(cd "$APTDIR/archives" && apt-get "${APTOPTS[@]}" download -qq "$pkg=$ver")
+	# apt names the file after the version, with an epoch's ':' as %3a.
+	local deb="$APTDIR/archives/${pkg}_${ver//:/%3a}_all.deb"
+	[ -f "$deb" ] || { echo "error: apt-get download left no $deb" >&2; exit 1; }
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
 	say "unpacking $deb"
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$src.tmp" --wildcards '*/linux-source-7.2.tar.xz'
-	tar -xJf "$src.tmp"/usr/src/linux-source-7.2.tar.xz -C "$src.tmp"
-	mv "$src.tmp"/linux-source-7.2 "$src"
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$src.tmp" --wildcards "*/$pkg.tar.xz"
+	tar -xJf "$src.tmp/usr/src/$pkg.tar.xz" -C "$src.tmp"
+	mv "$src.tmp/$pkg" "$src"
 	rm -rf "$src.tmp"
 	touch "$src/.unpacked"
 }

@@ -11,9 +11,11 @@
 //! - [`trans_common`]: payload pages, pinning against the module-wide pin budget, release;
 //! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
 //!   count and size fields, the legacy Rerror copy-back, byte counters);
-//! - [`stats`]: counters and the module's debugfs directory.
+//! - [`stats`]: counters and the module's debugfs directory;
+//! - [`compat`]: what differs between the kernel series zc9p builds against, in one place.
 
 pub(crate) mod callbacks;
+pub(crate) mod compat;
 pub(crate) mod iov;
 pub(crate) mod irqsave;
 pub(crate) mod p9;

@@ -15,6 +15,7 @@
 use crate::{
     bindings as zb,
     common::{
+        compat,
         p9::{Client, InFlight, LinearBuf, Request, TransportRef},
         stats::{StatsDir, WriteStats},
         trans_common::{noio, PayloadPages},
@@ -34,7 +35,6 @@ use kernel::{
     str::CStr,
     sync::{
         atomic::{Atomic, Relaxed},
-        barrier::smp_mb,
         Arc, ArcBorrow, Mutex, SpinLock,
     },
     workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
@@ -298,7 +298,7 @@ impl Conn {
     /// the sender set `want_write` before its last try (`tx_step`): with a full barrier on both
     /// sides, either that try found the room or this sees the flag.
     pub(crate) fn wants_write_space(&self) -> bool {
-        smp_mb();
+        compat::smp_mb();
         self.want_write.load(Relaxed)
     }
 
