@@ -379,6 +379,7 @@ if part virtio; then
 	suite 1
 	suite 0
 	pintest_suite
+	. /zc9p/modprobe.sh && modprobe_suite virtio
 fi
 
 # The fd transports (trans=tcp, unix and fd to servers in the guest, and tcp
@@ -395,6 +396,7 @@ if part fd; then
 	FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
 	. /zc9p/hostile.sh
 	hostile_suite zc
+	. /zc9p/modprobe.sh && modprobe_suite fd
 fi
 
 # kmemleak: unreferenced objects allocated by 9P or zc9p code (or by a module
