@@ -36,7 +36,7 @@ install: $(if $(KDIR),,kernel)
 	bash tools/install-modules.sh
 
 install-modprobe-conf:
-	install -D -m 644 tools/modprobe.d/zc9p.conf $(INSTALL_MOD_PATH)/etc/modprobe.d/zc9p.conf
+	install -D -m 644 tools/modprobe/zc9p.conf $(INSTALL_MOD_PATH)/etc/modprobe.d/zc9p.conf
 
 demo:
 	bash tools/demo.sh

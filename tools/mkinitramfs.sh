@@ -63,7 +63,7 @@ done
 INSTALL_MOD_PATH=$stage bash "$ZC9P_ROOT/tools/install-modules.sh" >/dev/null
 copy_with_libs /usr/bin/kmod /usr/lib/zc9p-kmod/kmod
 for tool in modprobe modinfo depmod lsmod rmmod insmod; do ln -s kmod "$stage/usr/lib/zc9p-kmod/$tool"; done
-cp "$ZC9P_ROOT/tools/modprobe.d/zc9p.conf" "$stage/zc9p/modprobe-zc9p.conf"
+cp "$ZC9P_ROOT/tools/modprobe/zc9p.conf" "$stage/zc9p/modprobe-zc9p.conf"
 # The fd transports' 9P servers (tests/guest/fdsuite.sh): diod (Debian's,
 # tools/setup.sh installs it) and unpfs (crates.io, built by tools/setup.sh).
 [ -x /usr/sbin/diod ] || { echo "error: no /usr/sbin/diod: run tools/setup.sh" >&2; exit 1; }

@@ -2,7 +2,7 @@
 # tools/mkinitramfs.sh puts `make install`'s tree in /lib/modules/RELEASE/
 # (zc9p's modules in extra/, mainline's 9pnet_virtio and 9pnet_fd in
 # kernel/net/9p/, depmod's files), kmod's tools in /usr/lib/zc9p-kmod/ and
-# tools/modprobe.d/zc9p.conf as /zc9p/modprobe-zc9p.conf.
+# tools/modprobe/zc9p.conf as /zc9p/modprobe-zc9p.conf.
 #
 # modprobe_suite virtio|fd: modprobe loads zc9p's module from the installed
 # tree; modinfo shows its version, a description for every parameter and its
