@@ -39,8 +39,8 @@ mp_params_described() {
 	modinfo_parms=$($MP_KMOD/modinfo -F parm "$1")
 	missing=0
 	for p in $(ls /sys/module/$1/parameters); do
-		desc=$(echo "$modinfo_parms" | sed -n "s/^$p:\(.*[^ ]\) ([a-z0-9 ]*)\$/\1/p")
-		[ -n "$desc" ] || { echo "no description for $p"; missing=1; }
+		mp_pdesc=$(echo "$modinfo_parms" | sed -n "s/^$p:\(.*[^ ]\) ([a-z0-9 ]*)\$/\1/p")
+		[ -n "$mp_pdesc" ] || { echo "no description for $p"; missing=1; }
 	done
 	return $missing
 }
