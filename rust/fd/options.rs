@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What a mount asks its connection to be: the mount's source and the options v9fs parsed
-//! (`port=`, `privport`, `rfdno=`, `wfdno=`), read as mainline's trans_fd reads them. Pure logic:
-//! the endpoints are made from the result in `transport.rs`.
+//! (`port=`, `privport`, `rfdno=`, `wfdno=`), read as mainline's trans_fd reads them. Pure logic
+//! (no I/O, no log lines): `transport.rs` makes the endpoints from the result.
 
 use crate::{bindings as zb, conn::Kind};
 use kernel::{bindings, prelude::*, str::CStr};
@@ -36,7 +36,6 @@ pub(crate) fn target<'a>(kind: Kind, source: Option<&'a CStr>, opts: &zb::zc9p_f
         }
         Kind::Fd => {
             if opts.rfd == NO_FD || opts.wfd == NO_FD {
-                pr_err!("trans=fd needs both rfdno and wfdno\n");
                 return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
             }
             Ok(Target::Fd { rfd: opts.rfd, wfd: opts.wfd })

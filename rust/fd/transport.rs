@@ -57,7 +57,12 @@ unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
 
 /// Connects the mount's endpoints, as mainline's trans_fd takes its options.
 fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result<Endpoints> {
-    match options::target(kind, source, opts)? {
+    let target = options::target(kind, source, opts).inspect_err(|_| {
+        if kind == Kind::Fd {
+            pr_err!("trans=fd needs both rfdno and wfdno\n");
+        }
+    })?;
+    match target {
         Target::Tcp { addr, port, privport } => Endpoints::connect_tcp(addr, port, privport).inspect_err(|e| {
             pr_err!("tcp {}: cannot connect to port {}: error {}\n", addr.to_str().unwrap_or("?"), port, e.to_errno())
         }),
