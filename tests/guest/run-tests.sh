@@ -57,6 +57,7 @@ pinstat() { sed -n "s/^$1: //p" $DBG/zc9p_virtio/pins; }
 
 PARTS=${TEST_PARTS:-virtio fd}
 part() { case " $(echo $PARTS | tr , ' ') " in *" $1 "*) return 0 ;; esac; return 1; }
+. /zc9p/kunit.sh
 
 # Plain 9P2000 depends on the server: QEMU's answers Tversion "9P2000" with
 # "unknown", so no transport can mount it there. Ask the C transport first and
