@@ -47,6 +47,23 @@ copy_with_libs() {
 		cp --parents -L "$lib" "$stage"
 	done
 }
+# The installed modules (tests/guest/modprobe.sh): mainline's 9P transports in
+# kernel/net/9p/ and `make install` of zc9p's into extra/, which runs depmod;
+# kmod's tools in /usr/lib/zc9p-kmod/ (not /sbin, where the kernel's
+# request_module would find them: the other suites expect no module to load by
+# itself); the modprobe.d file, which the test installs.
+rel=$(cat "$kdir/include/config/kernel.release")
+mkdir -p "$stage/lib/modules/$rel/kernel/net/9p" "$stage/etc/modprobe.d"
+cp "$kdir"/modules.builtin "$kdir"/modules.builtin.modinfo "$stage/lib/modules/$rel/"
+for c9p in 9pnet_virtio 9pnet_fd; do
+	[ -e "$stage/zc9p/$c9p.ko" ] || continue
+	cp "$stage/zc9p/$c9p.ko" "$stage/lib/modules/$rel/kernel/net/9p/"
+	echo "kernel/net/9p/$c9p.ko" >>"$stage/lib/modules/$rel/modules.order"
+done
+INSTALL_MOD_PATH=$stage bash "$ZC9P_ROOT/tools/install-modules.sh" >/dev/null
+copy_with_libs /usr/bin/kmod /usr/lib/zc9p-kmod/kmod
+for tool in modprobe modinfo depmod lsmod rmmod insmod; do ln -s kmod "$stage/usr/lib/zc9p-kmod/$tool"; done
+cp "$ZC9P_ROOT/tools/modprobe/zc9p.conf" "$stage/zc9p/modprobe-zc9p.conf"
 # The fd transports' 9P servers (tests/guest/fdsuite.sh): diod (Debian's,
 # tools/setup.sh installs it) and unpfs (crates.io, built by tools/setup.sh).
 [ -x /usr/sbin/diod ] || { echo "error: no /usr/sbin/diod: run tools/setup.sh" >&2; exit 1; }

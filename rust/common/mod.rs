@@ -12,7 +12,10 @@
 //! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
 //!   count and size fields, the legacy Rerror copy-back, byte counters);
 //! - [`stats`]: counters and the module's debugfs directory;
-//! - [`compat`]: what differs between the kernel series zc9p builds against, in one place.
+//! - [`compat`]: what differs between the kernel series zc9p builds against, in one place;
+//! - `test_pages` (with `CONFIG_KUNIT`): real pages and payloads for the KUnit tests, whose
+//!   suites for this code are in `unit_tests.rs` (built into zc9p_virtio only, so each suite
+//!   registers once).
 
 pub(crate) mod callbacks;
 pub(crate) mod compat;
@@ -21,6 +24,8 @@ pub(crate) mod irqsave;
 pub(crate) mod p9;
 pub(crate) mod segments;
 pub(crate) mod stats;
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) mod test_pages;
 pub(crate) mod trans_common;
 pub(crate) mod wait;
 pub(crate) mod zc;

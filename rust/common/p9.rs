@@ -38,6 +38,18 @@ impl LinearBuf {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// A buffer of the KUnit tests (a request's buffers come from [`Request`]).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to `len` bytes of kmalloc'ed memory that stay allocated while the buffer is
+    /// used.
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) unsafe fn from_raw(ptr: *mut u8, len: usize) -> Self {
+        // INVARIANT: The caller's guarantee.
+        Self { ptr, len }
+    }
 }
 
 // SAFETY: A plain address: who may access the buffer is decided by the owner of its request.

@@ -16,6 +16,9 @@
 
 #include "shim_common.h"
 
+/* ZC9P_VERSION: rust/VERSION and the commit, from Kbuild. */
+MODULE_VERSION(ZC9P_VERSION);
+
 static unsigned long pin_budget;
 module_param(pin_budget, ulong, 0644);
 MODULE_PARM_DESC(pin_budget,

@@ -71,16 +71,14 @@ impl PinBudget {
     pub(crate) fn init() {
         // SAFETY: FFI call without preconditions.
         let free = unsafe { bindings::nr_free_buffer_pages() } as usize;
-        DEFAULT_LIMIT.store((free / 4).max(1), Relaxed);
+        DEFAULT_LIMIT.store(default_limit(free), Relaxed);
     }
 
     /// The current limit, in pages.
     pub(crate) fn limit() -> usize {
         // SAFETY: FFI call without preconditions.
-        match unsafe { zb::zc9p_param_pin_budget() } as usize {
-            0 => DEFAULT_LIMIT.load(Relaxed).max(1),
-            n => n,
-        }
+        let param = unsafe { zb::zc9p_param_pin_budget() } as usize;
+        effective_limit(param, DEFAULT_LIMIT.load(Relaxed))
     }
 
     /// Writes the budget, the pages pinned now, the most pinned at once, how often a request
@@ -103,18 +101,15 @@ impl PinBudget {
     /// time), if they fit; returns how many were taken.
     fn try_take(want: usize) -> Option<usize> {
         let limit = Self::limit();
-        let want = want.clamp(1, limit);
         let mut cur = PINNED.load(Relaxed);
-        loop {
-            if cur.saturating_add(want) > limit {
-                return None;
-            }
-            match PINNED.cmpxchg(cur, cur + want, Relaxed) {
-                Ok(_) => break,
+        let taken = loop {
+            let take = fit(cur, want, limit)?;
+            match PINNED.cmpxchg(cur, cur + take, Relaxed) {
+                Ok(_) => break take,
                 Err(now) => cur = now,
             }
-        }
-        let now = cur + want;
+        };
+        let now = cur + taken;
         let mut peak = PINNED_PEAK.load(Relaxed);
         while now > peak {
             match PINNED_PEAK.cmpxchg(peak, now, Relaxed) {
@@ -122,7 +117,7 @@ impl PinBudget {
                 Err(p) => peak = p,
             }
         }
-        Some(want)
+        Some(taken)
     }
 
     /// Reserves up to `want` pages, at most the whole budget as it is when they are taken,
@@ -147,6 +142,27 @@ impl PinBudget {
         while !Self::wait_queue().wait_killable_timeout(&cond, second)? {}
         Ok(PinCharge { pages: taken.get(), waited: true })
     }
+}
+
+/// The default limit for `free` free buffer pages: a quarter of them (mainline's), at least one.
+pub(crate) fn default_limit(free: usize) -> usize {
+    (free / 4).max(1)
+}
+
+/// The limit in force: the `pin_budget` parameter, or `default` when that is 0; never 0.
+pub(crate) fn effective_limit(param: usize, default: usize) -> usize {
+    match param {
+        0 => default.max(1),
+        n => n,
+    }
+}
+
+/// The pages a request asking for `want` takes when `pinned` are taken of `limit`: `want`, at
+/// least one and at most the whole limit (a request larger than the budget goes on with what the
+/// budget allows, a shorter request), if that many are free; `None` means wait.
+pub(crate) fn fit(pinned: usize, want: usize, limit: usize) -> Option<usize> {
+    let want = want.max(1).min(limit.max(1));
+    (pinned.checked_add(want)? <= limit).then_some(want)
 }
 
 /// Pages reserved in the [`PinBudget`].

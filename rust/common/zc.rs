@@ -134,11 +134,18 @@ fn copy_back_error(mut req: Request<'_>, in_hdr_len: usize, payload: &PayloadPag
     if size <= in_hdr_len {
         return;
     }
-    let want = size.min(zb::P9_ZC_HDR_SZ as usize).saturating_sub(in_hdr_len);
     let dst = req.rc_tail_mut(in_hdr_len);
-    let want = want.min(dst.len());
+    let want = copy_back_len(size, in_hdr_len, dst.len());
     let got = payload.read_at(0, &mut dst[..want]);
     req.set_rc_size(in_hdr_len + got);
+}
+
+/// Bytes of a legacy Rerror to copy back from the payload pages: the rest of its `size` after
+/// the `in_hdr_len` bytes already in the reply buffer, but nothing past the buffer's zero-copy
+/// header room (`P9_ZC_HDR_SZ`, all the 9P client parses of it) nor past the `room` the buffer
+/// has after the header.
+pub(crate) fn copy_back_len(size: usize, in_hdr_len: usize, room: usize) -> usize {
+    size.min(zb::P9_ZC_HDR_SZ as usize).saturating_sub(in_hdr_len).min(room)
 }
 
 /// Payload bytes that really moved, from the reply: for a read, what follows the reply header

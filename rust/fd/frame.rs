@@ -163,3 +163,111 @@ pub(crate) fn check_count(h: &Header, count: u32) -> Result<(), Violation> {
     }
     Ok(())
 }
+
+#[kernel::macros::kunit_tests(zc9p_fd_frame)]
+mod tests {
+    use super::*;
+    use kernel::error::code::EIO;
+
+    /// An Rread's expectations: reply type 117, Rlerror, a reply buffer of `rc`, `mapped`
+    /// payload bytes (a zero-copy read) or none.
+    fn rread(rc: usize, mapped: Option<usize>) -> Expect {
+        Expect { reply: 117, error: RLERROR, rc_capacity: rc, payload: mapped }
+    }
+
+    fn header(size: u32, ty: u8, tag: u16) -> Header {
+        Header { size, ty, tag }
+    }
+
+    #[test]
+    fn header_is_little_endian() {
+        let h = Header::parse(&[0x0b, 0x01, 0x00, 0x00, 117, 0x34, 0x12]);
+        assert_eq!(h, header(267, 117, 0x1234));
+    }
+
+    #[test]
+    fn size_below_header_or_over_msize_is_refused() {
+        assert_eq!(check_size(&header(6, 117, 1), 8192), Err(Violation::TooShort(6)));
+        assert_eq!(check_size(&header(7, 117, 1), 8192), Ok(()));
+        assert_eq!(check_size(&header(8192, 117, 1), 8192), Ok(()));
+        assert_eq!(
+            check_size(&header(8193, 117, 1), 8192),
+            Err(Violation::OverMsize { size: 8193, msize: 8192 })
+        );
+        assert_eq!(
+            check_size(&header(u32::MAX, 117, 1), 8192),
+            Err(Violation::OverMsize { size: u32::MAX, msize: 8192 })
+        );
+    }
+
+    #[test]
+    fn only_the_reply_or_the_error_type_is_accepted() {
+        let e = rread(4096, None);
+        assert_eq!(check(&header(20, 117, 3), &e), Ok(Plan::Whole));
+        assert_eq!(check(&header(20, RLERROR, 3), &e), Ok(Plan::Whole));
+        assert_eq!(
+            check(&header(20, RERROR, 3), &e),
+            Err(Violation::WrongType { tag: 3, got: RERROR, want: 117 })
+        );
+        assert_eq!(
+            check(&header(20, 116, 3), &e),
+            Err(Violation::WrongType { tag: 3, got: 116, want: 117 })
+        );
+    }
+
+    #[test]
+    fn copied_reply_must_fit_the_reply_buffer() {
+        let e = rread(4096, None);
+        assert_eq!(check(&header(4096, 117, 9), &e), Ok(Plan::Whole));
+        assert_eq!(
+            check(&header(4097, 117, 9), &e),
+            Err(Violation::TooBig { tag: 9, size: 4097, room: 4096 })
+        );
+    }
+
+    #[test]
+    fn zero_copy_read_goes_to_the_pages_within_what_was_mapped() {
+        let e = rread(64, Some(8192));
+        assert_eq!(check(&header(11, 117, 5), &e), Ok(Plan::Payload));
+        assert_eq!(check(&header(11 + 8192, 117, 5), &e), Ok(Plan::Payload));
+        assert_eq!(
+            check(&header(11 + 8193, 117, 5), &e),
+            Err(Violation::TooBig { tag: 5, size: 11 + 8193, room: 11 + 8192 })
+        );
+        // An Rread shorter than its count header cannot be split there.
+        assert_eq!(
+            check(&header(10, 117, 5), &e),
+            Err(Violation::TooBig { tag: 5, size: 10, room: 11 + 8192 })
+        );
+        // A reply buffer without room for the count header takes no split frame.
+        assert!(check(&header(20, 117, 5), &rread(10, Some(8192))).is_err());
+        // No overflow for the largest mapping.
+        assert_eq!(check(&header(u32::MAX, 117, 5), &rread(64, Some(usize::MAX))), Ok(Plan::Payload));
+    }
+
+    #[test]
+    fn error_to_a_zero_copy_read_goes_to_the_reply_buffer() {
+        let e = rread(64, Some(8192));
+        assert_eq!(check(&header(64, RLERROR, 5), &e), Ok(Plan::Whole));
+        assert_eq!(
+            check(&header(65, RLERROR, 5), &e),
+            Err(Violation::TooBig { tag: 5, size: 65, room: 64 })
+        );
+    }
+
+    #[test]
+    fn rread_count_must_match_the_frame() {
+        let h = header(11 + 100, 117, 2);
+        assert_eq!(check_count(&h, 100), Ok(()));
+        assert_eq!(check_count(&h, 99), Err(Violation::BadCount { tag: 2, count: 99, size: 111 }));
+        assert_eq!(check_count(&h, 101), Err(Violation::BadCount { tag: 2, count: 101, size: 111 }));
+        assert!(check_count(&h, u32::MAX).is_err());
+    }
+
+    #[test]
+    fn truncation_is_a_reset_and_the_rest_eio() {
+        assert_eq!(Violation::Truncated.errno(), econnreset());
+        assert_eq!(Violation::TooShort(0).errno(), EIO);
+        assert_eq!(Violation::UnknownTag(1).errno(), EIO);
+    }
+}

@@ -12,6 +12,7 @@ use crate::{
     },
     conn::{Conn, Kind},
     endpoint::Endpoints,
+    options::{self, Target},
 };
 use kernel::{
     bindings,
@@ -56,28 +57,21 @@ unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
 
 /// Connects the mount's endpoints, as mainline's trans_fd takes its options.
 fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result<Endpoints> {
-    match kind {
-        Kind::Tcp => {
-            let addr = source.ok_or(EINVAL)?;
-            Endpoints::connect_tcp(addr, opts.port, opts.privport).inspect_err(|e| {
-                pr_err!("tcp {}: cannot connect to port {}: error {}\n", addr.to_str().unwrap_or("?"), opts.port, e.to_errno())
-            })
+    let target = options::target(kind, source, opts).inspect_err(|_| {
+        if kind == Kind::Fd {
+            pr_err!("trans=fd needs both rfdno and wfdno\n");
         }
-        Kind::Unix => {
-            let path = source.filter(|p| !p.is_empty()).ok_or(EINVAL)?;
-            Endpoints::connect_unix(path).inspect_err(|e| {
-                pr_err!("unix {}: cannot connect: error {}\n", path.to_str().unwrap_or("?"), e.to_errno())
-            })
-        }
-        Kind::Fd => {
-            if opts.rfd == !0 || opts.wfd == !0 {
-                pr_err!("trans=fd needs both rfdno and wfdno\n");
-                return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
-            }
-            Endpoints::open_fds(opts.rfd, opts.wfd).inspect_err(|e| {
-                pr_err!("fd: cannot use rfdno={} wfdno={}: error {}\n", opts.rfd, opts.wfd, e.to_errno())
-            })
-        }
+    })?;
+    match target {
+        Target::Tcp { addr, port, privport } => Endpoints::connect_tcp(addr, port, privport).inspect_err(|e| {
+            pr_err!("tcp {}: cannot connect to port {}: error {}\n", addr.to_str().unwrap_or("?"), port, e.to_errno())
+        }),
+        Target::Unix { path } => Endpoints::connect_unix(path).inspect_err(|e| {
+            pr_err!("unix {}: cannot connect: error {}\n", path.to_str().unwrap_or("?"), e.to_errno())
+        }),
+        Target::Fd { rfd, wfd } => Endpoints::open_fds(rfd, wfd).inspect_err(|e| {
+            pr_err!("fd: cannot use rfdno={} wfdno={}: error {}\n", rfd, wfd, e.to_errno())
+        }),
     }
 }
 

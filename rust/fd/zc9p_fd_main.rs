@@ -7,9 +7,9 @@
 //! pages and receives a read's data straight into them. See `Documentation/fd-transports.rst`.
 //!
 //! Layers, bottom up: [`bindings`] (the kernel's 9P headers and the C shims), the shared
-//! [`common`] code, this transport's wrappers ([`endpoint`]) and pure frame checks ([`frame`]),
-//! its logic ([`conn`], [`io`], [`zc`], [`stats`]) and the C-callable entry points
-//! ([`transport`]).
+//! [`common`] code, this transport's wrappers ([`endpoint`]), its pure checks of reply frames
+//! ([`frame`]) and of mount options ([`options`]), its logic ([`conn`], [`io`], [`zc`],
+//! [`stats`]) and the C-callable entry points ([`transport`]).
 
 mod bindings;
 // Shared with the virtio transport; each module uses part of it.
@@ -21,6 +21,7 @@ mod conn;
 mod endpoint;
 mod frame;
 mod io;
+mod options;
 mod stats;
 mod transport;
 mod zc;

@@ -14,15 +14,15 @@
 use crate::{
     common::{
         irqsave::{new_spinlock_irq, SpinLockIrq},
-        p9::{Client, InFlight, LinearBuf, TransportRef},
+        p9::{Client, InFlight, TransportRef},
         second,
         stats::{StatsDir, WriteStats},
-        trans_common::PayloadPages,
         wait::{new_wait_queue, WaitQueue},
     },
+    layout::Layout,
     sg::SgArray,
     stats::ChannelStats,
-    virtio::{SgGroup, VirtioDevice, Virtqueue},
+    virtio::{VirtioDevice, Virtqueue},
 };
 use kernel::{
     alloc::KVec,
@@ -34,53 +34,6 @@ use kernel::{
     },
     workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
 };
-
-/// Where the device's buffer for one message comes from, in order: device-readable groups
-/// first, then device-writable ones.
-pub(crate) struct Layout {
-    groups: [SgGroup; 4],
-    n_groups: usize,
-    n_out: usize,
-    next: usize,
-    /// Entries the message may use (the channel's [`Channel::max_entries`]).
-    limit: usize,
-}
-
-impl Layout {
-    #[inline]
-    fn new(limit: usize) -> Self {
-        Self { groups: [SgGroup::default(); 4], n_groups: 0, n_out: 0, next: 0, limit }
-    }
-
-    #[inline]
-    fn push(&mut self, entries: usize, device_writes: bool) -> Result {
-        if entries == 0 {
-            return Ok(());
-        }
-        if self.n_groups == self.groups.len() || (!device_writes && self.n_out != self.n_groups) {
-            return Err(EINVAL);
-        }
-        self.groups[self.n_groups] = SgGroup { start: self.next };
-        self.n_groups += 1;
-        if !device_writes {
-            self.n_out += 1;
-        }
-        self.next += entries;
-        Ok(())
-    }
-
-    #[inline]
-    pub(crate) fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
-        let n = sg.pack_linear(self.next, self.limit, buf)?;
-        self.push(n, device_writes)
-    }
-
-    #[inline]
-    pub(crate) fn payload(&mut self, sg: &mut SgArray, payload: &PayloadPages, device_writes: bool) -> Result {
-        let n = sg.pack_payload(self.next, self.limit, payload)?;
-        self.push(n, device_writes)
-    }
-}
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by the module initialiser before the driver and transport register.
@@ -476,7 +429,7 @@ impl Channel {
                 return Err((e, req));
             }
             let idle = *on_device == 0;
-            match vq.add(sg, &l.groups[..l.n_groups], l.n_out, req) {
+            match vq.add(sg, l.groups(), l.n_out(), req) {
                 Ok(()) => {
                     *on_device += 1;
                     vq.kick();

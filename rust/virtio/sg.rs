@@ -128,3 +128,109 @@ impl SgArray {
 
 // SAFETY: The entries only describe memory; whoever packs them holds the ring lock.
 unsafe impl Send for SgArray {}
+
+#[kernel::macros::kunit_tests(zc9p_virtio_sg)]
+mod tests {
+    use super::*;
+    use crate::common::test_pages::TestPages;
+
+    /// Entry `i` as (page, offset, length, end mark).
+    fn entry(sg: &SgArray, i: usize) -> (*mut bindings::page, usize, usize, bool) {
+        let e = &sg.entries[i];
+        let mask = (bindings::SG_CHAIN | bindings::SG_END) as usize;
+        let page = (e.page_link & !mask) as *mut bindings::page;
+        (page, e.offset as usize, e.length as usize, e.page_link & bindings::SG_END as usize != 0)
+    }
+
+    /// Packs `runs` of `pages` (see [`TestPages::map`]) into entries `start..end`.
+    fn pack(pages: &TestPages, runs: &[(usize, usize, usize)], start: usize, end: usize) -> Result<(SgArray, usize)> {
+        let mut payload = PayloadPages::new();
+        // SAFETY: `payload` is released (dropped) here, before `pages` goes.
+        unsafe { pages.map(runs, false, 16, &mut payload) }?;
+        let mut sg = SgArray::new()?;
+        let used = sg.pack_payload(start, end, &payload)?;
+        Ok((sg, used))
+    }
+
+    #[test]
+    fn adjacency_is_the_next_frame_number() -> Result {
+        let pages = TestPages::alloc(1)?;
+        assert!(pages_adjacent(pages.page(0), pages.page(1)));
+        assert!(!pages_adjacent(pages.page(1), pages.page(0)));
+        assert!(!pages_adjacent(pages.page(0), pages.page(0)));
+        Ok(())
+    }
+
+    #[test]
+    fn adjacent_whole_pages_share_one_entry() -> Result {
+        let pages = TestPages::alloc(1)?;
+        let (sg, used) = pack(&pages, &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)], 0, SG_ENTRIES)?;
+        assert_eq!(used, 1);
+        assert_eq!(entry(&sg, 0), (pages.page(0), 0, 2 * PAGE_SIZE, true));
+        Ok(())
+    }
+
+    #[test]
+    fn an_unaligned_start_still_merges() -> Result {
+        let pages = TestPages::alloc(2)?;
+        let runs = [(0, 100, PAGE_SIZE - 100), (1, 0, PAGE_SIZE), (2, 0, 7)];
+        let (sg, used) = pack(&pages, &runs, 0, SG_ENTRIES)?;
+        assert_eq!(used, 1);
+        assert_eq!(entry(&sg, 0), (pages.page(0), 100, 2 * PAGE_SIZE - 93, true));
+        Ok(())
+    }
+
+    #[test]
+    fn pages_out_of_order_get_an_entry_each() -> Result {
+        let pages = TestPages::alloc(1)?;
+        let (sg, used) = pack(&pages, &[(1, 0, PAGE_SIZE), (0, 0, PAGE_SIZE)], 0, SG_ENTRIES)?;
+        assert_eq!(used, 2);
+        assert_eq!(entry(&sg, 0), (pages.page(1), 0, PAGE_SIZE, false));
+        assert_eq!(entry(&sg, 1), (pages.page(0), 0, PAGE_SIZE, true));
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_ending_inside_its_page_is_not_extended() -> Result {
+        let pages = TestPages::alloc(1)?;
+        let (sg, used) = pack(&pages, &[(0, 0, 100), (1, 0, PAGE_SIZE)], 0, SG_ENTRIES)?;
+        assert_eq!(used, 2);
+        assert_eq!(entry(&sg, 0), (pages.page(0), 0, 100, false));
+        assert_eq!(entry(&sg, 1), (pages.page(1), 0, PAGE_SIZE, true));
+        Ok(())
+    }
+
+    #[test]
+    fn packing_starts_at_the_given_entry_and_stops_at_the_end() -> Result {
+        let pages = TestPages::alloc(1)?;
+        let runs = [(1, 0, PAGE_SIZE), (0, 0, PAGE_SIZE)];
+        let (sg, used) = pack(&pages, &runs, 5, 7)?;
+        assert_eq!(used, 2);
+        assert_eq!(entry(&sg, 5), (pages.page(1), 0, PAGE_SIZE, false));
+        assert_eq!(entry(&sg, 6), (pages.page(0), 0, PAGE_SIZE, true));
+        // Two runs into one entry: EMSGSIZE, unless they merge.
+        assert!(pack(&pages, &runs, 5, 6).is_err());
+        assert_eq!(pack(&pages, &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)], 5, 6)?.1, 1);
+        // Past the array's own end.
+        assert!(pack(&pages, &runs, SG_ENTRIES - 1, SG_ENTRIES + 10).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_linear_buffer_is_one_entry_and_an_empty_one_none() -> Result {
+        let mut buf = KVec::from_elem(0u8, 64, GFP_KERNEL)?;
+        let mut sg = SgArray::new()?;
+        // SAFETY: `buf` is kmalloc'ed and outlives the packing.
+        let lin = unsafe { LinearBuf::from_raw(buf.as_mut_ptr(), buf.len()) };
+        assert_eq!(sg.pack_linear(0, 1, lin), Ok(1));
+        assert_eq!(entry(&sg, 0).2, 64);
+        assert_eq!(entry(&sg, 0).3, true);
+        assert_eq!(sg.pack_linear(1, 1, lin), Err(EMSGSIZE));
+        // SAFETY: An empty buffer is never dereferenced.
+        let empty = unsafe { LinearBuf::from_raw(buf.as_mut_ptr(), 0) };
+        assert_eq!(sg.pack_linear(1, 1, empty), Ok(0));
+        assert_eq!(SgArray::entries_for(empty), 0);
+        assert_eq!(SgArray::entries_for(lin), 1);
+        Ok(())
+    }
+}

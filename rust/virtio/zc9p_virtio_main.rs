@@ -8,15 +8,22 @@
 //! Layers, bottom up: [`bindings`] (the kernel's 9P and virtio headers and the C shims), the
 //! shared [`common`] code (wrappers, `trans_common`, the transport-independent half of
 //! `zc_request`), this transport's wrappers ([`virtio`], [`sg`]), its logic ([`channel`],
-//! [`zc`], [`stats`]) and the C-callable entry points ([`transport`]).
+//! [`layout`], [`zc`], [`stats`]) and the C-callable entry points ([`transport`]). KUnit suites
+//! (with `CONFIG_KUNIT`, run at load): the layout, the scatterlist packing, and the shared
+//! code's (`common_tests`).
 
 mod bindings;
 // Shared with the fd transports; each module uses part of it.
 #[allow(dead_code)]
 #[path = "../common/mod.rs"]
 mod common;
+// The KUnit suites of the shared code, in this module only (see the file).
+#[cfg(CONFIG_KUNIT = "y")]
+#[path = "../common/unit_tests.rs"]
+mod common_tests;
 
 mod channel;
+mod layout;
 mod sg;
 mod stats;
 mod transport;

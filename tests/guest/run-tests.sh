@@ -57,6 +57,7 @@ pinstat() { sed -n "s/^$1: //p" $DBG/zc9p_virtio/pins; }
 
 PARTS=${TEST_PARTS:-virtio fd}
 part() { case " $(echo $PARTS | tr , ' ') " in *" $1 "*) return 0 ;; esac; return 1; }
+. /zc9p/kunit.sh
 
 # Plain 9P2000 depends on the server: QEMU's answers Tversion "9P2000" with
 # "unknown", so no transport can mount it there. Ask the C transport first and
@@ -379,6 +380,7 @@ if part virtio; then
 	suite 1
 	suite 0
 	pintest_suite
+	. /zc9p/modprobe.sh && modprobe_suite virtio
 fi
 
 # The fd transports (trans=tcp, unix and fd to servers in the guest, and tcp
@@ -395,6 +397,7 @@ if part fd; then
 	FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
 	. /zc9p/hostile.sh
 	hostile_suite zc
+	. /zc9p/modprobe.sh && modprobe_suite fd
 fi
 
 # kmemleak: unreferenced objects allocated by 9P or zc9p code (or by a module
