@@ -1,0 +1,12 @@
+#!/bin/sh
+# Run by /init with zc9p.run=kselftest.sh (tools/run-tests.sh): the kselftest
+# install in /kselftest (tools/mkinitramfs.sh, from tests/Makefile), through
+# the kernel's own run_kselftest.sh, its output on the second serial port.
+# KSFT_TESTS (kernel command line) lists COLLECTION:TEST names, comma
+# separated; without it the whole zc9p collection runs.
+args=
+for t in $(echo "${KSFT_TESTS:-}" | tr , ' '); do
+	args="$args -t $t"
+done
+/kselftest/run_kselftest.sh ${args:--c zc9p} >/dev/ttyS1 2>&1
+echo "zc9p: run_kselftest.sh exited with $?" >/dev/kmsg
