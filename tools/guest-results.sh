@@ -10,13 +10,13 @@
 # skipped, not timed out), the program's plan matches what it printed, and its
 # exit status agrees with its results.
 kselftest_results() {
-	local part=$1 log=$2 vmrc=$3 line nested=0 failed=0 plan= top= status
+	local part=$1 log=$2 vmrc=$3 line nested=0 nbad=0 plan= top= status
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		if [[ $line =~ ^#\ (ok|not\ ok)\ [0-9]+\ (.*)$ ]]; then
 			nested=$((nested + 1))
 			status=0
-			[ "${BASH_REMATCH[1]}" = ok ] || { status=1; failed=$((failed + 1)); }
+			[ "${BASH_REMATCH[1]}" = ok ] || { status=1; nbad=$((nbad + 1)); }
 			report $status "guest $part: ${BASH_REMATCH[2]}"
 		elif [[ $line =~ ^#\ 1\.\.([0-9]+) ]]; then
 			plan=${BASH_REMATCH[1]}
@@ -34,8 +34,8 @@ kselftest_results() {
 	"") why="$why, the runner reported no result for it" ;;
 	*"# SKIP"*) why="$why, skipped" ;;
 	*"# TIMEOUT"*) why="$why, timed out" ;;
-	"ok "*) [ $failed -eq 0 ] || why="$why, exit status 0 despite $failed failures" ;;
-	*) [ $failed -gt 0 ] || why="$why, failed ($top) with no failing result" ;;
+	"ok "*) [ $nbad -eq 0 ] || why="$why, exit status 0 despite $nbad failures" ;;
+	*) [ $nbad -gt 0 ] || why="$why, failed ($top) with no failing result" ;;
 	esac
 	[ "$plan" = "$nested" ] || why="$why, plan 1..${plan:-?} but $nested results"
 	echo "# $part: ${top:-no runner result}"

@@ -54,7 +54,7 @@ hs_now() {
 # hs_state PID: hs_s = its state letter (R, S, D, Z...), empty once reaped.
 hs_state() {
 	hs_s=
-	read -r hs_stl </proc/$1/stat 2>/dev/null || return 0
+	read -r hs_stl 2>/dev/null </proc/$1/stat || return 0
 	hs_s=${hs_stl##*) }
 	hs_s=${hs_s%% *}
 }
@@ -67,7 +67,7 @@ hs_gone() {
 # hs_wchan PID: hs_w = where it sleeps.
 hs_wchan() {
 	hs_w=
-	read -r hs_w </proc/$1/wchan 2>/dev/null
+	read -r hs_w 2>/dev/null </proc/$1/wchan
 }
 
 # hs_wait SECS PID: waits (at most SECS) for PID to exit; 0 if it did.
