@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Build the guest initramfs: busybox, /init, the test scripts and helper, and the
-# modules (zc9p_virtio.ko and, for comparison runs, the C 9pnet_virtio.ko).
+# Build the guest initramfs: busybox, /init, the guest suite as a kselftest
+# install in /kselftest (tests/Makefile: the kernel's run_kselftest.sh and its
+# helpers, and the zc9p collection, which holds every guest script and
+# program; /zc9p is that collection's folder), and the modules there
+# (zc9p's and, for comparison runs, the C 9pnet_virtio.ko and 9pnet_fd.ko).
 # usage: mkinitramfs.sh OUTPUT.cpio.gz
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -8,26 +11,32 @@ set -euo pipefail
 out=$1
 kdir=${KDIR:-$(kernel_build_dir)}
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+build=$(mktemp -d)
+trap 'rm -rf "$stage" "$build"' EXIT
 
-mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,mnt,zc9p,etc}
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,mnt,etc}
 cp /bin/busybox "$stage/bin/busybox"
 for applet in $("$stage/bin/busybox" --list); do
 	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
 cp "$ZC9P_ROOT/tests/guest/init" "$stage/init"
-cp "$ZC9P_ROOT"/tests/guest/*.sh "$stage/zc9p/"
-# Every guest program, tests/guest/zc9p-NAME.c or the .c files of a folder
-# tests/guest/NAME/, becomes /zc9p/zc9p-NAME.
-for prog in "$ZC9P_ROOT"/tests/guest/zc9p-*.c; do
-	name=$(basename "$prog" .c)
-	gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/$name" "$prog"
-done
-for dir in "$ZC9P_ROOT"/tests/guest/*/; do
-	srcs=("$dir"*.c)
-	[ -e "${srcs[0]}" ] || continue
-	gcc -O2 -static -Wall -Werror -pthread -o "$stage/zc9p/zc9p-$(basename "$dir")" "${srcs[@]}"
-done
+# copy_with_libs BINARY DEST: BINARY at DEST in the initramfs, with the shared
+# libraries it needs.
+copy_with_libs() {
+	mkdir -p "$stage/$(dirname "$2")"
+	cp "$1" "$stage/$2"
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		cp --parents -L "$lib" "$stage"
+	done
+}
+# The kselftest install; the guest programs are built into $build.
+make -s -C "$ZC9P_ROOT/tests" install INSTALL_PATH="$stage/kselftest" OUTPUT="$build" \
+	KSFT_SRC="$(kernel_src)/tools/testing/selftests" >/dev/null
+ln -s kselftest/zc9p "$stage/zc9p"
+# The runner times each test program out with /usr/bin/timeout --foreground,
+# which busybox's timeout does not have: coreutils' (the scripts' own
+# `timeout` stays busybox's, first in PATH).
+copy_with_libs /usr/bin/timeout /usr/bin/timeout
 mods=$(module_dir)
 # zc9p's modules (a suite that needs a missing one fails on its insmod).
 for ko in zc9p_virtio zc9p_fd zc9p_pintest; do
@@ -38,15 +47,6 @@ for c9p in 9pnet_virtio 9pnet_fd; do
 	ko=$(find "$kdir/net/9p" -name "$c9p.ko" | head -1)
 	[ -n "$ko" ] && cp "$ko" "$stage/zc9p/"
 done
-# copy_with_libs BINARY DEST: BINARY at DEST in the initramfs, with the shared
-# libraries it needs.
-copy_with_libs() {
-	mkdir -p "$stage/$(dirname "$2")"
-	cp "$1" "$stage/$2"
-	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
-		cp --parents -L "$lib" "$stage"
-	done
-}
 # The installed modules (tests/guest/modprobe.sh): mainline's 9P transports in
 # kernel/net/9p/ and `make install` of zc9p's into extra/, which runs depmod;
 # kmod's tools in /usr/lib/zc9p-kmod/ (not /sbin, where the kernel's
@@ -86,7 +86,6 @@ if [ -n "${ZC9P_WITH_PJDFSTEST:-}" ]; then
 	for lib in $(ldd "$ZC9P_WITH_PJDFSTEST" | grep -o '/[^ ]*'); do
 		cp --parents -L "$lib" "$stage"
 	done
-	cp "$ZC9P_ROOT/tests/guest/pjdfstest.toml" "$stage/zc9p/"
 fi
 # perf (for `make profile`) with its libraries; the profile kernel's symbols
 # come from /proc/kallsyms.

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# zc9p's test run: build what is missing, boot a guest with two host shares, run
-# the guest suite (TAP), then check on the host what the guest wrote and that
-# the guest's kernel log is clean. Ends with "N passed, N failed".
+# zc9p's test run: build what is missing, boot two guests with the host's
+# shares and servers, each running one program of the kselftest collection
+# zc9p (tests/Makefile) through the kernel's run_kselftest.sh, then count
+# their results and those of the modules' KUnit suites, check on the host what
+# the guests wrote and that their kernel logs are clean. Ends with
+# "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$ZC9P_ROOT/tools/guest-results.sh"
 
 bash "$ZC9P_ROOT/tools/setup.sh"
 bash "$ZC9P_ROOT/tools/build-kernel.sh"
@@ -51,14 +55,18 @@ fi
 # KASAN reports every bad access, not just the first.
 start=$(date +%s)
 limit=${ZC9P_TEST_TIMEOUT:-3600}
-ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot TEST_PARTS=virtio" \
+# The kselftest runner's timeout for the guest's program, overriding the
+# collection's settings: just under the guest's limit, so that a slow run
+# still reports its results and the runner's TIMEOUT.
+ksft_timeout=$((limit - 90))
+ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_virtio.sh KSFT_TIMEOUT=$ksft_timeout" \
 ZC9P_TRACE="v9fs_read v9fs_write virtqueue_pop" \
-bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" run-tests.sh "$logs/virtio" "$limit" \
+bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/virtio" "$limit" \
 	"$work/share0" "$work/share1,indirect_desc=off" /proc/self \
 	"$work/share3,indirect_desc=off,fsdev.throttling.bps-read=262144" "$work/share4" &
 virtio_pid=$!
-ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot TEST_PARTS=fd zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export" \
-ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" run-tests.sh "$logs/fd" "$limit" &
+ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export" \
+ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
 fd_pid=$!
 rc_virtio=0 rc_fd=0
 wait $virtio_pid || rc_virtio=$?
@@ -67,7 +75,7 @@ wait $fd_pid || rc_fd=$?
 say "fd guest ran for $(( $(date +%s) - start ))s (exit $rc_fd)"
 bash "$ZC9P_ROOT/tools/host-diod.sh" stop "$hostdiod"
 
-# The guests' TAP lines, renumbered into one stream with the host's checks.
+# The guests' KTAP results, renumbered into one stream with the host's checks.
 passed=0 failed=0 n=0
 report() { # STATUS DESCRIPTION
 	n=$((n + 1))
@@ -79,18 +87,9 @@ report() { # STATUS DESCRIPTION
 }
 splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
 for part in virtio fd; do
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case "$line" in
-		"ok "*) report 0 "guest $part: ${line#ok * - }" ;;
-		"not ok "*) report 1 "guest $part: ${line#not ok * - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done <"$logs/$part/tap.log"
 	vmrc=rc_$part
-	vmrc=${!vmrc}
-	guest_plan=$(grep -c '^1\.\.' "$logs/$part/tap.log" || true)
-	report $(( vmrc != 0 || guest_plan != 1 )) "guest $part: suite ran to completion (qemu exit $vmrc)"
+	kselftest_results $part "$logs/$part/tap.log" "${!vmrc}"
+	kunit_results $part "$logs/$part/console.log"
 	if grep -aE "$splats" "$logs/$part/console.log" >"$work/splats.txt"; then
 		sed 's/^/# /' "$work/splats.txt" | head -40
 		report 1 "guest $part: kernel log is free of lockdep/BUG/WARNING/Oops"
@@ -98,6 +97,14 @@ for part in virtio fd; do
 		report 0 "guest $part: kernel log is free of lockdep/BUG/WARNING/Oops"
 	fi
 done
+
+# A module built with KUnit suites (.kunit_test_suites) has run them.
+with_kunit=$(kunit_modules "$(module_dir)"/{zc9p_virtio,zc9p_fd,zc9p_pintest}.ko | tr '\n' ' ')
+if [ -n "$with_kunit" ]; then
+	report $(( KUNIT_SUITES == 0 )) "kunit: the suites of ${with_kunit% } ran ($KUNIT_SUITES zc9p_ suites found in the guests' logs)"
+else
+	echo "# kunit: no module carries KUnit suites"
+fi
 
 # The host sees exactly the bytes the guest wrote.
 host_verify() { # DESCRIPTION PATH SIZE SEED

@@ -27,7 +27,7 @@
 #   direct-mix    2100152 bytes: stream 81 with 1500000:100000:84,
 #                 300000:600000:82 and 800000:300000:83 (CACHE_DIRECT_MIX)
 #   exe, exe.sha256  a copy of zc9p-check and the original's sha256sum line
-MM=/zc9p/zc9p-mmap
+MM=$ZC9P_DIR/zc9p-mmap
 CACHE_MODES="loose mmap"
 # Sizes kept small: every byte goes through the debug kernel under TCG twice.
 CACHE_SIZES="0 1 4095 4096 4097 1048576"
@@ -159,14 +159,14 @@ cache_suite() {
 		# A binary run from the share, its pages faulted in from the server.
 		exe=$d/exe
 		check "$n a copy of zc9p-check in the share, synced, caches dropped" \
-			sh -c "cp /zc9p/zc9p-check $exe && sha256sum </zc9p/zc9p-check | sed 's/-\$/exe/' >$d/exe.sha256 &&
+			sh -c "cp $ZC9P_DIR/zc9p-check $exe && sha256sum <$ZC9P_DIR/zc9p-check | sed 's/-\$/exe/' >$d/exe.sha256 &&
 			       $MM dropcaches $d"
 		expect "$n run from the share without arguments, it prints its usage and exits 2" 2 \
 			sh -c "$exe >/tmp/cache-exe.out 2>&1; rc=\$?; grep -q usage /tmp/cache-exe.out && echo \$rc"
 		check "$n run from the share, it writes a file the original verifies" \
 			sh -c "$exe write /tmp/cache-exe 300000 9 4096 && $CHK verify /tmp/cache-exe 300000 9 && rm /tmp/cache-exe"
 		check "$n after drop_caches the copy reads back identical to the original" \
-			sh -c "$MM dropcaches $d && cmp /zc9p/zc9p-check $exe"
+			sh -c "$MM dropcaches $d && cmp $ZC9P_DIR/zc9p-check $exe"
 
 		# O_DIRECT and the page cache on one file (offsets and lengths not
 		# page-aligned: 9P asks for no alignment).

@@ -2,12 +2,12 @@
 # trans=fd mounts of 9P servers running in the guest, and of a diod on the
 # host through QEMU's user networking when the kernel command line names one.
 #
-#   fd_suite c      mainline's C transport, /zc9p/9pnet_fd.ko
-#   fd_suite zc ZC  zc9p's, /zc9p/zc9p_fd.ko zerocopy=ZC (with its counters)
+#   fd_suite c      mainline's C transport, 9pnet_fd.ko
+#   fd_suite zc ZC  zc9p's, zc9p_fd.ko zerocopy=ZC (with its counters)
 #
 # Servers: diod (9P2000.L only, msize at most 65536) on 127.0.0.1:564 and on a
 # unix socket, and one per trans=fd mount over a socketpair or two pipes
-# (/zc9p/zc9p-fdmount forks it); unpfs (replies out of order, takes the
+# (zc9p-fdmount forks it); unpfs (replies out of order, takes the
 # client's msize) on tcp and unix when the initramfs has it. They all export
 # one folder on the guest's tmpfs, so every test can also check what the
 # server really stored. Both modules register tcp, unix and fd: only one may
@@ -17,8 +17,8 @@
 # zc9p.hostaname=DIR on the command line; its DIR holds from-host (written on
 # the host), the guest writes from-guest-TAG there for the host to verify.
 
-FD_CHK=/zc9p/zc9p-check
-FD_MOUNT=/zc9p/zc9p-fdmount
+FD_CHK=$ZC9P_DIR/zc9p-check
+FD_MOUNT=$ZC9P_DIR/zc9p-fdmount
 FD_DIOD=/usr/sbin/diod
 FD_UNPFS=/usr/bin/unpfs
 FD_DBG=/sys/kernel/debug/zc9p_fd
@@ -392,8 +392,8 @@ fd_suite() {
 	FD_MOD=$1 FD_ZC=${2:-0} FD_LONG=0
 	[ "${3:-}" = long ] && FD_LONG=1
 	case $FD_MOD in
-	c) FD_P="[fd c]" FD_KO=/zc9p/9pnet_fd.ko FD_NAME=9pnet_fd FD_ARGS= FD_TAG=c ;;
-	zc) FD_P="[fd zc=$FD_ZC]" FD_KO=/zc9p/zc9p_fd.ko FD_NAME=zc9p_fd FD_ARGS=zerocopy=$FD_ZC FD_TAG=zc$FD_ZC ;;
+	c) FD_P="[fd c]" FD_KO=$ZC9P_MODDIR/9pnet_fd.ko FD_NAME=9pnet_fd FD_ARGS= FD_TAG=c ;;
+	zc) FD_P="[fd zc=$FD_ZC]" FD_KO=$ZC9P_MODDIR/zc9p_fd.ko FD_NAME=zc9p_fd FD_ARGS=zerocopy=$FD_ZC FD_TAG=zc$FD_ZC ;;
 	*) tap 1 "fd_suite: unknown module '$FD_MOD'"; return ;;
 	esac
 	P=$FD_P

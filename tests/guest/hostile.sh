@@ -1,5 +1,5 @@
 # Hostile-server cases for the fd transports (sourced; needs tap.sh). Each
-# case runs /zc9p/zc9p-hostile (tests/guest/hostile/), a 9P2000.L
+# case runs zc9p-hostile (tests/guest/hostile/), a 9P2000.L
 # server that serves "good" and "bad" (HS_SIZE bytes of zc9p-check's stream,
 # seed HS_SEED) correctly except for one misbehaviour (its --mode) on the
 # first read of "bad", mounts it, verifies "good", reads "bad" and checks
@@ -10,8 +10,8 @@
 # violation counts in protocol_errors.
 #
 #   hostile_suite c|zc [report]
-#     c   mainline's C transport, /zc9p/9pnet_fd.ko
-#     zc  zc9p's, /zc9p/zc9p_fd.ko $HS_MODARGS (with its debugfs counters)
+#     c   mainline's C transport, 9pnet_fd.ko
+#     zc  zc9p's, zc9p_fd.ko $HS_MODARGS (with its debugfs counters)
 #     report: every outcome goes out as a diagnostic ("would fail: ..."),
 #     and each case as one passing test, so the run never fails on them.
 #   HS_MODES="case ..." runs only those cases (default: all, see HS_ALL); a
@@ -28,8 +28,8 @@
 # server-kill: only once the server was killed, lazy: umount -l) and, for zc,
 # the connection's counters.
 
-HS=/zc9p/zc9p-hostile
-HS_CHK=/zc9p/zc9p-check
+HS=$ZC9P_DIR/zc9p-hostile
+HS_CHK=$ZC9P_DIR/zc9p-check
 HS_M=/mnt/h
 HS_X=/tmp/hostile
 HS_DBG=/sys/kernel/debug/zc9p_fd
@@ -54,7 +54,7 @@ hs_now() {
 # hs_state PID: hs_s = its state letter (R, S, D, Z...), empty once reaped.
 hs_state() {
 	hs_s=
-	read -r hs_stl </proc/$1/stat 2>/dev/null || return 0
+	read -r hs_stl 2>/dev/null </proc/$1/stat || return 0
 	hs_s=${hs_stl##*) }
 	hs_s=${hs_s%% *}
 }
@@ -67,7 +67,7 @@ hs_gone() {
 # hs_wchan PID: hs_w = where it sleeps.
 hs_wchan() {
 	hs_w=
-	read -r hs_w </proc/$1/wchan 2>/dev/null
+	read -r hs_w 2>/dev/null </proc/$1/wchan
 }
 
 # hs_wait SECS PID: waits (at most SECS) for PID to exit; 0 if it did.
@@ -467,8 +467,8 @@ hs_case() {
 hostile_suite() {
 	hs_mod=$1 hs_report=${2:-}
 	case $hs_mod in
-	c) hs_ko=/zc9p/9pnet_fd.ko hs_kmod=9pnet_fd hs_other=zc9p_fd hs_args= ;;
-	zc) hs_ko=/zc9p/zc9p_fd.ko hs_kmod=zc9p_fd hs_other=9pnet_fd hs_args=${HS_MODARGS:-} ;;
+	c) hs_ko=$ZC9P_MODDIR/9pnet_fd.ko hs_kmod=9pnet_fd hs_other=zc9p_fd hs_args= ;;
+	zc) hs_ko=$ZC9P_MODDIR/zc9p_fd.ko hs_kmod=zc9p_fd hs_other=9pnet_fd hs_args=${HS_MODARGS:-} ;;
 	*) tap 1 "hostile_suite: unknown module '$hs_mod'"; return ;;
 	esac
 	HS_P="[hostile $hs_mod]"

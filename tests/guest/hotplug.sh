@@ -4,7 +4,7 @@
 # for the unmount: a mounted share then fails I/O with EIO, unmounts, and the
 # re-plugged device mounts again with its data intact.
 
-. /zc9p/hostctl.sh
+. $ZC9P_DIR/hostctl.sh
 
 # tag_present TAG: some bound virtio device has this mount tag.
 tag_present() {

@@ -1,5 +1,7 @@
 #!/bin/sh
-# zc9p guest test suite (TAP). Run by /init with zc9p.run=run-tests.sh.
+# zc9p guest test suite (KTAP), the body of the kselftest programs
+# zc9p_virtio.sh and zc9p_fd.sh (the collection's two parts; tests/Makefile),
+# which check its preconditions and run it with TEST_PARTS set.
 # Host shares: zc9p0 (holds big/ with 5000 entries made by the host), zc9p1
 # (a device without indirect descriptors, so big requests fill its ring),
 # zc9p2 (QEMU's own /proc/self, read only: reading its "mem" at offset 0 fails
@@ -10,20 +12,23 @@
 # The transport suite runs twice, with zerocopy=1 and zerocopy=0, each pass in
 # its own folders (zc1/, zc0/) so the host can check both; then the
 # trans_common test module's suite runs.
-# TEST_PARTS (kernel command line; default "virtio fd") picks the parts: the
-# virtio part (the suites above, on the host's shares) and the fd part (the fd
-# transports to servers in the guest and on the host, the hostile server). They
-# share nothing, so tools/run-tests.sh runs them in two guests side by side.
+# TEST_PARTS (default "virtio fd") picks the parts: the virtio part (the
+# suites above, on the host's shares) and the fd part (the fd transports to
+# servers in the guest and on the host, the hostile server). They share
+# nothing, so tools/run-tests.sh runs them in two guests side by side.
 # Each part ends with the kmemleak check.
-. /zc9p/tap.sh
-. /zc9p/faults.sh
-. /zc9p/hotplug.sh
-. /zc9p/msize.sh
-. /zc9p/cache.sh
-cd /zc9p
-CHK=/zc9p/zc9p-check
-PIN=/zc9p/zc9p-pintest
-MOD=/zc9p/zc9p_virtio.ko
+# ZC9P_DIR: the folder of the scripts and programs (this script's);
+# ZC9P_MODDIR: that of the modules (the same by default).
+ZC9P_DIR=${ZC9P_DIR:-$(cd "$(dirname "$0")" && pwd)}
+. $ZC9P_DIR/tap.sh
+. $ZC9P_DIR/faults.sh
+. $ZC9P_DIR/hotplug.sh
+. $ZC9P_DIR/msize.sh
+. $ZC9P_DIR/cache.sh
+cd $ZC9P_DIR
+CHK=$ZC9P_DIR/zc9p-check
+PIN=$ZC9P_DIR/zc9p-pintest
+MOD=$ZC9P_MODDIR/zc9p_virtio.ko
 A=/mnt/a
 B=/mnt/b
 S=/mnt/s
@@ -63,7 +68,7 @@ part() { case " $(echo $PARTS | tr , ' ') " in *" $1 "*) return 0 ;; esac; retur
 # "unknown", so no transport can mount it there. Ask the C transport first and
 # hold zc9p to the same outcome.
 if part virtio; then
-	insmod /zc9p/9pnet_virtio.ko
+	insmod $ZC9P_MODDIR/9pnet_virtio.ko
 	c_9p2000=$(mount9p zc9p0 /mnt/c version=9p2000)
 	[ "$c_9p2000" = OK ] && umount /mnt/c
 	rmmod 9pnet_virtio
@@ -324,7 +329,7 @@ suite() {
 pintest_suite() {
 	PT=/sys/module/zc9p_pintest/parameters
 	pins() { sed -n "s/^$1: //p" $DBG/zc9p_pintest/pins; }
-	check "pintest: insmod zc9p_pintest.ko" insmod /zc9p/zc9p_pintest.ko
+	check "pintest: insmod zc9p_pintest.ko" insmod $ZC9P_MODDIR/zc9p_pintest.ko
 	check "pintest: reads/writes at offsets 0/1/511/4095, 1 KiB+1 to 512 KiB" $PIN misaligned
 	check "pintest: read into a half-unmapped buffer: EFAULT or a verified short count" $PIN unmapped
 	check "pintest: read into a read-only buffer: EFAULT, buffer untouched" $PIN readonly
@@ -334,7 +339,7 @@ pintest_suite() {
 	expect "pintest: no pages left pinned" 0 pins pinned_pages
 	check "pintest: pages were pinned on the way (peak > 0)" [ "$(pins pinned_pages_peak)" -gt 0 ]
 	check "pintest: rmmod" rmmod zc9p_pintest
-	check "pintest: insmod with pin_budget=8" insmod /zc9p/zc9p_pintest.ko pin_budget=8 hold_ms=20
+	check "pintest: insmod with pin_budget=8" insmod $ZC9P_MODDIR/zc9p_pintest.ko pin_budget=8 hold_ms=20
 	expect "pintest: the budget reads back" 8 pins pin_budget
 	check "pintest: 8 parallel 1 MiB readers under an 8-page budget, verified" $PIN parallel 8 $MIB
 	check "pintest: they waited for the budget ($(pins pin_budget_waits) waits)" [ "$(pins pin_budget_waits)" -gt 0 ]
@@ -348,7 +353,7 @@ pintest_suite() {
 
 	# Waiters for a budget that is lowered under them: they asked for 64 pages,
 	# the budget becomes 8, and each must go on with 8 instead of waiting forever.
-	check "pintest: insmod with pin_budget=64" insmod /zc9p/zc9p_pintest.ko pin_budget=64 hold_ms=300
+	check "pintest: insmod with pin_budget=64" insmod $ZC9P_MODDIR/zc9p_pintest.ko pin_budget=64 hold_ms=300
 	$PIN parallel 8 $MIB >/tmp/lower.log 2>&1 &
 	lower_pid=$!
 	n=0
@@ -374,7 +379,7 @@ pintest_suite() {
 if part virtio; then
 	# The page-cache suite on mainline's transport, for comparison.
 	P="[9pnet_virtio]"
-	check "$P insmod 9pnet_virtio.ko" insmod /zc9p/9pnet_virtio.ko
+	check "$P insmod 9pnet_virtio.ko" insmod $ZC9P_MODDIR/9pnet_virtio.ko
 	cache_suite zc9p0 $A c
 	check "$P rmmod 9pnet_virtio" rmmod 9pnet_virtio
 	suite 1
@@ -391,11 +396,11 @@ fi
 # them all. Then a hostile server (tests/guest/hostile/): every way of
 # breaking the protocol or going away, against zc9p_fd (tests/guest/hostile.sh).
 if part fd; then
-	. /zc9p/fdsuite.sh
+	. $ZC9P_DIR/fdsuite.sh
 	FD_TRANSPORTS="tcp unix fd-pipes" fd_suite c
 	fd_suite zc 1 long
 	FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
-	. /zc9p/hostile.sh
+	. $ZC9P_DIR/hostile.sh
 	hostile_suite zc
 	. /zc9p/modprobe.sh && modprobe_suite fd
 fi
@@ -419,4 +424,4 @@ else
 	tap 1 "kmemleak is active ($KML)"
 fi
 
-tap_plan_end
+tap_exit

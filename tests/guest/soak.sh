@@ -3,6 +3,8 @@
 # write/verify/readdir/rename/unlink on both shares for SOAK_SECS seconds,
 # every surviving file is verified at the end, stress-ng's filesystem
 # stressors (if present) run against the mount, and pins must be back to 0.
+# Results to the second serial port (tools/soak.sh reads them there).
+exec >/dev/ttyS1
 . /zc9p/tap.sh
 CHK=/zc9p/zc9p-check
 SECS=$(sed -n 's/.*zc9p\.soak_secs=\([0-9]*\).*/\1/p' /proc/cmdline)

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kselftest zc9p:zc9p_fd.sh, the fd part of zc9p's guest suite (run-tests.sh
+# with TEST_PARTS=fd): zc9p_fd's trans=tcp, unix and fd, with mainline's
+# 9pnet_fd as the reference, to diod (and unpfs, if installed) servers it
+# starts in the guest on loopback, then the hostile server's cases. With
+# zc9p.hostport=PORT zc9p.hostaname=DIR on the kernel command line it also
+# mounts a diod at 10.0.2.2:PORT (QEMU's user networking; see
+# Documentation/testing.rst). Skips (KSFT_SKIP) when not root, when a module
+# is missing from ZC9P_MODDIR (default: this folder), or without diod.
+ZC9P_DIR=$(cd "$(dirname "$0")" && pwd)
+ZC9P_MODDIR=${ZC9P_MODDIR:-$ZC9P_DIR}
+export ZC9P_DIR ZC9P_MODDIR
+. "$ZC9P_DIR/../kselftest/ktap_helpers.sh"
+
+skip() {
+	ktap_print_header
+	ktap_skip_all "$1"
+	exit "$KSFT_SKIP"
+}
+
+[ "$(id -u)" = 0 ] || skip "not root"
+for ko in zc9p_fd 9pnet_fd; do
+	[ -r "$ZC9P_MODDIR/$ko.ko" ] || skip "no $ZC9P_MODDIR/$ko.ko"
+done
+[ -x /usr/sbin/diod ] || skip "no /usr/sbin/diod (the 9P server the suite starts)"
+
+TEST_PARTS=fd exec sh "$ZC9P_DIR/run-tests.sh"

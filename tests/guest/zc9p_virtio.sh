@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kselftest zc9p:zc9p_virtio.sh, the virtio part of zc9p's guest suite
+# (run-tests.sh with TEST_PARTS=virtio): zc9p_virtio in both zero-copy modes
+# on five virtio 9P shares with mount tags zc9p0..zc9p4, mainline's
+# 9pnet_virtio beside it for comparison, and the zc9p_pintest module.
+# Documentation/testing.rst says what each share must be. Skips (KSFT_SKIP)
+# when not root, when a module is missing from ZC9P_MODDIR (default: this
+# folder), when a 9P virtio transport is already loaded, or when a tag is
+# missing.
+ZC9P_DIR=$(cd "$(dirname "$0")" && pwd)
+ZC9P_MODDIR=${ZC9P_MODDIR:-$ZC9P_DIR}
+export ZC9P_DIR ZC9P_MODDIR
+. "$ZC9P_DIR/../kselftest/ktap_helpers.sh"
+
+skip() {
+	ktap_print_header
+	ktap_skip_all "$1"
+	exit "$KSFT_SKIP"
+}
+
+[ "$(id -u)" = 0 ] || skip "not root"
+for ko in zc9p_virtio zc9p_pintest 9pnet_virtio; do
+	[ -r "$ZC9P_MODDIR/$ko.ko" ] || skip "no $ZC9P_MODDIR/$ko.ko"
+done
+for m in zc9p_virtio 9pnet_virtio; do
+	! grep -q "^$m " /proc/modules || skip "$m is loaded: the suite loads and unloads it"
+done
+# The mount tags: in the config space of each virtio 9P device, which only a
+# bound driver shows. Load ours to look (an insmod that fails is the suite's
+# first failure, not a reason to skip).
+if insmod "$ZC9P_MODDIR/zc9p_virtio.ko" 2>/dev/null; then
+	tags=
+	for f in /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag; do
+		[ -e "$f" ] && tags="$tags $(tr -d '\0' <"$f")"
+	done
+	tags="$tags "
+	rmmod zc9p_virtio
+	for tag in zc9p0 zc9p1 zc9p2 zc9p3 zc9p4; do
+		case "$tags" in
+		*" $tag "*) ;;
+		*) skip "no virtio 9P device with mount tag $tag (tags:$tags)" ;;
+		esac
+	done
+fi
+
+TEST_PARTS=virtio exec sh "$ZC9P_DIR/run-tests.sh"

@@ -1,0 +1,105 @@
+# The guests' results, for tools/run-tests.sh (sourced; bash). Both parsers
+# call the caller's report STATUS DESCRIPTION once per result.
+#
+# kselftest_results PART TAPLOG QEMU_STATUS: the output of the kernel's
+# run_kselftest.sh running one test program of the zc9p collection
+# (tests/guest/kselftest.sh): each result the program printed, which the
+# runner nests under "# ", is one result here; its diagnostics ("# # ...")
+# are printed with one "# " taken off; then one result for the program
+# itself: the guest ran to completion, the runner reported the program (not
+# skipped, not timed out), the program's plan matches what it printed, and its
+# exit status agrees with its results.
+kselftest_results() {
+	local part=$1 log=$2 vmrc=$3 line nested=0 nbad=0 plan= top= status
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		if [[ $line =~ ^#\ (ok|not\ ok)\ [0-9]+\ (.*)$ ]]; then
+			nested=$((nested + 1))
+			status=0
+			[ "${BASH_REMATCH[1]}" = ok ] || { status=1; nbad=$((nbad + 1)); }
+			report $status "guest $part: ${BASH_REMATCH[2]}"
+		elif [[ $line =~ ^#\ 1\.\.([0-9]+) ]]; then
+			plan=${BASH_REMATCH[1]}
+		elif [[ $line == "# #"* ]]; then
+			echo "${line#\# }"
+		elif [[ $line =~ ^(ok|not\ ok)\ [0-9]+\ selftests:\ .*$ ]]; then
+			top=$line
+		elif [[ $line == "#"* ]]; then
+			echo "$line"
+		fi
+	done <"$log"
+	local why=
+	[ "$vmrc" -eq 0 ] || why="$why, qemu exit $vmrc"
+	case "$top" in
+	"") why="$why, the runner reported no result for it" ;;
+	*"# SKIP"*) why="$why, skipped" ;;
+	*"# TIMEOUT"*) why="$why, timed out" ;;
+	"ok "*) [ $nbad -eq 0 ] || why="$why, exit status 0 despite $nbad failures" ;;
+	*) [ $nbad -gt 0 ] || why="$why, failed ($top) with no failing result" ;;
+	esac
+	[ "$plan" = "$nested" ] || why="$why, plan 1..${plan:-?} but $nested results"
+	echo "# $part: ${top:-no runner result}"
+	report $([ -z "$why" ]; echo $?) \
+		"guest $part: the kselftest program ran to completion ($nested results${why:+; }${why#, })"
+}
+
+# kunit_results PART CONSOLELOG: the KUnit suites named zc9p_* in a guest's
+# kernel log. They run at every load of their module, which the suite does
+# many times: the cases of each suite's first run are one result each, and
+# one more result per suite says that every run of it passed and finished.
+# Adds the number of suites it found to KUNIT_SUITES.
+KUNIT_SUITES=0
+kunit_results() {
+	local part=$1 kind status suite rest
+	while read -r kind status suite rest; do
+		case $kind in
+		CASE) report "$status" "kunit, guest $part: $suite: $rest" ;;
+		SUITE)
+			KUNIT_SUITES=$((KUNIT_SUITES + 1))
+			report "$status" "kunit, guest $part: $suite: $rest"
+			;;
+		esac
+	done < <(sed 's/\r$//; s/^\[ *[0-9]*\.[0-9]*\] //' "$2" | awk '
+		# A suite: "    # Subtest: NAME", its cases "    ok N CASE" at one
+		# level of indentation (a parameterised case'"'"'s own results sit
+		# deeper), its result "ok N NAME" at none.
+		/^    # Subtest: / {
+			name = substr($0, 16)
+			if (suite != "") unfinished[suite]++
+			suite = (name ~ /^zc9p_/) ? name : ""
+			if (suite != "") { runs[suite]++; if (!(suite in seen)) { seen[suite] = 1; order[++nsuites] = suite } }
+			next
+		}
+		suite == "" { next }
+		/^    (not )?ok [0-9]+ / {
+			if (runs[suite] > 1) next
+			bad = ($0 ~ /^    not ok/)
+			c = $0; sub(/^    (not )?ok [0-9]+ /, "", c)
+			if (sub(/ # SKIP */, " (skipped: ", c)) c = c ")"
+			print "CASE", bad, suite, c
+			next
+		}
+		/^(not )?ok [0-9]+ / {
+			n = $0; sub(/^(not )?ok [0-9]+ /, "", n); sub(/ # SKIP.*/, "", n)
+			if (n != suite) next
+			if ($0 ~ /^not ok/) failed[suite]++
+			suite = ""
+		}
+		END {
+			if (suite != "") unfinished[suite]++
+			for (i = 1; i <= nsuites; i++) {
+				s = order[i]
+				f = failed[s] + unfinished[s]
+				print "SUITE", (f > 0), s, "every run passed (" runs[s] " runs, " failed[s] + 0 " failed, " unfinished[s] + 0 " unfinished)"
+			}
+		}')
+}
+
+# kunit_modules MODULE.ko...: those of them that carry KUnit suites.
+kunit_modules() {
+	local ko
+	for ko in "$@"; do
+		[ -e "$ko" ] && readelf -SW "$ko" 2>/dev/null | grep -q '\.kunit_test_suites' && basename "$ko"
+	done
+	return 0
+}
