@@ -9,20 +9,8 @@
 # Documentation/testing.rst). Skips (KSFT_SKIP) when not root, when a module
 # is missing from ZC9P_MODDIR (default: this folder), or without diod.
 ZC9P_DIR=$(cd "$(dirname "$0")" && pwd)
-ZC9P_MODDIR=${ZC9P_MODDIR:-$ZC9P_DIR}
-export ZC9P_DIR ZC9P_MODDIR
-. "$ZC9P_DIR/../kselftest/ktap_helpers.sh"
-
-skip() {
-	ktap_print_header
-	ktap_skip_all "$1"
-	exit "$KSFT_SKIP"
-}
-
-[ "$(id -u)" = 0 ] || skip "not root"
-for ko in zc9p_fd 9pnet_fd; do
-	[ -r "$ZC9P_MODDIR/$ko.ko" ] || skip "no $ZC9P_MODDIR/$ko.ko"
-done
+. "$ZC9P_DIR/ksft_prelude.sh"
+need_modules zc9p_fd 9pnet_fd
 [ -x /usr/sbin/diod ] || skip "no /usr/sbin/diod (the 9P server the suite starts)"
 
 TEST_PARTS=fd exec sh "$ZC9P_DIR/run-tests.sh"

@@ -9,20 +9,8 @@
 # folder), when a 9P virtio transport is already loaded, or when a tag is
 # missing.
 ZC9P_DIR=$(cd "$(dirname "$0")" && pwd)
-ZC9P_MODDIR=${ZC9P_MODDIR:-$ZC9P_DIR}
-export ZC9P_DIR ZC9P_MODDIR
-. "$ZC9P_DIR/../kselftest/ktap_helpers.sh"
-
-skip() {
-	ktap_print_header
-	ktap_skip_all "$1"
-	exit "$KSFT_SKIP"
-}
-
-[ "$(id -u)" = 0 ] || skip "not root"
-for ko in zc9p_virtio zc9p_pintest 9pnet_virtio; do
-	[ -r "$ZC9P_MODDIR/$ko.ko" ] || skip "no $ZC9P_MODDIR/$ko.ko"
-done
+. "$ZC9P_DIR/ksft_prelude.sh"
+need_modules zc9p_virtio zc9p_pintest 9pnet_virtio
 for m in zc9p_virtio 9pnet_virtio; do
 	! grep -q "^$m " /proc/modules || skip "$m is loaded: the suite loads and unloads it"
 done
