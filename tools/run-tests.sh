@@ -8,6 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ZC9P_ROOT/tools/guest-results.sh"
+. "$ZC9P_ROOT/tools/dma-guest.sh"
 
 bash "$ZC9P_ROOT/tools/setup.sh"
 bash "$ZC9P_ROOT/tools/build-kernel.sh"
@@ -68,11 +69,15 @@ virtio_pid=$!
 ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export" \
 ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
 fd_pid=$!
-rc_virtio=0 rc_fd=0
+# A third, short one: bounce-buffered DMA (tools/dma-guest.sh).
+dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
+rc_virtio=0 rc_fd=0 rc_dma=0
 wait $virtio_pid || rc_virtio=$?
 say "virtio guest ran for $(( $(date +%s) - start ))s (exit $rc_virtio)"
 wait $fd_pid || rc_fd=$?
 say "fd guest ran for $(( $(date +%s) - start ))s (exit $rc_fd)"
+wait $DMA_GUEST_PID || rc_dma=$?
+say "dma guest ran for $(cat "$logs/dma/elapsed" 2>/dev/null)s (exit $rc_dma)"
 bash "$ZC9P_ROOT/tools/host-diod.sh" stop "$hostdiod"
 
 # The guests' KTAP results, renumbered into one stream with the host's checks.
@@ -86,7 +91,7 @@ report() { # STATUS DESCRIPTION
 	fi
 }
 splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
-for part in virtio fd; do
+for part in virtio fd dma; do
 	vmrc=rc_$part
 	kselftest_results $part "$logs/$part/tap.log" "${!vmrc}"
 	kunit_results $part "$logs/$part/console.log"
@@ -188,12 +193,15 @@ for label in zc1 c; do
 	done
 done
 
+# What the dma guest wrote under swiotlb=force.
+CHECK=$check dma_guest_verify
+
 # What the guest wrote through the host's diod, one file per fd transport module.
 for tag in c zc1 zc0; do
 	host_verify "[fd $tag] file written through the host's diod (trans=tcp over QEMU user networking) matches" \
 		"$hostdiod/export/from-guest-$tag" $((MIB + 3)) 62
 done
 
-echo "# console logs: $logs/virtio/console.log, $logs/fd/console.log"
+echo "# console logs: $logs/virtio/console.log, $logs/fd/console.log, $logs/dma/console.log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -20,7 +20,7 @@ use crate::{
         wait::{new_wait_queue, WaitQueue},
     },
     layout::Layout,
-    sg::SgArray,
+    sg::{EntryLimit, SgArray},
     stats::ChannelStats,
     virtio::{VirtioDevice, Virtqueue},
 };
@@ -89,6 +89,8 @@ pub(crate) struct Channel {
     /// Scatterlist entries one message may use on this device's queue: all of them with
     /// indirect descriptors, at most the ring's size without.
     max_entries: usize,
+    /// The most bytes one entry may describe (the DMA mapping's limit).
+    entry_limit: EntryLimit,
     /// Set when a sender found the ring full; cleared (with a wake-up) on the next completion.
     ring_full: Atomic<bool>,
     /// Senders waiting for room on the ring.
@@ -153,6 +155,11 @@ impl Channel {
         self.max_entries
     }
 
+    /// The most bytes one scatterlist entry may describe.
+    pub(crate) fn entry_limit(&self) -> EntryLimit {
+        self.entry_limit
+    }
+
     /// The channel's counters.
     pub(crate) fn stats(&self) -> &ChannelStats {
         &self.stats
@@ -168,7 +175,8 @@ impl Channel {
         })?;
         let mut name = KVec::new();
         name.extend_from_slice(vdev.name_cstr().to_bytes_with_nul(), GFP_KERNEL)?;
-        let sg = SgArray::new()?;
+        let entry_limit = EntryLimit::new(vdev.max_dma_size());
+        let sg = SgArray::new(entry_limit)?;
         let vq = vdev.find_vq(done)?;
         let max_entries = vq.max_entries();
         let init = pin_init!(Self {
@@ -182,6 +190,7 @@ impl Channel {
                 "zc9p_ring"
             ),
             max_entries,
+            entry_limit,
             ring_full: Atomic::new(false),
             ring_wait <- new_wait_queue!("zc9p_ring_wait"),
             idle_wait <- new_wait_queue!("zc9p_idle_wait"),
@@ -535,6 +544,9 @@ impl WriteStats for Channel {
             let ring = self.ring.lock();
             (ring.on_device, ring.dead)
         };
-        self.stats.write(f, self.tag_str(), on_device, dead)
+        self.stats.write(f, self.tag_str(), on_device, dead)?;
+        // What the device allows: entries per message, bytes per entry.
+        writeln!(f, "max_entries: {}", self.max_entries)?;
+        writeln!(f, "entry_limit: {}", self.entry_limit.bytes())
     }
 }

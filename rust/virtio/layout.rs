@@ -176,7 +176,7 @@ mod tests {
         // Page 1 then page 0: not physically in order, so two entries.
         // SAFETY: `payload` is released before `pages` goes.
         unsafe { pages.map(&[(1, 0, PAGE), (0, 0, PAGE)], true, 8, &mut payload) }?;
-        let mut sg = SgArray::new()?;
+        let mut sg = SgArray::new(crate::sg::EntryLimit::NONE)?;
         let mut l = Layout::new(4);
         l.linear(&mut sg, tc_buf, false)?;
         l.linear(&mut sg, rc_buf, true)?;

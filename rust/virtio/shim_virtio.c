@@ -97,6 +97,16 @@ bool zc9p_pages_adjacent(struct page *a, struct page *b)
 	return page_to_pfn(b) == page_to_pfn(a) + 1;
 }
 
+struct page *zc9p_page_nth(struct page *page, size_t n)
+{
+	return pfn_to_page(page_to_pfn(page) + n);
+}
+
+size_t zc9p_vdev_max_dma_size(struct virtio_device *vdev)
+{
+	return virtio_max_dma_size(vdev);
+}
+
 static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {

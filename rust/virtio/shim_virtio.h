@@ -49,6 +49,10 @@ bool zc9p_vdev_needs_reset(struct virtio_device *vdev);
 unsigned int zc9p_vq_max_entries(struct virtqueue *vq);
 /* Whether @b is the page right after @a in physical memory. */
 bool zc9p_pages_adjacent(struct page *a, struct page *b);
+/* The page @n frames after @page (a physically contiguous run). */
+struct page *zc9p_page_nth(struct page *page, size_t n);
+/* The most bytes one DMA mapping may cover for @vdev (virtio_max_dma_size()). */
+size_t zc9p_vdev_max_dma_size(struct virtio_device *vdev);
 int zc9p_vdev_add_mount_tag_attr(struct virtio_device *vdev);
 void zc9p_vdev_remove_mount_tag_attr(struct virtio_device *vdev);
 void zc9p_vdev_uevent_change(struct virtio_device *vdev);

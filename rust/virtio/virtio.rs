@@ -98,6 +98,14 @@ impl VirtioDevice {
         Ok(tag)
     }
 
+    /// The most bytes one scatterlist entry may describe for this device
+    /// (`virtio_max_dma_size()`): unlimited unless its buffers go through the DMA API, which
+    /// may bounce them (swiotlb: 256 KiB per mapping).
+    pub(crate) fn max_dma_size(self) -> usize {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_max_dma_size(self.as_ptr()) }
+    }
+
     /// Finds the device's single request queue, with `done` as its interrupt callback.
     pub(crate) fn find_vq(self, done: unsafe extern "C" fn(*mut zb::virtqueue)) -> Result<Virtqueue> {
         // SAFETY: The device is live (type invariant); `done` is a valid callback for the life of

@@ -16,7 +16,6 @@ use crate::{
         trans_common::PayloadPages,
         zc::{self, Direction},
     },
-    sg::SgArray,
 };
 use kernel::prelude::*;
 
@@ -32,15 +31,18 @@ impl Channel {
         let ZcCall { client, req, tref, uidata, uodata, inlen, outlen, in_hdr_len } = call;
         let tc = req.tc();
         let rc_head = req.rc_head(in_hdr_len);
-        // The headers' entries come first; the payload gets the rest of the scatterlist.
+        let limit = self.entry_limit();
+        // The headers' entries come first; the payload gets the rest of the scatterlist, in as
+        // many pages as always fit there.
         let room = self
             .max_entries()
-            .saturating_sub(SgArray::entries_for(tc))
-            .saturating_sub(SgArray::entries_for(rc_head));
+            .saturating_sub(limit.entries_for(tc))
+            .saturating_sub(limit.entries_for(rc_head));
+        let max_pages = limit.pages_in(room);
         // Filled in place: see `PayloadPages::new`.
         let mut payload = PayloadPages::new();
         let stats = &self.stats().zc;
-        let mapped = match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, room, &mut payload, stats) {
+        let mapped = match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, max_pages, &mut payload, stats) {
             Ok(m) => m,
             Err(e) => {
                 // Never queued: the reply will not come, so drop the transport's reference.

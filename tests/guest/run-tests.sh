@@ -13,9 +13,11 @@
 # its own folders (zc1/, zc0/) so the host can check both; then the
 # trans_common test module's suite runs.
 # TEST_PARTS (default "virtio fd") picks the parts: the virtio part (the
-# suites above, on the host's shares) and the fd part (the fd transports to
-# servers in the guest and on the host, the hostile server). They share
-# nothing, so tools/run-tests.sh runs them in two guests side by side.
+# suites above, on the host's shares), the fd part (the fd transports to
+# servers in the guest and on the host, the hostile server) and the dma part
+# (virtio under bounce-buffered DMA, tests/guest/dma.sh, on a guest of its
+# own). They share nothing, so tools/run-tests.sh runs them in guests side
+# by side.
 # Each part ends with the kmemleak check.
 # ZC9P_DIR: the folder of the scripts and programs (this script's);
 # ZC9P_MODDIR: that of the modules (the same by default).
@@ -386,6 +388,13 @@ if part virtio; then
 	suite 0
 	pintest_suite
 	. /zc9p/modprobe.sh && modprobe_suite virtio
+fi
+
+# Bounce-buffered DMA (tests/guest/dma.sh): its own guest, with swiotlb=force
+# and one share whose device needs the DMA API (tools/dma-guest.sh).
+if part dma; then
+	. $ZC9P_DIR/dma.sh
+	dma_suite
 fi
 
 # The fd transports (trans=tcp, unix and fd to servers in the guest, and tcp
