@@ -196,6 +196,25 @@ impl SegmentList {
         }
     }
 
+    /// Keeps the first `n` segments (all of them if there are fewer), the last of them cut to
+    /// `last_len` bytes if that is shorter.
+    pub(super) fn truncate(&mut self, n: usize, last_len: usize) {
+        let kept = match self {
+            Self::Inline(segs, len, _) => {
+                *len = (*len).min(n);
+                &mut segs[..*len]
+            }
+            Self::Pooled(v) => {
+                v.truncate(n);
+                &mut v[..]
+            }
+        };
+        if let Some(last) = kept.last_mut() {
+            // INVARIANT: A shorter run at the same offset stays inside its page.
+            last.len = last.len.min(last_len.min(u32::MAX as usize) as u32);
+        }
+    }
+
     /// Room left within the capacity reserved.
     #[inline]
     pub(super) fn room(&self) -> usize {

@@ -311,6 +311,42 @@ impl PayloadPages {
         Ok(())
     }
 
+    /// Shortens the payload to its first `len` bytes (a transport that cannot hand it over
+    /// whole sends less; the client accepts the short count), giving back the pages past them:
+    /// unpinned (never written: the transport has not sent them) and returned to the budget.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        // The segments that hold the first `len` bytes, and how much of the last one.
+        let (mut keep, mut at, mut last_len) = (0, 0, 0);
+        for seg in self.segs.as_slice() {
+            if at >= len {
+                break;
+            }
+            keep += 1;
+            last_len = seg.len().min(len - at);
+            at += seg.len();
+        }
+        if self.charge.is_some() {
+            let mut batch = [core::ptr::null_mut(); EXTRACT_BATCH];
+            for chunk in self.segs.as_slice()[keep..].chunks(EXTRACT_BATCH) {
+                for (slot, seg) in batch.iter_mut().zip(chunk) {
+                    *slot = seg.page();
+                }
+                // Each page past the cut carries one pin from extraction (type invariant), given
+                // up here as its segment goes.
+                unpin_pages(&mut batch[..chunk.len()], false);
+            }
+        }
+        self.segs.truncate(keep, last_len);
+        // INVARIANT: `len` bytes remain; the charge still covers the segments left.
+        self.len = len;
+        if let Some(charge) = self.charge.as_mut() {
+            charge.shrink_to(keep);
+        }
+    }
+
     /// Bytes covered.
     #[inline]
     pub(crate) fn len(&self) -> usize {

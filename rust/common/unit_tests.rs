@@ -129,6 +129,28 @@ mod payload_pages {
     }
 
     #[test]
+    fn a_truncated_payload_keeps_its_first_bytes() -> Result {
+        let pages = TestPages::alloc(2)?;
+        let mut payload = PayloadPages::new();
+        // SAFETY: `payload` is released below, before `pages` goes.
+        unsafe { pages.map(&[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)], true, 16, &mut payload) }?;
+        // Longer than the payload: nothing changes.
+        payload.truncate(4 * PAGE);
+        assert_eq!((payload.len(), payload.segments().len()), (2 * PAGE - 50, 3));
+        // Into the second segment: the first whole, 100 bytes of the second.
+        payload.truncate(PAGE);
+        assert_eq!(payload.len(), PAGE);
+        let segs = payload.segments();
+        assert_eq!(segs.len(), 2);
+        assert_eq!((segs[1].page(), segs[1].offset(), segs[1].len()), (pages.page(1), 0, 100));
+        // At a segment's end: that segment is the last.
+        payload.truncate(PAGE - 100);
+        assert_eq!((payload.len(), payload.segments().len()), (PAGE - 100, 1));
+        payload.release();
+        Ok(())
+    }
+
+    #[test]
     fn a_full_payload_refuses_a_second_mapping() -> Result {
         let pages = TestPages::alloc(0)?;
         let mut payload = PayloadPages::new();

@@ -91,6 +91,30 @@ impl Mapped<'_> {
         self.dir
     }
 
+    /// Shortens the mapped payload to its first `len` bytes (what the transport could hand
+    /// over; see [`PayloadPages::truncate`]) and patches the message to match, as [`map`] does:
+    /// the count field, and for a write the size field. A payload of `len` or less is left as
+    /// it is.
+    pub(crate) fn shorten(&mut self, req: Request<'_>, payload: &mut PayloadPages, len: usize) -> Result {
+        if self.dir == Direction::None || len >= payload.len() {
+            return Ok(());
+        }
+        let tc_len = req.tc().len();
+        let count_at = tc_len.checked_sub(4).ok_or(EINVAL)?;
+        let size = u32::try_from(tc_len + len).map_err(|_| EINVAL)?;
+        payload.truncate(len);
+        req.patch_tc_u32(count_at, len as u32)?;
+        if self.dir == Direction::Out {
+            req.patch_tc_u32(0, size)?;
+        }
+        let pinned = payload.pinned_pages();
+        if pinned < self.pinned {
+            self.stats.pins.unpin(self.pinned - pinned);
+            self.pinned = pinned;
+        }
+        Ok(())
+    }
+
     /// The reply header's length before a read's payload.
     #[inline]
     pub(crate) fn in_hdr_len(&self) -> usize {

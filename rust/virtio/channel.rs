@@ -14,12 +14,12 @@
 use crate::{
     common::{
         irqsave::{new_spinlock_irq, SpinLockIrq},
-        p9::{Client, InFlight, TransportRef},
+        p9::{Client, InFlight, LinearBuf, TransportRef},
         second,
         stats::{StatsDir, WriteStats},
         wait::{new_wait_queue, WaitQueue},
     },
-    layout::Layout,
+    layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
     stats::ChannelStats,
     virtio::{VirtioDevice, Virtqueue},
@@ -86,9 +86,11 @@ pub(crate) struct Channel {
     debugfs: Mutex<Option<StatsDir<Channel>>>,
     #[pin]
     ring: SpinLockIrq<Ring>,
-    /// Scatterlist entries one message may use on this device's queue: all of them with
-    /// indirect descriptors, at most the ring's size without.
+    /// Scatterlist entries one message may use on this device's queue: at most the ring's size,
+    /// or all of them with indirect descriptors on a device known to take longer chains.
     max_entries: usize,
+    /// Descriptors in the ring: the longest chain that needs no indirect table.
+    ring_size: usize,
     /// The most bytes one entry may describe (the DMA mapping's limit).
     entry_limit: EntryLimit,
     /// Set when a sender found the ring full; cleared (with a wake-up) on the next completion.
@@ -178,7 +180,7 @@ impl Channel {
         let entry_limit = EntryLimit::new(vdev.max_dma_size());
         let sg = SgArray::new(entry_limit)?;
         let vq = vdev.find_vq(done)?;
-        let max_entries = vq.max_entries();
+        let (max_entries, ring_size) = (vq.max_entries(), vq.size());
         let init = pin_init!(Self {
             stats: ChannelStats::new(),
             name,
@@ -190,6 +192,7 @@ impl Channel {
                 "zc9p_ring"
             ),
             max_entries,
+            ring_size,
             entry_limit,
             ring_full: Atomic::new(false),
             ring_wait <- new_wait_queue!("zc9p_ring_wait"),
@@ -414,52 +417,39 @@ impl Channel {
     }
 
 
-    /// Queues `req` with the buffer `layout` packs, retrying (killably) while the ring is full.
-    /// `reply` is the most the device may write back (see [`TransportRef::offer_reply`]).
+    /// Queues `req` with the buffer `msg` lays out, waiting (killably) while the ring is full
+    /// or the DMA mapping cannot be had, and shortening `msg` when an idle device cannot take
+    /// it as it is.
     ///
     /// On success the device holds the request; on failure the reference comes back with the
-    /// error (`EIO` on a dead channel, `ERESTARTSYS` if killed while the ring was full).
+    /// error (`EIO` on a dead channel, `ERESTARTSYS` if killed while waiting).
     pub(crate) fn submit(
         &self,
         req: TransportRef,
-        reply: usize,
-        layout: impl Fn(&mut Layout, &mut SgArray) -> Result,
+        msg: &mut impl Message,
     ) -> core::result::Result<(), (Error, TransportRef)> {
         let mut req = req;
-        req.offer_reply(reply);
         loop {
+            req.offer_reply(msg.reply());
             let mut guard = self.ring.lock();
             let Ring { vq, sg, on_device, dead, .. } = &mut *guard;
             let Some(vq) = vq.as_mut().filter(|_| !*dead) else {
                 return Err((EIO, req));
             };
             let mut l = Layout::new(self.max_entries);
-            if let Err(e) = layout(&mut l, sg) {
+            if let Err(e) = msg.lay_out(&mut l, sg) {
                 return Err((e, req));
             }
             let idle = *on_device == 0;
-            match vq.add(sg, l.groups(), l.n_out(), req) {
+            let e = match vq.add(sg, l.groups(), l.n_out(), req) {
                 Ok(()) => {
                     *on_device += 1;
                     vq.kick();
                     return Ok(());
                 }
-                Err((e, back)) if e == ENOSPC => {
+                Err((e, back)) if e == ENOSPC || e == ENOMEM => {
                     req = back;
-                    self.ring_full.store(true, Relaxed);
-                    drop(guard);
-                    self.stats.ring_full_waits.add(1);
-                    // On an idle ring ENOSPC is a failed indirect-table allocation: no completion
-                    // will come to wake us, so retry after a tick.
-                    let timeout = if idle { 1 } else { second() };
-                    let woken = self.ring_wait.wait_killable_timeout(
-                        || !self.ring_full.load(Relaxed) || self.ring.lock().dead,
-                        timeout,
-                    );
-                    if let Err(e) = woken {
-                        self.stats.killed_unsent.add(1);
-                        return Err((e, req));
-                    }
+                    e
                 }
                 Err((e, back)) => {
                     drop(guard);
@@ -468,6 +458,47 @@ impl Channel {
                     self.check_device();
                     return Err((EIO, back));
                 }
+            };
+            let timeout = if idle {
+                drop(guard);
+                // Nothing will complete to make room. ENOSPC: a chain longer than the ring
+                // needs an indirect table (16 bytes a descriptor and as much again for the
+                // core's bookkeeping: order 3 at 1024 entries, GFP_ATOMIC), which could not be
+                // allocated. ENOMEM: an entry could not be mapped (swiotlb's pool is full, or too
+                // fragmented for it). Send less: what fits in the ring needs no table; half
+                // the payload needs half the bounce buffers.
+                let how = if e == ENOSPC { Shorten::ToEntries(self.ring_size) } else { Shorten::Half };
+                if msg.shorten(how) {
+                    self.stats.shortened_requests.add(1);
+                    continue;
+                }
+                // It cannot get shorter: a small table, or other devices' bounce buffers, come
+                // free by themselves; retry after a tick (or a completion, should another
+                // sender's request get in first).
+                self.ring_full.store(true, Relaxed);
+                1
+            } else {
+                // A completion frees ring slots and the bounce buffers of its request.
+                self.ring_full.store(true, Relaxed);
+                drop(guard);
+                if e == ENOSPC {
+                    self.stats.ring_full_waits.add(1);
+                    second()
+                } else {
+                    // Other devices free bounce buffers too, and do not wake us.
+                    kernel::time::msecs_to_jiffies(10) as kernel::ffi::c_long
+                }
+            };
+            if e == ENOMEM {
+                self.stats.dma_map_waits.add(1);
+            }
+            let woken = self.ring_wait.wait_killable_timeout(
+                || !self.ring_full.load(Relaxed) || self.ring.lock().dead,
+                timeout,
+            );
+            if let Err(e) = woken {
+                self.stats.killed_unsent.add(1);
+                return Err((e, req));
             }
         }
     }
@@ -475,12 +506,8 @@ impl Channel {
     /// Queues `req` on the ring: the whole message out, the whole reply buffer in.
     pub(crate) fn request(&self, req: TransportRef) -> Result {
         self.stats.copy_requests.add(1);
-        let (tc, rc) = (req.request().tc(), req.request().rc());
-        let queued = self.submit(req, rc.len(), |l, sg| {
-            l.linear(sg, tc, false)?;
-            l.linear(sg, rc, true)
-        });
-        queued.map_err(|(e, req)| {
+        let mut msg = Whole { tc: req.request().tc(), rc: req.request().rc() };
+        self.submit(req, &mut msg).map_err(|(e, req)| {
             req.refused();
             e
         })
@@ -537,6 +564,23 @@ impl Channel {
     }
 }
 
+/// A message on the copy path: its buffer out, the reply buffer in. It cannot get shorter.
+struct Whole {
+    tc: LinearBuf,
+    rc: LinearBuf,
+}
+
+impl Message for Whole {
+    fn reply(&self) -> usize {
+        self.rc.len()
+    }
+
+    fn lay_out(&self, l: &mut Layout, sg: &mut SgArray) -> Result {
+        l.linear(sg, self.tc, false)?;
+        l.linear(sg, self.rc, true)
+    }
+}
+
 impl WriteStats for Channel {
     /// Writes this channel's counters (its debugfs `stats` file).
     fn write_stats(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -545,8 +589,9 @@ impl WriteStats for Channel {
             (ring.on_device, ring.dead)
         };
         self.stats.write(f, self.tag_str(), on_device, dead)?;
-        // What the device allows: entries per message, bytes per entry.
+        // What the device allows: entries per message, descriptors in the ring, bytes per entry.
         writeln!(f, "max_entries: {}", self.max_entries)?;
+        writeln!(f, "ring_size: {}", self.ring_size)?;
         writeln!(f, "entry_limit: {}", self.entry_limit.bytes())
     }
 }

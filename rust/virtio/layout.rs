@@ -11,6 +11,32 @@ use crate::{
 };
 use kernel::prelude::*;
 
+/// How a message that the device cannot take whole should get shorter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shorten {
+    /// To at most this many scatterlist entries (the ring's size: no indirect table).
+    ToEntries(usize),
+    /// To about half its payload (the DMA mapping failed).
+    Half,
+}
+
+/// A message on its way to the ring: how it is laid out, and how it gets shorter when the
+/// device cannot take it as it is (the 9P client accepts a short read or write).
+pub(crate) trait Message {
+    /// The most the device may write back (see `TransportRef::offer_reply`).
+    fn reply(&self) -> usize;
+
+    /// Packs the message into `sg` as `l`'s groups.
+    fn lay_out(&self, l: &mut Layout, sg: &mut SgArray) -> Result;
+
+    /// Shortens the message as `how` says; false if it cannot get shorter (it has no payload,
+    /// or one that would become empty). Called without the ring lock: it may release pages.
+    fn shorten(&mut self, how: Shorten) -> bool {
+        let _ = how;
+        false
+    }
+}
+
 /// Where the device's buffer for one message comes from, in order: device-readable groups
 /// first, then device-writable ones.
 ///

@@ -113,6 +113,20 @@ impl EntryLimit {
             emit(page, offset, len);
         }
     }
+
+    /// The bytes of the longest start of `payload` that packs into `entries` entries.
+    pub(crate) fn payload_prefix(self, payload: &PayloadPages, entries: usize) -> usize {
+        let (mut n, mut bytes) = (0, 0);
+        self.for_each_entry(payload, |_, _, len| {
+            if n == entries {
+                return false;
+            }
+            n += 1;
+            bytes += len;
+            true
+        });
+        bytes
+    }
 }
 
 /// A scatterlist array of [`SG_ENTRIES`] entries, each describing at most `limit` bytes.
@@ -348,6 +362,28 @@ mod tests {
         assert_eq!(limit.pages_in(7), 3);
         assert_eq!(EntryLimit::NONE.pages_in(7), 7);
         assert_eq!(EntryLimit::new(256 * 1024).pages_in(1021), 1021);
+        Ok(())
+    }
+
+    #[test]
+    fn the_prefix_that_fits_is_whole_entries() -> Result {
+        let pages = TestPages::alloc(2)?;
+        let mut payload = PayloadPages::new();
+        // Page 3, then pages 0, 1 and 2, which follow each other.
+        let runs = [(3, 0, PAGE_SIZE), (0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE), (2, 0, 10)];
+        // SAFETY: `payload` is released below, before `pages` goes.
+        unsafe { pages.map(&runs, true, 16, &mut payload) }?;
+        assert_eq!(entries_for_payload(EntryLimit::NONE, &payload), 2);
+        assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 0), 0);
+        assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 1), PAGE_SIZE);
+        // Pages 0, 1 and 2 are one run.
+        assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 2), 3 * PAGE_SIZE + 10);
+        assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 5), 3 * PAGE_SIZE + 10);
+        // Half pages: two for page 3, five for the run of 2 pages and 10 bytes.
+        let half = EntryLimit::new(PAGE_SIZE / 2);
+        assert_eq!(entries_for_payload(half, &payload), 7);
+        assert_eq!(half.payload_prefix(&payload, 3), PAGE_SIZE + PAGE_SIZE / 2);
+        payload.release();
         Ok(())
     }
 

@@ -3,6 +3,9 @@
  * zc9p C shim for the virtio transport. See shim_virtio.h; no logic here.
  */
 #include <linux/module.h>
+#include <linux/acpi.h>
+#include <linux/dmi.h>
+#include <linux/of.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/scatterlist.h>
@@ -84,12 +87,61 @@ bool zc9p_vdev_needs_reset(struct virtio_device *vdev)
 	return vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
+/*
+ * VIRTIO 1.x 2.7.5.3.1: "A driver MUST NOT create a descriptor chain longer
+ * than the Queue Size of the device", indirect tables included. QEMU takes an
+ * indirect table of up to VIRTQUEUE_MAX_SIZE (1024) descriptors whatever the
+ * queue size (128 for virtio-9p), and zc9p's largest msize needs that; other
+ * devices get chains within their queue size, unless long_chains=1.
+ */
+static int long_chains = -1;
+module_param(long_chains, int, 0444);
+MODULE_PARM_DESC(long_chains,
+		 "Indirect descriptor chains longer than the queue (up to 1024 entries, beyond VIRTIO 1.x 2.7.5.3.1): 1 always, 0 never, -1 (default) on QEMU's devices, which accept them");
+
+/* QEMU's virtio-mmio vendor ID: "QEMU" in little-endian bytes. */
+#define ZC9P_VIRTIO_MMIO_VENDOR_QEMU 0x554d4551
+
+/*
+ * Whether the machine is QEMU's: it has QEMU's firmware configuration device
+ * (fw_cfg: ACPI _HID QEMU0002 on x86 and ACPI arm64, a "qemu,fw-cfg-mmio"
+ * device-tree node elsewhere), which management layers that rename the
+ * SMBIOS vendor leave alone, or SMBIOS says "QEMU".
+ */
+static bool zc9p_machine_is_qemu(void)
+{
+	struct device_node *np;
+
+	if (acpi_dev_present("QEMU0002", NULL, -1))
+		return true;
+	np = of_find_compatible_node(NULL, NULL, "qemu,fw-cfg-mmio");
+	if (np) {
+		of_node_put(np);
+		return true;
+	}
+	return dmi_match(DMI_SYS_VENDOR, "QEMU");
+}
+
+bool zc9p_vdev_takes_long_chains(struct virtio_device *vdev)
+{
+	if (long_chains >= 0)
+		return long_chains;
+	/*
+	 * A virtio-mmio device names its implementation; a virtio-pci one does
+	 * not (every implementation uses Red Hat's vendor IDs): ask the machine.
+	 */
+	return vdev->id.vendor == ZC9P_VIRTIO_MMIO_VENDOR_QEMU || zc9p_machine_is_qemu();
+}
+
 unsigned int zc9p_vq_max_entries(struct virtqueue *vq)
 {
-	/* Indirect: one ring slot per message, whatever its length. */
-	if (virtio_has_feature(vq->vdev, VIRTIO_RING_F_INDIRECT_DESC))
+	unsigned int ring = virtqueue_get_vring_size(vq);
+
+	/* Indirect, on a device that takes it: one ring slot per message, whatever its length. */
+	if (virtio_has_feature(vq->vdev, VIRTIO_RING_F_INDIRECT_DESC) &&
+	    zc9p_vdev_takes_long_chains(vq->vdev))
 		return ZC9P_SG_ENTRIES;
-	return min_t(unsigned int, ZC9P_SG_ENTRIES, virtqueue_get_vring_size(vq));
+	return min_t(unsigned int, ZC9P_SG_ENTRIES, ring);
 }
 
 bool zc9p_pages_adjacent(struct page *a, struct page *b)

@@ -45,8 +45,10 @@ void zc9p_vdev_reset(struct virtio_device *vdev);
 void zc9p_vdev_del_vqs(struct virtio_device *vdev);
 bool zc9p_vdev_needs_reset(struct virtio_device *vdev);
 /* Descriptors one message may use on @vq: ZC9P_SG_ENTRIES with indirect
- * descriptors, at most the ring's size without. */
+ * descriptors on a device that takes chains longer than its queue (the
+ * long_chains parameter), at most the ring's size otherwise. */
 unsigned int zc9p_vq_max_entries(struct virtqueue *vq);
+bool zc9p_vdev_takes_long_chains(struct virtio_device *vdev);
 /* Whether @b is the page right after @a in physical memory. */
 bool zc9p_pages_adjacent(struct page *a, struct page *b);
 /* The page @n frames after @page (a physically contiguous run). */

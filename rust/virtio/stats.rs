@@ -12,6 +12,11 @@ pub(crate) struct ChannelStats {
     /// pages pinned.
     pub(crate) zc: ZcStats,
     pub(crate) ring_full_waits: Counter,
+    /// Waits because an entry could not be mapped for DMA (swiotlb's pool full).
+    pub(crate) dma_map_waits: Counter,
+    /// Requests sent shorter than asked because the idle device could not take them whole (no
+    /// indirect table for a chain longer than the ring, no bounce buffers).
+    pub(crate) shortened_requests: Counter,
     /// Zero-copy waiters killed while the device held their pages (they waited for them).
     pub(crate) killed_waits: Counter,
     /// Senders killed before their request reached the device (waiting for ring space).
@@ -28,6 +33,8 @@ impl ChannelStats {
             copy_requests: Counter::new(),
             zc: ZcStats::new(),
             ring_full_waits: Counter::new(),
+            dma_map_waits: Counter::new(),
+            shortened_requests: Counter::new(),
             killed_waits: Counter::new(),
             killed_unsent: Counter::new(),
             failed_requests: Counter::new(),
@@ -44,6 +51,8 @@ impl ChannelStats {
         writeln!(f, "copy_requests: {}", self.copy_requests.get())?;
         self.zc.write(f, "zc_bytes_to_device", "zc_bytes_from_device")?;
         writeln!(f, "ring_full_waits: {}", self.ring_full_waits.get())?;
+        writeln!(f, "dma_map_waits: {}", self.dma_map_waits.get())?;
+        writeln!(f, "shortened_requests: {}", self.shortened_requests.get())?;
         writeln!(f, "killed_waits: {}", self.killed_waits.get())?;
         writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
         writeln!(f, "failed_requests: {}", self.failed_requests.get())?;

@@ -259,6 +259,13 @@ impl Virtqueue {
         unsafe { zb::zc9p_vq_max_entries(self.0.as_ptr()) as usize }
     }
 
+    /// Descriptors in the ring.
+    #[inline]
+    pub(crate) fn size(&self) -> usize {
+        // SAFETY: The queue is live (type invariant).
+        unsafe { zb::virtqueue_get_vring_size(self.0.as_ptr()) as usize }
+    }
+
     /// Notifies the device of new buffers.
     #[inline]
     pub(crate) fn kick(&mut self) {

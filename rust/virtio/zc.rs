@@ -11,11 +11,13 @@ use crate::{
     channel::Channel,
     common::{
         callbacks::ZcCall,
-        p9::Request,
+        p9::{LinearBuf, Request},
         second,
         trans_common::PayloadPages,
-        zc::{self, Direction},
+        zc::{self, Direction, Mapped},
     },
+    layout::{Layout, Message, Shorten},
+    sg::{EntryLimit, SgArray},
 };
 use kernel::prelude::*;
 
@@ -42,29 +44,17 @@ impl Channel {
         // Filled in place: see `PayloadPages::new`.
         let mut payload = PayloadPages::new();
         let stats = &self.stats().zc;
-        let mapped = match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, max_pages, &mut payload, stats) {
-            Ok(m) => m,
-            Err(e) => {
-                // Never queued: the reply will not come, so drop the transport's reference.
-                tref.put(client);
-                return Err(e);
-            }
-        };
-        let dir = mapped.direction();
-        let device_writes = dir == Direction::In;
-        // The device may write the reply header, and a read's payload after it.
-        let reply = rc_head.len() + if device_writes { payload.len() } else { 0 };
-        let queued = self.submit(tref, reply, |l, sg| {
-            l.linear(sg, tc, false)?;
-            if dir == Direction::Out {
-                l.payload(sg, &payload, false)?;
-            }
-            l.linear(sg, rc_head, true)?;
-            if device_writes {
-                l.payload(sg, &payload, true)?;
-            }
-            Ok(())
-        });
+        let mut mapped =
+            match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, max_pages, &mut payload, stats) {
+                Ok(m) => m,
+                Err(e) => {
+                    // Never queued: the reply will not come, so drop the transport's reference.
+                    tref.put(client);
+                    return Err(e);
+                }
+            };
+        let mut msg = ZcMessage { req, tc, rc_head, limit, payload: &mut payload, mapped: &mut mapped };
+        let queued = self.submit(tref, &mut msg);
         let result = match queued {
             Ok(()) => OnDevice::new(self, req, &payload).wait(),
             Err((e, tref)) => {
@@ -75,6 +65,58 @@ impl Channel {
         // The device wrote the reply as one stream: a legacy Rerror's string may be in the pages.
         mapped.finish(req, &mut payload, result.is_ok(), true);
         result
+    }
+}
+
+/// A zero-copy message: the request header, a write's payload, the reply header and a read's
+/// payload, in that order. It gets shorter by cutting the payload.
+struct ZcMessage<'a, 's> {
+    req: Request<'a>,
+    tc: LinearBuf,
+    rc_head: LinearBuf,
+    limit: EntryLimit,
+    payload: &'a mut PayloadPages,
+    mapped: &'a mut Mapped<'s>,
+}
+
+impl ZcMessage<'_, '_> {
+    fn device_writes(&self) -> bool {
+        self.mapped.direction() == Direction::In
+    }
+}
+
+impl Message for ZcMessage<'_, '_> {
+    /// The device may write the reply header, and a read's payload after it.
+    fn reply(&self) -> usize {
+        self.rc_head.len() + if self.device_writes() { self.payload.len() } else { 0 }
+    }
+
+    fn lay_out(&self, l: &mut Layout, sg: &mut SgArray) -> Result {
+        let dir = self.mapped.direction();
+        l.linear(sg, self.tc, false)?;
+        if dir == Direction::Out {
+            l.payload(sg, self.payload, false)?;
+        }
+        l.linear(sg, self.rc_head, true)?;
+        if dir == Direction::In {
+            l.payload(sg, self.payload, true)?;
+        }
+        Ok(())
+    }
+
+    fn shorten(&mut self, how: Shorten) -> bool {
+        let keep = match how {
+            Shorten::ToEntries(entries) => {
+                let headers = self.limit.entries_for(self.tc) + self.limit.entries_for(self.rc_head);
+                self.limit.payload_prefix(self.payload, entries.saturating_sub(headers))
+            }
+            Shorten::Half => self.payload.len() / 2,
+        };
+        // An empty payload would read as end of file, or a write of nothing.
+        if keep == 0 || keep >= self.payload.len() {
+            return false;
+        }
+        self.mapped.shorten(self.req, self.payload, keep).is_ok()
     }
 }
 
