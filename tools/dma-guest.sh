@@ -51,6 +51,10 @@ dma_guest_verify() {
 			dma_host_verify "[dma $label] cache=$mode file matches" "$d/cache-$mode" $((4 * 1048576)) 24
 		done
 	done
+	for i in 1 2 3 4 5 6 7 8; do
+		dma_host_verify "[dma zc1] budget flood: O_DIRECT writer $i's file matches" \
+			"$DMA_GUEST_SHARE/dma-zc1/flood-$i" $((2 * 1048576 + i)) $((200 + i))
+	done
 }
 
 dma_host_verify() { # DESCRIPTION PATH SIZE SEED

@@ -3,10 +3,12 @@
 //! Helpers shared by zc9p's transports: the pages behind a zero-copy payload and the global
 //! pin budget.
 //!
-//! A zero-copy request hands the device the payload's pages instead of a copy. User-backed
-//! iterators (UBUF/IOVEC) are pinned (FOLL_PIN, so a concurrent fork cannot steal a page from
-//! under a direct-I/O read) and counted against a module-wide budget; kernel-backed iterators
-//! (KVEC, BVEC, FOLIOQ, XARRAY) are only listed: their owner keeps the pages for the request.
+//! A zero-copy request hands the device the payload's pages instead of a copy. Every payload's
+//! pages are counted against a module-wide budget while the transport holds them (lent to a
+//! device or a socket): user-backed iterators (UBUF/IOVEC), which are also pinned (FOLL_PIN, so
+//! a concurrent fork cannot steal a page from under a direct-I/O read), and the kernel-backed
+//! ones netfs hands over for all file I/O (BVEC, FOLIOQ, and KVEC for readdir), which are only
+//! listed: their owner keeps the pages for the request.
 
 use crate::{
     bindings as zb,
@@ -55,14 +57,31 @@ pub(crate) fn noio<T>(f: impl FnOnce() -> T) -> T {
     ret
 }
 
-/// The module-wide pin budget: flow control, so pinning cannot exhaust memory.
+/// The module-wide pin budget: flow control, so the pages transports hold for requests in
+/// flight cannot exhaust memory. Every zero-copy payload is charged, pinned or not.
 ///
 /// The limit is the `pin_budget` module parameter, or a quarter of `nr_free_buffer_pages()`
 /// (mainline's limit) when that is 0.
 pub(crate) struct PinBudget;
 
+/// Pages charged now (lent to a device or socket), and the most at once.
+static LENT: Atomic<usize> = Atomic::new(0);
+static LENT_PEAK: Atomic<usize> = Atomic::new(0);
+/// Of them, user pages pinned (FOLL_PIN), and the most at once.
 static PINNED: Atomic<usize> = Atomic::new(0);
 static PINNED_PEAK: Atomic<usize> = Atomic::new(0);
+
+/// Adds `n` to `now`, raising `peak` to the sum if it is higher.
+fn gauge_add(now: &Atomic<usize>, peak: &Atomic<usize>, n: usize) {
+    let sum = now.fetch_add(n, Relaxed) + n;
+    let mut p = peak.load(Relaxed);
+    while sum > p {
+        match peak.cmpxchg(p, sum, Relaxed) {
+            Ok(_) => break,
+            Err(q) => p = q,
+        }
+    }
+}
 static BUDGET_WAITS: Atomic<u64> = Atomic::new(0);
 static DEFAULT_LIMIT: Atomic<usize> = Atomic::new(0);
 
@@ -81,13 +100,16 @@ impl PinBudget {
         effective_limit(param, DEFAULT_LIMIT.load(Relaxed))
     }
 
-    /// Writes the budget, the pages pinned now, the most pinned at once, how often a request
-    /// waited, and the segment-list pool's counters (a debugfs `pins` file).
+    /// Writes the budget, the pages charged to it now and at most, how often a request
+    /// waited, the user pages pinned now and at most, and the segment-list pool's counters (a
+    /// debugfs `pins` file).
     pub(crate) fn write_counters(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         writeln!(f, "pin_budget: {}", Self::limit())?;
+        writeln!(f, "lent_pages: {}", LENT.load(Relaxed))?;
+        writeln!(f, "lent_pages_peak: {}", LENT_PEAK.load(Relaxed))?;
+        writeln!(f, "pin_budget_waits: {}", BUDGET_WAITS.load(Relaxed))?;
         writeln!(f, "pinned_pages: {}", PINNED.load(Relaxed))?;
         writeln!(f, "pinned_pages_peak: {}", PINNED_PEAK.load(Relaxed))?;
-        writeln!(f, "pin_budget_waits: {}", BUDGET_WAITS.load(Relaxed))?;
         crate::common::segments::write_counters(f)
     }
 
@@ -101,18 +123,18 @@ impl PinBudget {
     /// time), if they fit; returns how many were taken.
     fn try_take(want: usize) -> Option<usize> {
         let limit = Self::limit();
-        let mut cur = PINNED.load(Relaxed);
+        let mut cur = LENT.load(Relaxed);
         let taken = loop {
             let take = fit(cur, want, limit)?;
-            match PINNED.cmpxchg(cur, cur + take, Relaxed) {
+            match LENT.cmpxchg(cur, cur + take, Relaxed) {
                 Ok(_) => break take,
                 Err(now) => cur = now,
             }
         };
         let now = cur + taken;
-        let mut peak = PINNED_PEAK.load(Relaxed);
+        let mut peak = LENT_PEAK.load(Relaxed);
         while now > peak {
-            match PINNED_PEAK.cmpxchg(peak, now, Relaxed) {
+            match LENT_PEAK.cmpxchg(peak, now, Relaxed) {
                 Ok(_) => break,
                 Err(p) => peak = p,
             }
@@ -169,7 +191,7 @@ pub(crate) fn fit(pinned: usize, want: usize, limit: usize) -> Option<usize> {
 ///
 /// # Invariants
 ///
-/// `pages` pages are counted in `PINNED` on behalf of this charge.
+/// `pages` pages are counted in `LENT` on behalf of this charge.
 pub(crate) struct PinCharge {
     pages: usize,
     waited: bool,
@@ -185,7 +207,7 @@ impl PinCharge {
     /// Gives back what the request did not use.
     fn shrink_to(&mut self, pages: usize) {
         if pages < self.pages {
-            PINNED.fetch_sub(self.pages - pages, Relaxed);
+            LENT.fetch_sub(self.pages - pages, Relaxed);
             // INVARIANT: The difference was just given back.
             self.pages = pages;
             PinBudget::wait_queue().wake_up();
@@ -203,14 +225,15 @@ impl Drop for PinCharge {
 ///
 /// # Invariants
 ///
-/// If `charge` is `Some`, every page in `segs` carries one FOLL_PIN pin taken by
-/// [`PayloadPages::extract`] and `charge` covers at least `segs.len()` pages; otherwise the
-/// iterator's owner keeps the pages alive for the life of the request. `len` is the sum of the
-/// segments' lengths.
+/// If `segs` is not empty, `charge` is `Some` and covers at least `segs.len()` pages. If
+/// `pinned`, every page in `segs` carries one FOLL_PIN pin taken by [`PayloadPages::extract`]
+/// and counted in `PINNED`; otherwise the iterator's owner keeps the pages alive for the life
+/// of the request. `len` is the sum of the segments' lengths.
 pub(crate) struct PayloadPages {
     segs: SegmentList,
     len: usize,
     charge: Option<PinCharge>,
+    pinned: bool,
     /// The device writes these pages (a read): mark them dirty when unpinning.
     device_writes: bool,
 }
@@ -227,6 +250,7 @@ impl PayloadPages {
             segs: SegmentList::new(),
             len: 0,
             charge: None,
+            pinned: false,
             device_writes: false,
         }
     }
@@ -246,7 +270,7 @@ impl PayloadPages {
         let count = count.min(iter.count());
         // The list first: if it has to fall back to its inline room, the charge is smaller.
         let mut max_pages = self.segs.reserve(max_pages.min(count.div_ceil(PAGE_SIZE) + 1));
-        if iter.will_pin() && count > 0 {
+        if count > 0 {
             let charge = match PinBudget::acquire(max_pages) {
                 Ok(charge) => charge,
                 Err(e) => {
@@ -255,9 +279,11 @@ impl PayloadPages {
                 }
             };
             max_pages = charge.pages();
-            // INVARIANT: No segment yet; pins are added below together with their segments.
+            // INVARIANT: No segment yet; segments (and their pins) are added below, within the
+            // charge.
             self.charge = Some(charge);
         }
+        self.pinned = iter.will_pin();
         self.device_writes = iter.is_dest();
         let mut scratch = [core::ptr::null_mut(); EXTRACT_BATCH];
         loop {
@@ -273,6 +299,7 @@ impl PayloadPages {
                     Err(e) if self.len == 0 => {
                         // Nothing mapped, nothing pinned: give the budget and the list back.
                         self.charge = None;
+                        self.pinned = false;
                         self.segs.clear();
                         return Err(e);
                     }
@@ -291,7 +318,7 @@ impl PayloadPages {
                     // Cannot happen (batches fit the room, runs fit their page); if it did, the
                     // rest of the batch is not part of the payload: give back its pins now.
                     dropped = filled - i;
-                    if self.charge.is_some() {
+                    if self.pinned {
                         unpin_pages(&mut scratch[i..filled], false);
                     }
                     break;
@@ -307,6 +334,9 @@ impl PayloadPages {
         let used = self.segs.as_slice().len();
         if let Some(charge) = self.charge.as_mut() {
             charge.shrink_to(used);
+        }
+        if self.pinned {
+            gauge_add(&PINNED, &PINNED_PEAK, used);
         }
         Ok(())
     }
@@ -328,7 +358,8 @@ impl PayloadPages {
             last_len = seg.len().min(len - at);
             at += seg.len();
         }
-        if self.charge.is_some() {
+        if self.pinned {
+            let dropped = self.segs.as_slice().len() - keep;
             let mut batch = [core::ptr::null_mut(); EXTRACT_BATCH];
             for chunk in self.segs.as_slice()[keep..].chunks(EXTRACT_BATCH) {
                 for (slot, seg) in batch.iter_mut().zip(chunk) {
@@ -338,6 +369,7 @@ impl PayloadPages {
                 // up here as its segment goes.
                 unpin_pages(&mut batch[..chunk.len()], false);
             }
+            PINNED.fetch_sub(dropped, Relaxed);
         }
         self.segs.truncate(keep, last_len);
         // INVARIANT: `len` bytes remain; the charge still covers the segments left.
@@ -365,14 +397,20 @@ impl PayloadPages {
         self.charge.as_ref().is_some_and(|c| c.waited)
     }
 
-    /// Pages pinned (and charged to the budget) for this payload.
+    /// Pages pinned (FOLL_PIN) for this payload.
     #[inline]
     pub(crate) fn pinned_pages(&self) -> usize {
-        if self.charge.is_some() {
+        if self.pinned {
             self.segs.as_slice().len()
         } else {
             0
         }
+    }
+
+    /// Pages charged to the budget for this payload.
+    #[inline]
+    pub(crate) fn charged_pages(&self) -> usize {
+        self.charge.as_ref().map_or(0, |c| c.pages())
     }
 
     /// Copies payload bytes from `pos` into `dst`; returns how many there were.
@@ -424,20 +462,22 @@ impl PayloadPages {
     /// place (dropping the value is the same, but `drop(payload)` moves it first).
     #[inline]
     pub(crate) fn release(&mut self) {
-        if let Some(charge) = self.charge.take() {
+        if self.pinned {
             let mut batch = [core::ptr::null_mut(); EXTRACT_BATCH];
             for chunk in self.segs.as_slice().chunks(EXTRACT_BATCH) {
                 for (slot, seg) in batch.iter_mut().zip(chunk) {
                     *slot = seg.page();
                 }
                 // Each page carries one pin from extraction (type invariant), released exactly
-                // once here, as `charge` is gone.
+                // once here, as `pinned` is cleared below.
                 unpin_pages(&mut batch[..chunk.len()], self.device_writes);
             }
-            // Gives the pages back to the budget and wakes waiters.
-            drop(charge);
+            PINNED.fetch_sub(self.segs.as_slice().len(), Relaxed);
         }
-        // INVARIANT: No charge; the (unpinned) segments are forgotten.
+        // Gives the pages back to the budget and wakes waiters.
+        self.charge = None;
+        // INVARIANT: No charge, nothing pinned; the segments are forgotten.
+        self.pinned = false;
         self.segs.clear();
         self.len = 0;
     }

@@ -98,7 +98,7 @@ mod payload_pages {
     const PAGE: usize = kernel::page::PAGE_SIZE;
 
     #[test]
-    fn a_kernel_iterator_maps_page_by_page_without_pins() -> Result {
+    fn a_kernel_iterator_maps_page_by_page_charged_without_pins() -> Result {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // SAFETY: `payload` is released below, before `pages` goes.
@@ -109,10 +109,15 @@ mod payload_pages {
         assert_eq!((segs[0].page(), segs[0].offset(), segs[0].len()), (pages.page(0), 100, PAGE - 100));
         assert_eq!((segs[1].page(), segs[1].offset(), segs[1].len()), (pages.page(1), 0, PAGE));
         assert_eq!((segs[2].page(), segs[2].offset(), segs[2].len()), (pages.page(2), 0, 50));
-        // Kernel-backed pages are listed, not pinned or charged.
+        // Kernel-backed pages are listed and charged to the budget, not pinned.
         assert_eq!(payload.pinned_pages(), 0);
+        assert_eq!(payload.charged_pages(), 3);
+        // Cut to its first page: the other two go back to the budget.
+        payload.truncate(PAGE - 100);
+        assert_eq!(payload.charged_pages(), 1);
         payload.release();
         assert_eq!(payload.len(), 0);
+        assert_eq!(payload.charged_pages(), 0);
         Ok(())
     }
 

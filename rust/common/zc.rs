@@ -73,13 +73,14 @@ pub(crate) fn map<'s>(
     } else {
         Direction::None
     };
-    // Only user-backed payloads pin (never v9fs's own iterators).
+    // Every payload is charged to the budget; only user-backed ones pin (never v9fs's own
+    // iterators).
+    if payload.waited_for_budget() {
+        stats.pin_budget_waits.add(1);
+    }
     let pinned = payload.pinned_pages();
     if pinned > 0 {
         stats.pins.pin(pinned);
-        if payload.waited_for_budget() {
-            stats.pin_budget_waits.add(1);
-        }
     }
     Ok(Mapped { dir, in_hdr_len, pinned, stats })
 }

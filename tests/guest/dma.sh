@@ -15,13 +15,15 @@
 # entries longer than the limit), O_DIRECT, concurrent writers (the pool is
 # shared), a large readdir, and cache=loose and cache=mmap round trips; then
 # a large read while the indirect table cannot be allocated
-# (dma_alloc_failure), and on zc9p the long_chains gate (dma_long_chains).
+# (dma_alloc_failure), and on zc9p the long_chains gate (dma_long_chains)
+# and the pin budget under a flood of O_DIRECT writers (dma_budget_flood).
 # The files stay in the share, in dma-LABEL/, for the host's checks
 # (tools/dma-guest.sh):
 #   rt-SIZE       SIZE bytes of stream SIZE (SIZE in DMA_SIZES)
 #   direct        1 MiB + 4096 bytes of stream 9, written with O_DIRECT
 #   par-I         1 MiB + I bytes of stream I (I in 1..4)
 #   cache-MODE    4 MiB of stream 24 (MODE loose and mmap)
+#   flood-I       2 MiB + I bytes of stream 200 + I (zc1 only, I in 1..8)
 # Kept small: under TCG mainline's transport moves a cache=none payload one
 # page per request.
 DMA_SIZES="0 1 4095 4096 4097 65537 262144 262145 $((MIB + 1)) $((4 * MIB + 1))"
@@ -177,6 +179,42 @@ dma_long_chains() {
 	check "$P rmmod" rmmod zc9p_virtio
 }
 
+# dma_budget_flood: zc9p_virtio loaded afresh with pin_budget=64; eight
+# O_DIRECT writers of 2 MiB in 1 MiB calls, then readers, at once on a
+# 512000 mount, each request asking for up to 125 pages. netfs hands them over
+# as BVEC iterators (pages it pinned itself), which zc9p does not pin: the
+# budget must hold what the transport lends the device all the same (the
+# pins file: lent_pages_peak within it, waits counted, nothing left after).
+dma_budget_flood() {
+	local P="[dma zc1]" d=$A/dma-zc1 pids i fails
+	check "$P insmod zc9p_virtio.ko pin_budget=64" insmod $MOD pin_budget=64
+	expect "$P the budget reads back in the pins file" 64 pinstat pin_budget
+	expect "$P budget flood: mount with msize=512000" OK mount9p zc9p0 $A version=9p2000.L,msize=512000
+	pids=
+	for i in 1 2 3 4 5 6 7 8; do
+		( ZC9P_ODIRECT=1 $CHK write $d/flood-$i $((2 * MIB + i)) $((200 + i)) $MIB &&
+		  ZC9P_ODIRECT=1 $CHK verify $d/flood-$i $((2 * MIB + i)) $((200 + i)) $MIB ) \
+			>/tmp/dma-flood-$i.log 2>&1 &
+		pids="$pids $!"
+	done
+	fails=0
+	for i in $pids; do wait $i || fails=$((fails + 1)); done
+	[ $fails -eq 0 ] || cat /tmp/dma-flood-*.log | diag
+	tap $fails "$P budget flood: 8 O_DIRECT writers+readers of 2 MiB, verified"
+	sed 's/^/pins: /' $DBG/zc9p_virtio/pins | diag
+	check "$P budget flood: the pages lent at once stayed within the budget (peak $(pinstat lent_pages_peak))" \
+		sh -c "[ '$(pinstat lent_pages_peak)' -gt 0 ] && [ '$(pinstat lent_pages_peak)' -le 64 ]"
+	check "$P budget flood: requests waited for the budget ($(pinstat pin_budget_waits) waits)" \
+		[ "$(pinstat pin_budget_waits)" -gt 0 ]
+	check "$P budget flood: and the channel counted them ($(chanstat zc9p0 pin_budget_waits))" \
+		[ "$(chanstat zc9p0 pin_budget_waits)" -gt 0 ]
+	expect "$P budget flood: netfs's pages were lent, not pinned again by zc9p" 0 pinstat pinned_pages_peak
+	expect "$P budget flood: no page lent afterwards" 0 pinstat lent_pages
+	expect "$P budget flood: none pinned" 0 pinstat pinned_pages
+	check "$P budget flood: unmount" umount $A
+	check "$P rmmod" rmmod zc9p_virtio
+}
+
 # dma_suite: the selection on each transport, then the kernel log's view.
 dma_suite() {
 	local f feat log0 n
@@ -211,7 +249,10 @@ dma_suite() {
 			sed 's/^/    /' $f
 		done | diag
 		check "[dma zc$zc] rmmod zc9p_virtio" rmmod zc9p_virtio
-		[ $zc = 1 ] && dma_long_chains
+		if [ $zc = 1 ]; then
+			dma_long_chains
+			dma_budget_flood
+		fi
 	done
 
 	dmesg | tail -n +$((log0 + 1)) | grep -E 'swiotlb|add_sgs|zc9p|9pnet' >/tmp/dma-log.txt
