@@ -11,6 +11,16 @@ set -euo pipefail
 src=$(kernel_src)
 out=$(kernel_build_dir)
 
+# One build of a tree at a time: a second `make test` on the machine waits for
+# the first's build instead of building into the same folder beside it (two
+# such builds once broke each other's objects and both failed).
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+if ! flock -n 9; then
+	say "another build of $out is running: waiting for it"
+	flock 9
+fi
+
 if [ -f "$out/.zc9p-built" ]; then
 	say "kernel $(kernel_version) already built in $out"
 	exit 0
