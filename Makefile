@@ -9,11 +9,13 @@
 #   make profile  where a request's time goes, per transport, into results/profile.md
 #   make soak     16 mixed-I/O processes for SOAK_SECS (default 120) per zerocopy mode
 #   make conformance  pjdfstest on 9pnet_virtio and on zc9p, same boot
-#   make module   build zc9p_virtio.ko (KDIR=/path/to/rust-enabled/kernel/build)
+#   make module   build zc9p_virtio.ko (KDIR=/path/to/rust-enabled/kernel/build, or a
+#                 Debian kernel's headers: /lib/modules/RELEASE/build; Documentation/install.rst)
 #   make install  modules_install of zc9p_virtio.ko and zc9p_fd.ko into the target kernel's
 #                 extra/ and depmod (KDIR as for module; INSTALL_MOD_PATH=/staging/root)
 #   make install-modprobe-conf  /etc/modprobe.d/zc9p.conf (under INSTALL_MOD_PATH): zc9p's
 #                 modules, not mainline's, serve trans=virtio, tcp, unix and fd
+#   make deb      the zc9p-dkms Debian package, into dist/ (apt install ./dist/zc9p-dkms_*.deb)
 #   make setup    install the toolchain and fetch the kernel source
 #   make kernel   build the cached test kernel
 #   make clean    remove the module build products
@@ -22,7 +24,7 @@
 # 7.2 while Debian offers it; Documentation/kernels.rst).
 
 .PHONY: all demo test check bench profile soak conformance module install install-modprobe-conf \
-	setup kernel clean
+	deb setup kernel clean
 
 all: module
 
@@ -32,11 +34,14 @@ setup:
 kernel: setup
 	bash tools/build-kernel.sh
 
-module: kernel
+module: $(if $(KDIR),,kernel)
 	bash tools/build-module.sh
 
 install: $(if $(KDIR),,kernel)
 	bash tools/install-modules.sh
+
+deb:
+	bash tools/build-deb.sh
 
 install-modprobe-conf:
 	install -D -m 644 tools/modprobe/zc9p.conf $(INSTALL_MOD_PATH)/etc/modprobe.d/zc9p.conf

@@ -6,6 +6,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 src=$ZC9P_ROOT
+# A kernel that is not a clang-built tree with its Rust metadata (Debian's
+# headers, a GCC-built kernel): built with that kernel's own compilers, here or
+# in a Debian root of its suite, against recreated Rust metadata
+# (tools/stock-kernel.sh).
+if [ -n "${KDIR:-}" ] && ! { [ -f "$KDIR/rust/libkernel.rmeta" ] &&
+		grep -q '^CONFIG_CC_IS_CLANG=y' "$KDIR/.config" 2>/dev/null; }; then
+	say "building zc9p modules in $src against $KDIR (with that kernel's compilers)"
+	exec bash "$ZC9P_ROOT/tools/stock-kernel.sh" make "$KDIR" -j"$(nproc)" "${@:-modules}"
+fi
 if [ -z "${KDIR:-}" ]; then
 	KDIR=$(kernel_build_dir)
 	src=$(module_dir)
