@@ -9,15 +9,24 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ZC9P_ROOT/tools/guest-results.sh"
 . "$ZC9P_ROOT/tools/dma-guest.sh"
+. "$ZC9P_ROOT/tools/stock-guest.sh"
 
 bash "$ZC9P_ROOT/tools/setup.sh"
-bash "$ZC9P_ROOT/tools/build-kernel.sh"
-bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
-
 work=$(mktemp -d /tmp/zc9p-test.XXXXXX)
 logs=${ZC9P_LOGS:-$work/logs}
 mkdir -p "$work/share0/big" "$work/share1" "$work/share3" "$work/share4" "$logs"
 say "test work folder: $work (guest logs in $logs)"
+# The stock-kernel guest's root, package and DKMS build (tools/stock-guest.sh)
+# while the test kernel builds; ZC9P_STOCK=0 leaves that guest out.
+stock=${ZC9P_STOCK:-1}
+if [ "$stock" = 1 ]; then
+	read -r _ STOCK_RELEASE _ < <(stock_kernel_spec "$(kernel_series)")
+	stock_guest_prepare "$logs/stock" &
+	stock_prep_pid=$!
+fi
+bash "$ZC9P_ROOT/tools/build-kernel.sh"
+bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
+
 # A directory the host fills, for the guest's readdir test.
 (cd "$work/share0/big" && seq -f 'h%05g' 0 4999 | xargs touch)
 
@@ -71,6 +80,16 @@ ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest
 fd_pid=$!
 # A third, short one: bounce-buffered DMA (tools/dma-guest.sh).
 dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
+# A fourth: Debian's own kernel with zc9p built by DKMS (tools/stock-guest.sh).
+rc_stock=0 stock_prep_rc=0
+if [ "$stock" = 1 ]; then
+	wait $stock_prep_pid || stock_prep_rc=$?
+	if [ $stock_prep_rc -eq 0 ]; then
+		stock_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/stock" "$limit" "$ksft_timeout"
+	else
+		say "the stock guest could not be prepared: $logs/stock/prepare.log"
+	fi
+fi
 rc_virtio=0 rc_fd=0 rc_dma=0
 wait $virtio_pid || rc_virtio=$?
 say "virtio guest ran for $(( $(date +%s) - start ))s (exit $rc_virtio)"
@@ -78,6 +97,10 @@ wait $fd_pid || rc_fd=$?
 say "fd guest ran for $(( $(date +%s) - start ))s (exit $rc_fd)"
 wait $DMA_GUEST_PID || rc_dma=$?
 say "dma guest ran for $(cat "$logs/dma/elapsed" 2>/dev/null)s (exit $rc_dma)"
+if [ "$stock" = 1 ] && [ $stock_prep_rc -eq 0 ]; then
+	wait $STOCK_GUEST_PID || rc_stock=$?
+	say "stock guest ran for $(cat "$logs/stock/elapsed" 2>/dev/null)s (exit $rc_stock)"
+fi
 bash "$ZC9P_ROOT/tools/host-diod.sh" stop "$hostdiod"
 
 # The guests' KTAP results, renumbered into one stream with the host's checks.
@@ -102,6 +125,31 @@ for part in virtio fd dma; do
 		report 0 "guest $part: kernel log is free of lockdep/BUG/WARNING/Oops"
 	fi
 done
+
+# The stock kernel: DKMS installed zc9p for it, then its guest's results (no
+# KUnit there: Debian's kernels are built without CONFIG_KUNIT).
+if [ "$stock" = 1 ]; then
+	if [ $stock_prep_rc -eq 0 ]; then
+		sed 's/^/# /' "$logs/stock/dkms-status"
+		report 0 "stock $STOCK_RELEASE: DKMS built and installed zc9p from the zc9p-dkms package"
+		kselftest_results stock "$logs/stock/tap.log" "$rc_stock"
+		if grep -q '^CONFIG_KUNIT=' "$ZC9P_CACHE"/stock-guest/*-"$STOCK_RELEASE"/boot/config-"$STOCK_RELEASE" 2>/dev/null; then
+			kunit_results stock "$logs/stock/console.log"
+		else
+			echo "# stock $STOCK_RELEASE: no KUnit (CONFIG_KUNIT is not set in Debian's kernel)"
+		fi
+		if grep -aE "$splats" "$logs/stock/console.log" >"$work/splats.txt"; then
+			sed 's/^/# /' "$work/splats.txt" | head -40
+			report 1 "guest stock: kernel log is free of BUG/WARNING/Oops"
+		else
+			report 0 "guest stock: kernel log is free of BUG/WARNING/Oops"
+		fi
+		stock_error_checks "$logs/stock"
+	else
+		tail -30 "$logs/stock/prepare.log" | sed 's/^/# /'
+		report 1 "stock kernel: the root, the zc9p-dkms package and its DKMS build ($logs/stock/prepare.log)"
+	fi
+fi
 
 # A module built with KUnit suites (.kunit_test_suites) has run them.
 with_kunit=$(kunit_modules "$(module_dir)"/{zc9p_virtio,zc9p_fd,zc9p_pintest}.ko | tr '\n' ' ')
@@ -202,6 +250,6 @@ for tag in c zc1 zc0; do
 		"$hostdiod/export/from-guest-$tag" $((MIB + 3)) 62
 done
 
-echo "# console logs: $logs/virtio/console.log, $logs/fd/console.log, $logs/dma/console.log"
+echo "# console logs: $logs/virtio/console.log, $logs/fd/console.log, $logs/dma/console.log$([ "$stock" = 1 ] && echo ", $logs/stock/console.log")"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,6 +11,8 @@
 # fsdev.KEY=VALUE, an -fsdev one (e.g. fsdev.throttling.bps-read=262144 for a
 # slow server).
 #
+# ZC9P_VMLINUZ boots another kernel than KDIR's (a stock one, tools/stock-guest.sh).
+#
 # ZC9P_NET=1 adds a virtio NIC on QEMU's user networking: the guest's eth0
 # (tests/guest/init gives it 10.0.2.15/24, no default route) reaches the host's
 # loopback at 10.0.2.2, e.g. a 9P server there for trans=tcp (tools/run-tests.sh).
@@ -120,7 +122,7 @@ say "booting guest (accel=$accel, script=$script, limit ${limit}s)"
 set +e
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-accel "$accel" -name zc9p,debug-threads=on -m 2G -smp 2 -no-reboot -display none -monitor none \
-	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initrd" \
+	-kernel "${ZC9P_VMLINUZ:-$kdir/arch/x86/boot/bzImage}" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 rdinit=/init zc9p.run=$script $append" \
 	-serial "file:$logdir/console.log" -serial "file:$logdir/tap.log" \
 	-chardev "socket,id=hostctl,path=$sockdir/hostctl.sock,server=on,wait=off" -serial chardev:hostctl \

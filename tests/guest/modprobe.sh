@@ -13,6 +13,9 @@
 # and the kernel's modprobe path as it found them.
 
 MP_KMOD=/usr/lib/zc9p-kmod
+# Where the installed zc9p modules are: `make install`'s extra/, or DKMS's
+# updates/dkms on a stock kernel (zc9p_stock.sh).
+MP_DIR=${ZC9P_INSTALLED_DIR:-extra}
 MP_CONF=/etc/modprobe.d/zc9p.conf
 
 mp_loaded() { grep -q "^$1 " /proc/modules; }
@@ -27,10 +30,13 @@ mp_bound() {
 	echo "$(ls /sys/bus/virtio/drivers/$MP_M 2>/dev/null | grep -c '^virtio') bound; $(mp_state)"
 }
 
-# mp_resolves NAME: the modules `modprobe NAME` would load, sorted, on one line.
+# mp_resolves NAME: the transport modules `modprobe NAME` would load (not the
+# 9P core they depend on, which a stock kernel has as modules: 9pnet, netfs),
+# sorted, on one line.
 mp_resolves() {
 	$MP_KMOD/modprobe --show-depends "$1" 2>/dev/null |
-		sed -n 's|^insmod .*/\([^/]*\)\.ko.*|\1|p' | sort | tr '\n' ' ' | sed 's/ $//'
+		sed -n 's|^insmod .*/\([^/]*\)\.ko.*|\1|p' | grep -E '^(zc9p_|9pnet_)' | sort -u |
+		tr '\n' ' ' | sed 's/ $//'
 }
 
 # mp_params_described MODULE: every parameter in sysfs has a description in
@@ -57,8 +63,8 @@ mp_version() {
 mp_modinfo() {
 	m=$1
 	mi=$MP_KMOD/modinfo
-	check "$MP_P modinfo: the module comes from the installed extra/" \
-		sh -c "$mi -n $m | grep -q '^/lib/modules/$(uname -r)/extra/$m.ko\$'"
+	check "$MP_P modinfo: the module comes from the installed $MP_DIR/" \
+		sh -c "$mi -n $m | grep -q '^/lib/modules/$(uname -r)/$MP_DIR/$m.ko\$'"
 	check "$MP_P modinfo: version x.y.z[+gCOMMIT], the loaded module's" mp_version $m
 	check "$MP_P modinfo: every parameter has a description" mp_params_described $m
 	expect "$MP_P modinfo: aliases" "$2" sh -c "$mi -F alias $m | sort | tr '\n' ' ' | sed 's/ \$//'"
