@@ -88,10 +88,17 @@ impl Client {
     }
 
     /// The negotiated message size (the requested one until Rversion arrives).
+    ///
+    /// An atomic (`READ_ONCE`-like) load: `p9_client_version` lowers `msize` with a plain store
+    /// when Rversion arrives, and a transport may read it meanwhile (the fd transports check
+    /// every reply's size against it, from their receive worker, which runs beside the task
+    /// handling Rversion). Either value is a valid bound then: the old one is the larger.
     pub(crate) fn msize(self) -> usize {
-        // SAFETY: The client is live (type invariant); the 9P core writes `msize` only while
-        // handling Rversion, before any other request is sent.
-        unsafe { (*self.as_ptr()).msize as usize }
+        // SAFETY: The client is live (type invariant), so the field is valid and aligned. The
+        // load is `READ_ONCE`; the 9P core's only store after `create` is a plain store of the
+        // aligned `unsigned int`, one write that the kernel's memory model lets a marked load
+        // race with (`CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC`): it sees the old or the new value.
+        unsafe { atomic_load(&raw mut (*self.as_ptr()).msize, Relaxed) as usize }
     }
 
     /// Whether the client speaks 9P2000.L (errors come as Rlerror) rather than a legacy
