@@ -88,10 +88,17 @@ impl Client {
     }
 
     /// The negotiated message size (the requested one until Rversion arrives).
+    ///
+    /// An atomic (`READ_ONCE`-like) load: `p9_client_version` lowers `msize` with a plain store
+    /// when Rversion arrives, and a transport may read it meanwhile (the fd transports check
+    /// every reply's size against it, from their receive worker, which runs beside the task
+    /// handling Rversion). Either value is a valid bound then: the old one is the larger.
     pub(crate) fn msize(self) -> usize {
-        // SAFETY: The client is live (type invariant); the 9P core writes `msize` only while
-        // handling Rversion, before any other request is sent.
-        unsafe { (*self.as_ptr()).msize as usize }
+        // SAFETY: The client is live (type invariant), so the field is valid and aligned. The
+        // load is `READ_ONCE`; the 9P core's only store after `create` is a plain store of the
+        // aligned `unsigned int`, one write that the kernel's memory model lets a marked load
+        // race with (`CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC`): it sees the old or the new value.
+        unsafe { atomic_load(&raw mut (*self.as_ptr()).msize, Relaxed) as usize }
     }
 
     /// Whether the client speaks 9P2000.L (errors come as Rlerror) rather than a legacy
@@ -329,14 +336,29 @@ impl<'a> Request<'a> {
     /// The reply buffer from `at` on, to be filled by the transport (an error string that the
     /// device wrote into the payload pages). Empty if `at` is past the capacity.
     ///
-    /// Only the submitter calls this, after the request is finished: nobody else writes `rc` then.
-    pub(crate) fn rc_tail_mut(&mut self, at: usize) -> &mut [u8] {
+    /// # Safety
+    ///
+    /// `Request` is `Copy`, so `&mut self` alone does not make the slice exclusive: every copy
+    /// reaches the same bytes. The caller must guarantee that, while the returned slice lives:
+    ///
+    /// - the request is finished (its reply arrived or it failed) and the other side (device,
+    ///   socket worker) no longer writes `rc`: the caller has seen the finished status, and the
+    ///   transport has taken back every buffer of the request;
+    /// - the caller is the request's submitter, the only task that touches the reply buffer
+    ///   between the request finishing and the transport callback returning (the 9P client reads
+    ///   `rc` only after `zc_request` returns);
+    /// - nothing else reads or writes `rc.sdata[at..]`: no other slice from this method and no
+    ///   [`LinearBuf`] of the reply buffer ([`Request::rc`], [`Request::rc_head`]) is in use,
+    ///   and no accessor that reads the reply bytes (`rc_type`, `rc_u32`) is called with it
+    ///   alive.
+    pub(crate) unsafe fn rc_tail_mut(&mut self, at: usize) -> &mut [u8] {
         let rc = self.rc();
         if at >= rc.len {
             return &mut [];
         }
-        // SAFETY: `at..rc.len` lies in the reply buffer; the device is done with it (the request
-        // is finished) and `&mut self` keeps this the only slice handed out.
+        // SAFETY: `at..rc.len` lies in the reply buffer, allocated while the request is live
+        // (type invariant); the caller guarantees that nobody else reads or writes those bytes
+        // while the slice lives.
         unsafe { core::slice::from_raw_parts_mut(rc.ptr.add(at), rc.len - at) }
     }
 }

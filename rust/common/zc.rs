@@ -154,12 +154,25 @@ impl Mapped<'_> {
 /// other side writes the reply as one stream (virtio). Copy it back so the client parses one
 /// contiguous reply, bounded by the reply buffer (`P9_ZC_HDR_SZ`), by what was written and by
 /// the payload that exists.
+///
+/// Called from [`Mapped::finish`] only, by the submitting task, once the transport gave the
+/// request back (replied) and before `zc_request` returns to the 9P client.
 fn copy_back_error(mut req: Request<'_>, in_hdr_len: usize, payload: &PayloadPages) {
+    // Only a reply that arrived: its status (acquire) orders the device's writes before ours,
+    // and a request that came back by a reply is one the device no longer holds.
+    if !req.is_received() {
+        return;
+    }
     let size = req.rc_size();
     if size <= in_hdr_len {
         return;
     }
-    let dst = req.rc_tail_mut(in_hdr_len);
+    // SAFETY: The reply arrived (checked above), so the other side (the device, or the socket
+    // worker) wrote its last byte of `rc` and gave the request back; `finish` runs in the
+    // submitting task, before the 9P client, the only other reader of `rc`, gets the request
+    // back; no other slice or `LinearBuf` of the reply buffer is in use here, and `dst` is dead
+    // before `set_rc_size`.
+    let dst = unsafe { req.rc_tail_mut(in_hdr_len) };
     let want = copy_back_len(size, in_hdr_len, dst.len());
     let got = payload.read_at(0, &mut dst[..want]);
     req.set_rc_size(in_hdr_len + got);

@@ -134,7 +134,11 @@ impl Entry {
         match self.held {
             Held::Queued(t) => t.fail(client, err),
             Held::Sent(f) => f.fail(client, err),
-            Held::Moving => {}
+            // Only inside the state lock, never in an entry that is being finished: the
+            // reference went missing, and would leak without a word.
+            Held::Moving => {
+                kernel::pr_warn_once!("zc9p_fd: a request failed in mid-move: its reference is lost\n")
+            }
         }
     }
 }

@@ -349,7 +349,10 @@ impl Conn {
         match entry.held {
             Held::Sent(f) => f.complete(self.client, h.size),
             Held::Queued(t) => t.fail(self.client, EIO),
-            Held::Moving => {}
+            // As in `Entry::fail`: never outside the state lock; say so if it ever is.
+            Held::Moving => {
+                kernel::pr_warn_once!("zc9p_fd: a reply for a request in mid-move: its reference is lost\n")
+            }
         }
     }
 }

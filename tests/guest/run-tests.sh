@@ -26,6 +26,7 @@ ZC9P_DIR=${ZC9P_DIR:-$(cd "$(dirname "$0")" && pwd)}
 . $ZC9P_DIR/faults.sh
 . $ZC9P_DIR/hotplug.sh
 . $ZC9P_DIR/msize.sh
+. $ZC9P_DIR/contract.sh
 . $ZC9P_DIR/cache.sh
 cd $ZC9P_DIR
 CHK=$ZC9P_DIR/zc9p-check
@@ -144,6 +145,8 @@ suite() {
 			mount9p zc9p0 $A version=9p2000
 
 	msize_test $A
+	# A large read under order-3 failures.
+	contract_suite zc$ZC $A
 	# The page cache (cache=loose, cache=mmap): what it sends is the same
 	# with zerocopy=0, where the copy path's own tests run above.
 	[ $ZC = 1 ] && cache_suite zc9p0 $A zc$ZC
@@ -383,6 +386,7 @@ if part virtio; then
 	P="[9pnet_virtio]"
 	check "$P insmod 9pnet_virtio.ko" insmod $ZC9P_MODDIR/9pnet_virtio.ko
 	cache_suite zc9p0 $A c
+	contract_suite c $A
 	check "$P rmmod 9pnet_virtio" rmmod 9pnet_virtio
 	suite 1
 	suite 0
