@@ -242,18 +242,6 @@ impl<'a> Request<'a> {
         kernel::error::to_result(unsafe { zb::zc9p_req_wait_killable(self.raw()) })
     }
 
-    /// Waits killably, at most `timeout` jiffies, until the request is finished: `Ok(true)` if it
-    /// is, `Ok(false)` on timeout, an error if the task was killed.
-    pub(crate) fn wait_killable_timeout(self, timeout: kernel::ffi::c_long) -> Result<bool> {
-        // SAFETY: The request is live (type invariant) and its wait queue initialised.
-        let r = unsafe { zb::zc9p_req_wait_killable_timeout(self.raw(), timeout) };
-        if r < 0 {
-            Err(Error::from_errno(r as i32))
-        } else {
-            Ok(r > 0)
-        }
-    }
-
     /// Waits uninterruptibly, at most `timeout` jiffies, until the request is finished; returns
     /// whether it is.
     pub(crate) fn wait_timeout(self, timeout: kernel::ffi::c_long) -> bool {

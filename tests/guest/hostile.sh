@@ -358,9 +358,8 @@ hs_case() {
 		else
 			kill -9 $hs_spid
 		fi
-		# zc9p_fd gives a connection stalled mid-frame 2 s (STALL_SECS) before
-		# it fails it; the rest is slack for a loaded host (under TCG with a
-		# dozen guests on two cores, 5 s was once too little).
+		# Slack for a loaded host (under TCG with a dozen guests on two
+		# cores, 5 s was once too little).
 		if hs_wait $HS_KILL_SECS $hs_rpid; then
 			wait $hs_rpid
 			if [ $hs_kind = kill ]; then
