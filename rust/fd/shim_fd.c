@@ -192,11 +192,19 @@ int zc9p_fd_client_proto(struct p9_client *client)
 	return client->proto_version;
 }
 
-/* A socket of ours: no task fragments, allocations that cannot recurse into I/O. */
+/*
+ * A socket of ours: no task fragments, allocations that cannot recurse into I/O,
+ * and a reference to its network namespace. A kernel socket (__sock_create(...,
+ * kern=1)) holds none, so a mount made in a namespace that then goes away (its
+ * last task exits) would keep a socket whose namespace is freed; in-kernel TCP
+ * users (sunrpc, nvme-tcp, cifs) upgrade theirs the same way.
+ */
 static int zc9p_fd_sock_file(struct socket *sock, struct file **filp)
 {
 	struct file *file;
 
+	if (!sock->sk->sk_net_refcnt)
+		sk_net_refcnt_upgrade(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO;
 	sock->sk->sk_use_task_frag = false;
 	file = sock_alloc_file(sock, 0, NULL);
