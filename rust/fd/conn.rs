@@ -385,38 +385,22 @@ impl Conn {
         self.in_flight.fetch_sub(n, Relaxed);
     }
 
-    /// `cancel`: takes back a request not sent yet (then the client sends no Tflush: 0), says it
-    /// is with the server (1: the client flushes it), or that its reply is arriving (0: nothing
-    /// to flush; the reader finishes it).
+    /// `cancel`: takes back a request not sent yet (0: the client sends no Tflush). Anything
+    /// else is with the server or was (1: the client flushes it), as mainline's `p9_fd_cancel`
+    /// says for every request not unsent: a frame partly sent, a reply partly received, a request
+    /// already answered. The one exception is a request this transport never had or already gave
+    /// back unsent (a zero-copy caller's error path, or its lease withdrew it): 0, nothing to flush.
     pub(crate) fn cancel(&self, req: Request<'_>) -> i32 {
         let tag = req.tag();
-        let io = self.io.lock();
-        if let Rx::Body { entry, .. } = &io.rx {
-            if entry.request().is_some_and(|r| r.is(req)) {
-                // The server is answering it: the reply completes (or the connection fails),
-                // and a Tflush would only wait for a server that may never send the rest.
-                return 0;
-            }
-        }
-        // Flush only while both directions flow. If a frame is partly received or partly sent
-        // (the server stalls in its reply, or stopped reading), a Tflush would wait behind it as
-        // long as the server does, and its waiter, the killed task, with it. Unflushed, the
-        // request keeps its entry (and the reference that keeps its buffers alive) until its
-        // reply comes or the connection ends.
-        let stalled = Self::mid_frame(&io);
         let taken = {
             let mut st = self.state.lock();
             match st.reqs.get(&tag) {
                 Some(e) if e.request().is_some_and(|r| r.is(req)) && e.phase == Phase::Unsent => {
                     st.reqs.remove(&tag)
                 }
-                Some(e) if e.request().is_some_and(|r| r.is(req)) => {
-                    return if stalled { 0 } else { 1 };
-                }
                 _ => None,
             }
         };
-        drop(io);
         match taken {
             Some(entry) => {
                 self.stats.killed_unsent.add(1);
@@ -426,8 +410,8 @@ impl Conn {
                 }
                 0
             }
-            // Finished.
-            None => 0,
+            None if never_sent(req) => 0,
+            None => 1,
         }
     }
 
@@ -497,15 +481,6 @@ impl Conn {
         self.progress_wait.wake_up();
     }
 
-    /// Whether a frame is partly sent or partly received.
-    pub(crate) fn mid_frame(io: &Io) -> bool {
-        io.tx.is_some()
-            || match &io.rx {
-                Rx::Header { got, .. } => *got > 0,
-                Rx::Body { .. } => true,
-            }
-    }
-
     /// Whether the connection failed.
     pub(crate) fn is_dead(&self) -> bool {
         self.state.lock().dead.is_some()
@@ -525,6 +500,15 @@ impl Conn {
         }
         drop(this.debugfs.lock().take());
     }
+}
+
+/// Whether `req` never went out through this transport, or came back unsent: its status is still
+/// `UNSENT` (a submission that failed) or `FLSHD` (withdrawn by its caller's lease; a request the
+/// server flushed is not cancelled again).
+fn never_sent(req: Request<'_>) -> bool {
+    let status = req.status();
+    status == zb::p9_req_status_t_REQ_STATUS_UNSENT as i32
+        || status == zb::p9_req_status_t_REQ_STATUS_FLSHD as i32
 }
 
 /// `"<kind>-<id>"`, NUL-terminated, in `buf`.
