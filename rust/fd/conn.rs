@@ -361,12 +361,20 @@ impl Conn {
     }
 
     /// Sends from the submitting task if the worker is not busy (one wake-up fewer per request);
-    /// otherwise, or if the socket is full, the worker does it.
+    /// otherwise, or if the socket is full, the worker does it. Never on a file the user passed
+    /// (trans=fd): its socket still uses the task's page fragment (`sk_use_task_frag`), which the
+    /// submitting task may be in the middle of using itself (a request from a page fault inside
+    /// its own `sendmsg`), so only the worker sends there.
     fn send_now(&self) {
+        if !self.ends.own_socket() {
+            self.kick();
+            return;
+        }
         let Some(mut io) = self.io.try_lock() else {
             self.kick();
             return;
         };
+        self.stats.inline_sends.add(1);
         let pending = noio(|| match self.tx_step(&mut io) {
             Ok(_) => io.tx.is_some(),
             Err(e) => {

@@ -28,6 +28,8 @@ pub(crate) struct ConnStats {
     pub(crate) failed_requests: Counter,
     /// Frames the reader refused (the connection failed on each).
     pub(crate) protocol_errors: Counter,
+    /// Submissions that sent from the submitting task (only on a socket of ours).
+    pub(crate) inline_sends: Counter,
 }
 
 impl ConnStats {
@@ -44,6 +46,7 @@ impl ConnStats {
             killed_mid_send: Counter::new(),
             failed_requests: Counter::new(),
             protocol_errors: Counter::new(),
+            inline_sends: Counter::new(),
         }
     }
 
@@ -59,6 +62,7 @@ impl ConnStats {
         writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
         writeln!(f, "killed_mid_send: {}", self.killed_mid_send.get())?;
         writeln!(f, "failed_requests: {}", self.failed_requests.get())?;
-        writeln!(f, "protocol_errors: {}", self.protocol_errors.get())
+        writeln!(f, "protocol_errors: {}", self.protocol_errors.get())?;
+        writeln!(f, "inline_sends: {}", self.inline_sends.get())
     }
 }
