@@ -492,6 +492,11 @@ void zc9p_fd_poll_stop(struct zc9p_fd_poller *p)
 	kfree(p);
 }
 
+void zc9p_fd_req_get(struct p9_req_t *req)
+{
+	p9_req_get(req);
+}
+
 void zc9p_fd_flush_work(struct work_struct *work)
 {
 	flush_work(work);

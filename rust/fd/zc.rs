@@ -118,6 +118,7 @@ impl Lease<'_> {
                     tx.splice = false;
                     tx.bounce = Some((buf, from));
                 }
+                conn.tx_lent.store(0, Relaxed);
                 conn.stats.killed_mid_send.add(1);
                 return true;
             }
@@ -125,6 +126,7 @@ impl Lease<'_> {
         if let crate::conn::Rx::Body { entry, .. } = &mut io.rx {
             if entry.request().is_some_and(|r| r.is(self.req)) {
                 entry.pages = None;
+                entry.taken_back = true;
                 return true;
             }
         }
@@ -134,9 +136,10 @@ impl Lease<'_> {
             match st.reqs.get_mut(&tag) {
                 Some(e) if e.request().is_some_and(|r| r.is(self.req)) => {
                     if e.phase == Phase::Unsent {
-                        st.reqs.remove(&tag)
+                        st.take(tag)
                     } else {
                         e.pages = None;
+                        e.taken_back = true;
                         None
                     }
                 }
@@ -147,8 +150,10 @@ impl Lease<'_> {
         if let Some(entry) = withdrawn {
             conn.stats.killed_unsent.add(1);
             conn.retire(1);
-            if let Held::Queued(t) = entry.held {
-                t.withdraw(conn.client);
+            match entry.held {
+                Held::Queued(t) => t.withdraw(conn.client),
+                Held::Sent(f) => f.fail(conn.client, ERESTARTSYS),
+                Held::Moving => crate::conn::moving_seen(),
             }
         }
         true
@@ -157,8 +162,11 @@ impl Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        // Finished: the worker gave the request back with everything it held.
-        if self.req.status() >= kernel_status_rcvd() {
+        // Finished, and no frame is sending these pages: the worker gave everything back. (A
+        // reply may come while its write's frame is still being sent, e.g. an early Rlerror:
+        // then the pages are taken back from that frame below.)
+        let lent_to_tx = self.conn.tx_lent.load(Relaxed) == u32::from(self.req.tag()) + 1;
+        if self.req.status() >= kernel_status_rcvd() && !lent_to_tx {
             return;
         }
         // Take the pages back; a frame being sent with them goes on from a copy, or (no memory
