@@ -5,11 +5,21 @@
 # their results and those of the modules' KUnit suites, check on the host what
 # the guests wrote and that their kernel logs are clean. Ends with
 # "N passed, N failed".
+# ZC9P_PARTS (default "virtio fd dma stock") picks the guests that boot and whose
+# results, host-side checks and console scans are counted, e.g.
+# ZC9P_PARTS=fd for the fd guest alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ZC9P_ROOT/tools/guest-results.sh"
 . "$ZC9P_ROOT/tools/dma-guest.sh"
 . "$ZC9P_ROOT/tools/stock-guest.sh"
+
+parts=" ${ZC9P_PARTS:-virtio fd dma stock} "
+parts=${parts//,/ }
+part_on() { [[ $parts == *" $1 "* ]]; }
+for p in $parts; do
+	case $p in virtio|fd|dma|stock) ;; *) say "error: ZC9P_PARTS: unknown part '$p'"; exit 2 ;; esac
+done
 
 bash "$ZC9P_ROOT/tools/setup.sh"
 work=$(mktemp -d /tmp/zc9p-test.XXXXXX)
@@ -17,8 +27,10 @@ logs=${ZC9P_LOGS:-$work/logs}
 mkdir -p "$work/share0/big" "$work/share1" "$work/share3" "$work/share4" "$logs"
 say "test work folder: $work (guest logs in $logs)"
 # The stock-kernel guest's root, package and DKMS build (tools/stock-guest.sh)
-# while the test kernel builds; ZC9P_STOCK=0 leaves that guest out.
+# while the test kernel builds; ZC9P_STOCK=0 (or ZC9P_PARTS without stock)
+# leaves that guest out.
 stock=${ZC9P_STOCK:-1}
+part_on stock || stock=0
 if [ "$stock" = 1 ]; then
 	read -r _ STOCK_RELEASE _ < <(stock_kernel_spec "$(kernel_series)")
 	stock_guest_prepare "$logs/stock" &
@@ -69,17 +81,22 @@ limit=${ZC9P_TEST_TIMEOUT:-3600}
 # collection's settings: just under the guest's limit, so that a slow run
 # still reports its results and the runner's TIMEOUT.
 ksft_timeout=$((limit - 90))
-ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_virtio.sh KSFT_TIMEOUT=$ksft_timeout" \
-ZC9P_TRACE="v9fs_read v9fs_write virtqueue_pop" \
-bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/virtio" "$limit" \
-	"$work/share0" "$work/share1,indirect_desc=off" /proc/self \
-	"$work/share3,indirect_desc=off,fsdev.throttling.bps-read=262144" "$work/share4" &
-virtio_pid=$!
-ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export" \
-ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
-fd_pid=$!
+virtio_pid= fd_pid= DMA_GUEST_PID=
+if part_on virtio; then
+	ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_virtio.sh KSFT_TIMEOUT=$ksft_timeout" \
+	ZC9P_TRACE="v9fs_read v9fs_write virtqueue_pop" \
+	bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/virtio" "$limit" \
+		"$work/share0" "$work/share1,indirect_desc=off" /proc/self \
+		"$work/share3,indirect_desc=off,fsdev.throttling.bps-read=262144" "$work/share4" &
+	virtio_pid=$!
+fi
+if part_on fd; then
+	ZC9P_APPEND="${ZC9P_APPEND:-} kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export" \
+	ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
+	fd_pid=$!
+fi
 # A third, short one: bounce-buffered DMA (tools/dma-guest.sh).
-dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
+part_on dma && dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
 # A fourth: Debian's own kernel with zc9p built by DKMS (tools/stock-guest.sh).
 rc_stock=0 stock_prep_rc=0
 if [ "$stock" = 1 ]; then
@@ -91,12 +108,18 @@ if [ "$stock" = 1 ]; then
 	fi
 fi
 rc_virtio=0 rc_fd=0 rc_dma=0
-wait $virtio_pid || rc_virtio=$?
-say "virtio guest ran for $(( $(date +%s) - start ))s (exit $rc_virtio)"
-wait $fd_pid || rc_fd=$?
-say "fd guest ran for $(( $(date +%s) - start ))s (exit $rc_fd)"
-wait $DMA_GUEST_PID || rc_dma=$?
-say "dma guest ran for $(cat "$logs/dma/elapsed" 2>/dev/null)s (exit $rc_dma)"
+if [ -n "$virtio_pid" ]; then
+	wait $virtio_pid || rc_virtio=$?
+	say "virtio guest ran for $(( $(date +%s) - start ))s (exit $rc_virtio)"
+fi
+if [ -n "$fd_pid" ]; then
+	wait $fd_pid || rc_fd=$?
+	say "fd guest ran for $(( $(date +%s) - start ))s (exit $rc_fd)"
+fi
+if [ -n "$DMA_GUEST_PID" ]; then
+	wait $DMA_GUEST_PID || rc_dma=$?
+	say "dma guest ran for $(cat "$logs/dma/elapsed" 2>/dev/null)s (exit $rc_dma)"
+fi
 if [ "$stock" = 1 ] && [ $stock_prep_rc -eq 0 ]; then
 	wait $STOCK_GUEST_PID || rc_stock=$?
 	say "stock guest ran for $(cat "$logs/stock/elapsed" 2>/dev/null)s (exit $rc_stock)"
@@ -114,7 +137,8 @@ report() { # STATUS DESCRIPTION
 	fi
 }
 splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
-for part in virtio fd dma; do
+for part in $parts; do
+	[ "$part" != stock ] || continue # (below)
 	vmrc=rc_$part
 	kselftest_results $part "$logs/$part/tap.log" "${!vmrc}"
 	kunit_results $part "$logs/$part/console.log"
@@ -169,87 +193,90 @@ host_verify() { # DESCRIPTION PATH SIZE SEED
 	fi
 }
 MIB=1048576
-for zc in 1 0; do
-	W=$work/share0/zc$zc V=$work/share1/zc$zc
-	# Plain 9p2000 files exist only where the server speaks it (see run-tests.sh).
-	protos="9p2000.L 9p2000.u"
-	[ -e "$W/rt-9p2000-0" ] && protos="$protos 9p2000"
-	for proto in $protos; do
-		sizes="0 1 4095 4096 4097 $MIB" # as tests/guest/run-tests.sh
-		[ $proto = 9p2000.L ] && sizes="$sizes $((8 * MIB))"
-		for size in $sizes; do
-			host_verify "[zc=$zc] $proto file of $size bytes matches" "$W/rt-$proto-$size" "$size" "$size"
-		done
-	done
-	bad=0
-	for off in 0 1 511 4095; do
-		for size in 1025 4097 65537 262147 524288; do
-			"$check" verify "$W/mis-$off-$size" $size $off >/dev/null 2>&1 || bad=1
-		done
-	done
-	report $bad "host: [zc=$zc] the 20 misaligned-buffer files match"
-	host_verify "[zc=$zc] O_DIRECT file matches" "$W/direct" $((3 * MIB + 4096)) 9
-	host_verify "[zc=$zc] second-share file matches" "$V/second" $MIB 77
-	for i in 1 2 3 4 5 6 7 8; do
-		host_verify "[zc=$zc] ring-test file $i matches" "$V/ring-$i" $((4 * MIB + i)) $((i + 100))
-	done
-	for i in 1 2 3 4 5 6 7 8; do
-		d=$W; [ $((i % 2)) -eq 1 ] || d=$V
-		host_verify "[zc=$zc] concurrent writer $i's file matches" "$d/par-$i" $((4 * MIB + i)) "$i"
-	done
-	want=300 # NFILES and NFILES_ZC0 in tests/guest/run-tests.sh
-	[ $zc = 1 ] || want=100
-	made=$(ls "$V/made" 2>/dev/null | wc -l || true)
-	report $(( made != want )) "host: [zc=$zc] the $want files created in the guest exist ($made)"
-done
-
-# The page-cache suite's files (tests/guest/cache.sh), per transport (zc1:
-# zc9p_virtio, c: 9pnet_virtio) and cache mode.
-mmapchk=$work/zc9p-mmap
-gcc -O2 -Wall -Werror -o "$mmapchk" "$ZC9P_ROOT"/tests/guest/mmap/*.c
-host_run() { # DESCRIPTION COMMAND...
-	local desc=$1
-	shift
-	if "$@" >"$work/verify.out" 2>&1; then
-		report 0 "host: $desc"
-	else
-		sed 's/^/# /' "$work/verify.out"
-		report 1 "host: $desc"
-	fi
-}
-for label in zc1 c; do
-	for mode in loose mmap; do
-		C=$work/share0/cache-$label-$mode
-		t="[cache $label $mode]"
-		for size in 0 1 4095 4096 4097 $MIB; do # CACHE_SIZES in tests/guest/cache.sh
-			host_verify "$t $size-byte file matches" "$C/rt-$size" $size $size
-		done
-		host_run "$t shared-mapping file matches" "$mmapchk" sharedverify "$C/mmap-shared"
-		host_verify "$t file written under a small dirty limit matches" "$C/dirty-big" $((24 * MIB)) 64
-		hows="write map"
-		[ $mode = loose ] || hows=map
-		for how in $hows; do
-			for cut in 102400 103400; do
-				host_run "$t file truncated to $cut while dirty ($how), then to 204800, matches" \
-					"$mmapchk" expect "$C/trunc-$how-$cut" 204800 z 0:$cut:91
+# What the virtio guest wrote into the shares.
+if part_on virtio; then
+	for zc in 1 0; do
+		W=$work/share0/zc$zc V=$work/share1/zc$zc
+		# Plain 9p2000 files exist only where the server speaks it (see run-tests.sh).
+		protos="9p2000.L 9p2000.u"
+		[ -e "$W/rt-9p2000-0" ] && protos="$protos 9p2000"
+		for proto in $protos; do
+			sizes="0 1 4095 4096 4097 $MIB" # as tests/guest/run-tests.sh
+			[ $proto = 9p2000.L ] && sizes="$sizes $((8 * MIB))"
+			for size in $sizes; do
+				host_verify "[zc=$zc] $proto file of $size bytes matches" "$W/rt-$proto-$size" "$size" "$size"
 			done
 		done
-		host_run "$t O_DIRECT-mix file matches" "$mmapchk" expect "$C/direct-mix" \
-			2100152 81 1500000:100000:84 300000:600000:82 800000:300000:83
-		host_run "$t the binary copied into the share matches the original" \
-			sh -c "cd '$C' && sha256sum -c --quiet exe.sha256"
+		bad=0
+		for off in 0 1 511 4095; do
+			for size in 1025 4097 65537 262147 524288; do
+				"$check" verify "$W/mis-$off-$size" $size $off >/dev/null 2>&1 || bad=1
+			done
+		done
+		report $bad "host: [zc=$zc] the 20 misaligned-buffer files match"
+		host_verify "[zc=$zc] O_DIRECT file matches" "$W/direct" $((3 * MIB + 4096)) 9
+		host_verify "[zc=$zc] second-share file matches" "$V/second" $MIB 77
+		for i in 1 2 3 4 5 6 7 8; do
+			host_verify "[zc=$zc] ring-test file $i matches" "$V/ring-$i" $((4 * MIB + i)) $((i + 100))
+		done
+		for i in 1 2 3 4 5 6 7 8; do
+			d=$W; [ $((i % 2)) -eq 1 ] || d=$V
+			host_verify "[zc=$zc] concurrent writer $i's file matches" "$d/par-$i" $((4 * MIB + i)) "$i"
+		done
+		want=300 # NFILES and NFILES_ZC0 in tests/guest/run-tests.sh
+		[ $zc = 1 ] || want=100
+		made=$(ls "$V/made" 2>/dev/null | wc -l || true)
+		report $(( made != want )) "host: [zc=$zc] the $want files created in the guest exist ($made)"
 	done
-done
+
+	# The page-cache suite's files (tests/guest/cache.sh), per transport (zc1:
+	# zc9p_virtio, c: 9pnet_virtio) and cache mode.
+	mmapchk=$work/zc9p-mmap
+	gcc -O2 -Wall -Werror -o "$mmapchk" "$ZC9P_ROOT"/tests/guest/mmap/*.c
+	host_run() { # DESCRIPTION COMMAND...
+		local desc=$1
+		shift
+		if "$@" >"$work/verify.out" 2>&1; then
+			report 0 "host: $desc"
+		else
+			sed 's/^/# /' "$work/verify.out"
+			report 1 "host: $desc"
+		fi
+	}
+	for label in zc1 c; do
+		for mode in loose mmap; do
+			C=$work/share0/cache-$label-$mode
+			t="[cache $label $mode]"
+			for size in 0 1 4095 4096 4097 $MIB; do # CACHE_SIZES in tests/guest/cache.sh
+				host_verify "$t $size-byte file matches" "$C/rt-$size" $size $size
+			done
+			host_run "$t shared-mapping file matches" "$mmapchk" sharedverify "$C/mmap-shared"
+			host_verify "$t file written under a small dirty limit matches" "$C/dirty-big" $((24 * MIB)) 64
+			hows="write map"
+			[ $mode = loose ] || hows=map
+			for how in $hows; do
+				for cut in 102400 103400; do
+					host_run "$t file truncated to $cut while dirty ($how), then to 204800, matches" \
+						"$mmapchk" expect "$C/trunc-$how-$cut" 204800 z 0:$cut:91
+				done
+			done
+			host_run "$t O_DIRECT-mix file matches" "$mmapchk" expect "$C/direct-mix" \
+				2100152 81 1500000:100000:84 300000:600000:82 800000:300000:83
+			host_run "$t the binary copied into the share matches the original" \
+				sh -c "cd '$C' && sha256sum -c --quiet exe.sha256"
+		done
+	done
+fi
 
 # What the dma guest wrote under swiotlb=force.
-CHECK=$check dma_guest_verify
+if part_on dma; then CHECK=$check dma_guest_verify; fi
 
 # What the guest wrote through the host's diod, one file per fd transport module.
-for tag in c zc1 zc0; do
+part_on fd && for tag in c zc1 zc0; do
 	host_verify "[fd $tag] file written through the host's diod (trans=tcp over QEMU user networking) matches" \
 		"$hostdiod/export/from-guest-$tag" $((MIB + 3)) 62
 done
 
-echo "# console logs: $logs/virtio/console.log, $logs/fd/console.log, $logs/dma/console.log$([ "$stock" = 1 ] && echo ", $logs/stock/console.log")"
+echo "# console logs:$(for p in $parts; do [ "$p" != stock ] || [ "$stock" = 1 ] && printf ' %s' "$logs/$p/console.log"; done)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -30,13 +30,6 @@ pub(crate) mod trans_common;
 pub(crate) mod wait;
 pub(crate) mod zc;
 
-/// Whether the current task is dying: killed, or already exiting (when its fatal signal no
-/// longer ends a killable wait).
-pub(crate) fn current_dying() -> bool {
-    // SAFETY: FFI call without preconditions.
-    unsafe { crate::bindings::zc9p_current_dying() }
-}
-
 /// One second, in jiffies, for the timed waits.
 pub(crate) fn second() -> kernel::ffi::c_long {
     kernel::time::msecs_to_jiffies(1000) as kernel::ffi::c_long

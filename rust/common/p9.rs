@@ -162,6 +162,12 @@ impl<'a> Request<'a> {
         self.ptr.as_ptr()
     }
 
+    /// The raw pointer, for the C API (e.g. to take a reference of one's own).
+    #[inline]
+    pub(crate) fn as_raw(self) -> *mut zb::p9_req_t {
+        self.raw()
+    }
+
     /// The message to send: `tc.sdata[..tc.size]`.
     #[inline]
     pub(crate) fn tc(self) -> LinearBuf {
@@ -247,18 +253,6 @@ impl<'a> Request<'a> {
     pub(crate) fn wait_killable(self) -> Result {
         // SAFETY: The request is live (type invariant) and its wait queue initialised.
         kernel::error::to_result(unsafe { zb::zc9p_req_wait_killable(self.raw()) })
-    }
-
-    /// Waits killably, at most `timeout` jiffies, until the request is finished: `Ok(true)` if it
-    /// is, `Ok(false)` on timeout, an error if the task was killed.
-    pub(crate) fn wait_killable_timeout(self, timeout: kernel::ffi::c_long) -> Result<bool> {
-        // SAFETY: The request is live (type invariant) and its wait queue initialised.
-        let r = unsafe { zb::zc9p_req_wait_killable_timeout(self.raw(), timeout) };
-        if r < 0 {
-            Err(Error::from_errno(r as i32))
-        } else {
-            Ok(r > 0)
-        }
     }
 
     /// Waits uninterruptibly, at most `timeout` jiffies, until the request is finished; returns
@@ -490,17 +484,24 @@ impl TransportRef {
 // SAFETY: The reference may be moved to, and given back from, any task.
 unsafe impl Send for TransportRef {}
 
-/// The device's hold on a request: the transport's reference while the request's buffers (and,
-/// for a zero-copy request, its payload pages) are on a device queue.
+/// The other side's hold on a request: the transport's reference once the request was handed
+/// over (its status `SENT`): on a virtio ring, or in an fd connection's table with its frame
+/// being sent or sent.
 ///
-/// Only a device queue creates one (from a token it returns: `virtqueue_get_buf`,
-/// `virtqueue_detach_unused_buf`), and [`InFlight::complete`] or [`InFlight::fail`] consume it,
-/// so the reference is given back exactly once, and only after the device let go of the buffers.
+/// Only [`TransportRef::on_device`] and [`TransportRef::sent`] make one (and, on virtio,
+/// [`InFlight::from_token`] from a token the ring gives back), and [`InFlight::complete`],
+/// [`InFlight::fail`] or [`InFlight::flushed`] consume it, so the reference is given back exactly
+/// once. Holding one does not mean the buffers are free: the holder may still use them (the
+/// device while the request is on the ring; an fd connection's worker while it sends the frame).
+/// Consuming it lets the 9P client free the request, so a transport consumes it only once nothing
+/// of its own still uses the buffers without a reference of its own (virtio: the device gave them
+/// back; fd: the frame was sent, or its sender holds another reference to the request, as
+/// mainline's `trans_fd` does for the request it is writing).
 ///
 /// # Invariants
 ///
-/// The pointer is a live `p9_req_t` on which this value owns the transport's reference; its status
-/// is `SENT` and the device no longer uses its buffers.
+/// The pointer is a live `p9_req_t` on which this value owns the transport's reference; its
+/// status is `SENT`.
 #[must_use = "an in-flight request must be completed or failed"]
 pub(crate) struct InFlight(NonNull<zb::p9_req_t>);
 
@@ -533,7 +534,8 @@ impl InFlight {
             self.fail(client, EIO);
             return;
         }
-        // SAFETY: The request is live (type invariant) and the device is done with `rc`.
+        // SAFETY: The request is live (type invariant) and its reply is in `rc`: nothing writes
+        // it now.
         unsafe {
             let rc = &raw mut (*self.0.as_ptr()).rc;
             (*rc).size = len.min((*rc).size);

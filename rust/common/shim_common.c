@@ -151,14 +151,3 @@ int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout)
 {
 	return wait_event_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD, timeout) != 0;
 }
-
-long zc9p_req_wait_killable_timeout(struct p9_req_t *req, long timeout)
-{
-	return wait_event_killable_timeout(req->wq, READ_ONCE(req->status) >= REQ_STATUS_RCVD,
-					   timeout);
-}
-
-bool zc9p_current_dying(void)
-{
-	return fatal_signal_pending(current) || (current->flags & PF_EXITING);
-}

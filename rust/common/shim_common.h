@@ -54,11 +54,6 @@ struct p9_req_t;
 int zc9p_req_wait_killable(struct p9_req_t *req);
 /* Uninterruptibly, at most @timeout jiffies: whether the request is finished. */
 int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout);
-/* Killably, at most @timeout jiffies: > 0 finished, 0 timed out, -ERESTARTSYS killed. */
-long zc9p_req_wait_killable_timeout(struct p9_req_t *req, long timeout);
-/* The current task is dying: a fatal signal is pending, or it is already exiting (its
- * fatal signal consumed, so killable waits no longer end early). */
-bool zc9p_current_dying(void);
 
 /* Module parameters shared by zc9p modules (visible in sysfs). */
 unsigned long zc9p_param_pin_budget(void);

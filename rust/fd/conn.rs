@@ -7,16 +7,20 @@
 //! the transport's reference lives in the connection's table of requests ([`Entry`], keyed by
 //! tag), and only four things take it out, each once: the reader matching the reply (or failing
 //! the request whose reply it refused), `cancel` (before it is sent), `cancelled` (the server
-//! answered the client's Tflush) and a connection failure. The worker ([`Io`], behind its own
-//! lock) is the only one that reads a request's buffers to send them or writes them with a
-//! reply, and a zero-copy caller's pages are lent to it ([`LentPages`]) until the caller takes
-//! them back under that lock (`zc.rs`).
+//! answered the client's Tflush) and a connection failure. The table's nodes come from spare ones
+//! the connection keeps (`State::spare`): a request allocates nothing, since the 9P client gives
+//! up on the whole mount when `request` fails with anything but `ERESTARTSYS`. The worker
+//! ([`Io`], behind its own lock) is the only one that reads a request's buffers to send them or
+//! writes them with a reply (the frame being sent holds a reference to its request of its own,
+//! [`FrameRef`], as a reply may finish the request first), and a zero-copy caller's pages are
+//! lent to it ([`LentPages`]) until the caller takes them back under that lock (`zc.rs`).
 
 use crate::{
     bindings as zb,
     common::{
         compat,
         p9::{Client, InFlight, LinearBuf, Request, TransportRef},
+        second,
         stats::{StatsDir, WriteStats},
         trans_common::{noio, PayloadPages},
         wait::{new_wait_queue, WaitQueue},
@@ -84,6 +88,40 @@ impl LentPages {
 // SAFETY: The pages may be read and written from the worker; see the invariant.
 unsafe impl Send for LentPages {}
 
+/// A reference of the worker's own to the request whose frame it is sending, as mainline's
+/// `trans_fd` holds one while it writes: the server may answer a request before it has read all
+/// of it (an early Rlerror to a Twrite), and the reply then finishes it while its message is
+/// still being sent from its buffer.
+///
+/// # Invariants
+///
+/// The pointer is a live `p9_req_t` of `client` on which this value owns one reference.
+pub(crate) struct FrameRef {
+    req: NonNull<zb::p9_req_t>,
+    client: Client,
+}
+
+impl FrameRef {
+    /// Takes another reference to `req`, a request of `client` that the caller holds one to.
+    pub(crate) fn new(client: Client, req: Request<'_>) -> Option<Self> {
+        let req = NonNull::new(req.as_raw())?;
+        // SAFETY: The request is live (the caller holds a reference), so its count is not zero.
+        unsafe { zb::zc9p_fd_req_get(req.as_ptr()) };
+        // INVARIANT: The reference just taken.
+        Some(Self { req, client })
+    }
+}
+
+impl Drop for FrameRef {
+    fn drop(&mut self) {
+        // SAFETY: This value owns one reference (type invariant), given back once.
+        unsafe { zb::p9_req_put(self.client.as_ptr(), self.req.as_ptr()) };
+    }
+}
+
+// SAFETY: The reference may be dropped from any task.
+unsafe impl Send for FrameRef {}
+
 /// The transport's reference, as its entry holds it.
 pub(crate) enum Held {
     /// Not sent yet: `cancel` may still take it back.
@@ -114,12 +152,27 @@ pub(crate) struct Entry {
     pub(crate) dir: Direction,
     /// Payload bytes mapped (a zero-copy read's room for data).
     pub(crate) mapped: usize,
-    /// The caller's pages while lent; `None` once taken back (a killed reader's data is then
-    /// read and dropped).
+    /// The caller's pages while lent (`None` also for a payload of 0 bytes).
     pub(crate) pages: Option<LentPages>,
+    /// A killed caller took its pages back: a read's data is then read and dropped, and the
+    /// request fails instead of looking answered.
+    pub(crate) taken_back: bool,
 }
 
 impl Entry {
+    /// What is left in the table's slot while its entry is moved out (nothing to give back).
+    fn vacant() -> Self {
+        Self {
+            seq: 0,
+            phase: Phase::Unsent,
+            held: Held::Moving,
+            dir: Direction::None,
+            mapped: 0,
+            pages: None,
+            taken_back: false,
+        }
+    }
+
     /// The request.
     pub(crate) fn request(&self) -> Option<Request<'_>> {
         match &self.held {
@@ -134,21 +187,42 @@ impl Entry {
         match self.held {
             Held::Queued(t) => t.fail(client, err),
             Held::Sent(f) => f.fail(client, err),
-            // Only inside the state lock, never in an entry that is being finished: the
-            // reference went missing, and would leak without a word.
-            Held::Moving => {
-                kernel::pr_warn_once!("zc9p_fd: a request failed in mid-move: its reference is lost\n")
-            }
+            Held::Moving => moving_seen(),
         }
     }
 }
 
+/// `Held::Moving` exists only inside the state lock: one seen outside it is a reference lost.
+pub(crate) fn moving_seen() {
+    kernel::pr_warn_once!("a request's reference was lost in its move to Sent\n");
+}
+
+/// Nodes the table keeps for reuse, at most.
+const SPARE_NODES: usize = 64;
+/// Nodes a connection starts with: as many requests may be in flight before one allocates.
+const INITIAL_NODES: usize = 16;
+
 /// What the state lock protects: the table of requests and whether the connection failed.
 pub(crate) struct State {
     pub(crate) reqs: RBTree<u16, Entry>,
+    /// Nodes for the table: an entry's node comes from here and goes back when the entry leaves
+    /// (up to [`SPARE_NODES`]; its capacity is allocated up front, so a push never allocates).
+    spare: KVec<RBTreeNodeReservation<u16, Entry>>,
     next_seq: u64,
     /// Set once when the connection fails: every request since gets this error.
     pub(crate) dead: Option<Error>,
+}
+
+impl State {
+    /// Takes the entry of `tag` out of the table; its node goes back to the spare ones.
+    pub(crate) fn take(&mut self, tag: u16) -> Option<Entry> {
+        let entry = core::mem::replace(self.reqs.get_mut(&tag)?, Entry::vacant());
+        if let Some(node) = self.reqs.remove_node(&tag) {
+            // Full: the node is freed instead.
+            let _ = self.spare.push_within_capacity(node.into_reservation());
+        }
+        Some(entry)
+    }
 }
 
 /// Where the reader is in the byte stream.
@@ -171,6 +245,9 @@ pub(crate) struct Tx {
     pub(crate) bounce: Option<(KVec<u8>, usize)>,
     /// The payload's length: it follows the message.
     pub(crate) payload_len: usize,
+    /// Keeps the request, and so `tc`, alive until the frame is sent, even if its reply came
+    /// first.
+    pub(crate) _hold: FrameRef,
     pub(crate) sent: usize,
     /// The payload pages may be referenced by the socket instead of copied.
     pub(crate) splice: bool,
@@ -209,6 +286,14 @@ pub(crate) struct Conn {
     pub(crate) progress_wait: WaitQueue,
     /// Requests in the table or being received.
     pub(crate) in_flight: Atomic<usize>,
+    /// The tag + 1 of the frame being sent with a caller's pages lent to it (0: none). A caller
+    /// whose request is finished need not take the io lock unless this names it (its reply came
+    /// before the frame was all sent).
+    pub(crate) tx_lent: Atomic<u32>,
+    /// Submitters waiting for a node (none spare, and none could be allocated).
+    #[pin]
+    node_wait: WaitQueue,
+    node_waiters: Atomic<usize>,
     /// A frame waits for room to send (a send would have blocked): only then does a wake-up
     /// that says nothing but "room to send" run the worker (see [`Conn::wants_write_space`]).
     pub(crate) want_write: Atomic<bool>,
@@ -250,13 +335,18 @@ impl Conn {
     pub(crate) fn create(client: Client, kind: Kind, addr: &CStr, ends: Endpoints) -> Result {
         let mut name = KVec::new();
         name.extend_from_slice(addr.to_bytes_with_nul(), GFP_KERNEL)?;
+        let mut spare = KVec::with_capacity(SPARE_NODES, GFP_KERNEL)?;
+        for _ in 0..INITIAL_NODES {
+            // Within the capacity just allocated: never fails.
+            let _ = spare.push_within_capacity(RBTreeNodeReservation::new(GFP_KERNEL)?);
+        }
         let init = pin_init!(Self {
             kind,
             client,
             addr: name,
             ends,
             stats: ConnStats::new(),
-            state <- new_spinlock!(State { reqs: RBTree::new(), next_seq: 0, dead: None }, "zc9p_fd_state"),
+            state <- new_spinlock!(State { reqs: RBTree::new(), spare, next_seq: 0, dead: None }, "zc9p_fd_state"),
             io <- new_mutex!(
                 Io {
                     proof: IoProof(()),
@@ -270,6 +360,9 @@ impl Conn {
             progress: Atomic::new(0),
             progress_wait <- new_wait_queue!("zc9p_fd_progress"),
             in_flight: Atomic::new(0),
+            tx_lent: Atomic::new(0),
+            node_wait <- new_wait_queue!("zc9p_fd_node"),
+            node_waiters: Atomic::new(0),
             want_write: Atomic::new(false),
             closing: Atomic::new(false),
             poller <- new_mutex!(None, "zc9p_fd_poller"),
@@ -327,7 +420,10 @@ impl Conn {
     }
 
     /// Adds a request to the table and has the worker send it. On failure the reference comes
-    /// back with the error (the connection failed, or no memory for the entry).
+    /// back with the error: the connection failed, or (`ERESTARTSYS`) the caller was killed while
+    /// it waited for a node. It never fails for want of memory: a node comes from the spare ones,
+    /// or is allocated, or (when that fails) is waited for: with none spare, the table holds at
+    /// least [`INITIAL_NODES`] requests, and each gives its node back when it finishes.
     pub(crate) fn submit(
         &self,
         tref: TransportRef,
@@ -335,42 +431,84 @@ impl Conn {
         mapped: usize,
         pages: Option<LentPages>,
     ) -> Result<(), (Error, TransportRef)> {
-        let node = match noio(|| RBTreeNodeReservation::new(GFP_KERNEL)) {
-            Ok(node) => node,
-            Err(e) => return Err((e.into(), tref)),
-        };
         let req = tref.request();
         // The reader checks every frame against its target before it lands; this is only the
         // completion's own clamp.
         let room = req.rc().len().max(frame::COUNT_HEADER_LEN + mapped);
         tref.offer_reply(room);
         let tag = req.tag();
-        {
-            let mut st = self.state.lock();
-            if let Some(err) = st.dead {
-                return Err((err, tref));
+        let mut node: Option<RBTreeNodeReservation<u16, Entry>> = None;
+        loop {
+            {
+                let mut st = self.state.lock();
+                if let Some(err) = st.dead {
+                    return Err((err, tref));
+                }
+                if st.reqs.get(&tag).is_some() {
+                    // The 9P core never reuses a tag still in use; refuse rather than lose a
+                    // request.
+                    return Err((EBUSY, tref));
+                }
+                if node.is_none() {
+                    node = st.spare.pop();
+                }
+                if let Some(node) = node.take() {
+                    let seq = st.next_seq;
+                    st.next_seq += 1;
+                    let entry = Entry {
+                        seq,
+                        phase: Phase::Unsent,
+                        held: Held::Queued(tref),
+                        dir,
+                        mapped,
+                        pages,
+                        taken_back: false,
+                    };
+                    st.reqs.insert(node.into_node(tag, entry));
+                    break;
+                }
             }
-            if st.reqs.get(&tag).is_some() {
-                // The 9P core never reuses a tag still in use; refuse rather than lose a request.
-                return Err((EBUSY, tref));
+            node = noio(|| RBTreeNodeReservation::new(GFP_KERNEL)).ok();
+            if node.is_none() {
+                self.stats.node_waits.add(1);
+                if let Err(e) = self.wait_for_node() {
+                    return Err((e, tref));
+                }
             }
-            let seq = st.next_seq;
-            st.next_seq += 1;
-            let entry = Entry { seq, phase: Phase::Unsent, held: Held::Queued(tref), dir, mapped, pages };
-            st.reqs.insert(node.into_node(tag, entry));
         }
         self.in_flight.fetch_add(1, Relaxed);
         self.send_now();
         Ok(())
     }
 
+    /// Waits (killably, a second at most) for a node to be given back or the connection to fail.
+    fn wait_for_node(&self) -> Result {
+        self.node_waiters.fetch_add(1, Relaxed);
+        compat::smp_mb();
+        let ready = || {
+            let st = self.state.lock();
+            !st.spare.is_empty() || st.dead.is_some()
+        };
+        let r = self.node_wait.wait_killable_timeout(ready, second());
+        self.node_waiters.fetch_sub(1, Relaxed);
+        r.map(|_| ()).map_err(|_| ERESTARTSYS)
+    }
+
     /// Sends from the submitting task if the worker is not busy (one wake-up fewer per request);
-    /// otherwise, or if the socket is full, the worker does it.
+    /// otherwise, or if the socket is full, the worker does it. Never on a file the user passed
+    /// (trans=fd): its socket still uses the task's page fragment (`sk_use_task_frag`), which the
+    /// submitting task may be in the middle of using itself (a request from a page fault inside
+    /// its own `sendmsg`), so only the worker sends there.
     fn send_now(&self) {
+        if !self.ends.own_socket() {
+            self.kick();
+            return;
+        }
         let Some(mut io) = self.io.try_lock() else {
             self.kick();
             return;
         };
+        self.stats.inline_sends.add(1);
         let pending = noio(|| match self.tx_step(&mut io) {
             Ok(_) => io.tx.is_some(),
             Err(e) => {
@@ -384,54 +522,44 @@ impl Conn {
         }
     }
 
-    /// A request left the table for good.
+    /// A request left the table for good (its node is back).
     pub(crate) fn retire(&self, n: usize) {
         self.in_flight.fetch_sub(n, Relaxed);
+        compat::smp_mb();
+        if self.node_waiters.load(Relaxed) > 0 {
+            self.node_wait.wake_up();
+        }
     }
 
-    /// `cancel`: takes back a request not sent yet (then the client sends no Tflush: 0), says it
-    /// is with the server (1: the client flushes it), or that its reply is arriving (0: nothing
-    /// to flush; the reader finishes it).
+    /// `cancel`: takes back a request not sent yet (0: the client sends no Tflush). Anything
+    /// else is with the server or was (1: the client flushes it), as mainline's `p9_fd_cancel`
+    /// says for every request not unsent: a frame partly sent, a reply partly received, a request
+    /// already answered. The one exception is a request this transport never had or already gave
+    /// back unsent (a zero-copy caller's error path, or its lease withdrew it): 0, nothing to flush.
     pub(crate) fn cancel(&self, req: Request<'_>) -> i32 {
         let tag = req.tag();
-        let io = self.io.lock();
-        if let Rx::Body { entry, .. } = &io.rx {
-            if entry.request().is_some_and(|r| r.is(req)) {
-                // The server is answering it: the reply completes (or the connection fails),
-                // and a Tflush would only wait for a server that may never send the rest.
-                return 0;
-            }
-        }
-        // Flush only while both directions flow. If a frame is partly received or partly sent
-        // (the server stalls in its reply, or stopped reading), a Tflush would wait behind it as
-        // long as the server does, and its waiter, the killed task, with it. Unflushed, the
-        // request keeps its entry (and the reference that keeps its buffers alive) until its
-        // reply comes or the connection ends.
-        let stalled = Self::mid_frame(&io);
         let taken = {
             let mut st = self.state.lock();
             match st.reqs.get(&tag) {
                 Some(e) if e.request().is_some_and(|r| r.is(req)) && e.phase == Phase::Unsent => {
-                    st.reqs.remove(&tag)
-                }
-                Some(e) if e.request().is_some_and(|r| r.is(req)) => {
-                    return if stalled { 0 } else { 1 };
+                    st.take(tag)
                 }
                 _ => None,
             }
         };
-        drop(io);
         match taken {
             Some(entry) => {
                 self.stats.killed_unsent.add(1);
                 self.retire(1);
-                if let Held::Queued(t) = entry.held {
-                    t.withdraw(self.client);
+                match entry.held {
+                    Held::Queued(t) => t.withdraw(self.client),
+                    Held::Sent(f) => f.fail(self.client, ERESTARTSYS),
+                    Held::Moving => moving_seen(),
                 }
                 0
             }
-            // Finished.
-            None => 0,
+            None if never_sent(req) => 0,
+            None => 1,
         }
     }
 
@@ -446,15 +574,17 @@ impl Conn {
                     if e.request().is_some_and(|r| r.is(req))
                         && matches!(e.phase, Phase::Sent | Phase::Flushed) =>
                 {
-                    st.reqs.remove(&tag)
+                    st.take(tag)
                 }
                 _ => None,
             }
         };
         if let Some(entry) = taken {
             self.retire(1);
-            if let Held::Sent(f) = entry.held {
-                f.flushed(self.client);
+            match entry.held {
+                Held::Sent(f) => f.flushed(self.client),
+                Held::Queued(t) => t.withdraw(self.client),
+                Held::Moving => moving_seen(),
             }
         }
     }
@@ -480,6 +610,7 @@ impl Conn {
             );
         }
         io.tx = None;
+        self.tx_lent.store(0, Relaxed);
         let mut failed = 0;
         if let Rx::Body { .. } = io.rx {
             let rx = core::mem::replace(&mut io.rx, Rx::Header { buf: [0; frame::HEADER_LEN], got: 0 });
@@ -499,15 +630,7 @@ impl Conn {
         self.retire(failed);
         self.ends.shutdown();
         self.progress_wait.wake_up();
-    }
-
-    /// Whether a frame is partly sent or partly received.
-    pub(crate) fn mid_frame(io: &Io) -> bool {
-        io.tx.is_some()
-            || match &io.rx {
-                Rx::Header { got, .. } => *got > 0,
-                Rx::Body { .. } => true,
-            }
+        self.node_wait.wake_up();
     }
 
     /// Whether the connection failed.
@@ -529,6 +652,15 @@ impl Conn {
         }
         drop(this.debugfs.lock().take());
     }
+}
+
+/// Whether `req` never went out through this transport, or came back unsent: its status is still
+/// `UNSENT` (a submission that failed) or `FLSHD` (withdrawn by its caller's lease; a request the
+/// server flushed is not cancelled again).
+fn never_sent(req: Request<'_>) -> bool {
+    let status = req.status();
+    status == zb::p9_req_status_t_REQ_STATUS_UNSENT as i32
+        || status == zb::p9_req_status_t_REQ_STATUS_FLSHD as i32
 }
 
 /// `"<kind>-<id>"`, NUL-terminated, in `buf`.

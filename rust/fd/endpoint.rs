@@ -99,6 +99,11 @@ impl Endpoints {
         self.wr.as_ref().unwrap_or(&self.rd)
     }
 
+    /// Whether the socket is the connection's own (tcp, unix), not a file the user passed.
+    pub(crate) fn own_socket(&self) -> bool {
+        self.own_socket
+    }
+
     /// Whether the write end is a socket (which can splice pages).
     pub(crate) fn writes_to_socket(&self) -> bool {
         // SAFETY: The file is live (`FileRef` invariant).

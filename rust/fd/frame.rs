@@ -76,7 +76,8 @@ pub(crate) enum Violation {
     OverMsize { size: u32, msize: usize },
     /// No request in flight has the tag (never sent, already answered, or flushed).
     UnknownTag(u16),
-    /// The request is still being sent: no server answers what it has not read.
+    /// Not a byte of the request was sent yet: no server answers what it has not seen. (One
+    /// whose frame is partly sent may be answered: a server can refuse a Twrite on its header.)
     EarlyReply(u16),
     /// The server answered a Tflush for the request: it may not answer the request now.
     AfterFlush(u16),

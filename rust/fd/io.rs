@@ -6,7 +6,7 @@
 
 use crate::{
     common::{p9::Request, zc::Direction},
-    conn::{Conn, Entry, Held, Io, IoProof, Phase, Rx, Tx},
+    conn::{moving_seen, Conn, Entry, FrameRef, Held, Io, IoProof, Phase, Rx, Tx},
     endpoint::{page_spliceable, BvecBatch, SEND_MORE, SEND_SPLICE},
     frame::{self, Expect, Header, Plan, Violation},
 };
@@ -100,7 +100,8 @@ impl Conn {
     }
 
     /// Starts sending the oldest unsent request, if there is one: it becomes `Sending` (and
-    /// `SENT` for the client), and a write's lent pages move to the frame being sent.
+    /// `SENT` for the client), the frame takes a reference to it of its own ([`FrameRef`]), and
+    /// a write's lent pages move to the frame being sent.
     fn next_frame(&self, proof: &IoProof) -> Option<Tx> {
         let mut st = self.state.lock();
         let mut oldest: Option<(u16, u64)> = None;
@@ -111,6 +112,7 @@ impl Conn {
         }
         let (tag, _) = oldest?;
         let e = st.reqs.get_mut(&tag)?;
+        let hold = FrameRef::new(self.client, e.request()?)?;
         e.phase = Phase::Sending;
         if let Held::Queued(t) = core::mem::replace(&mut e.held, Held::Moving) {
             // SAFETY: The state lock is held: a reply is matched to the request only through the
@@ -120,12 +122,15 @@ impl Conn {
         let tc = e.request()?.tc();
         let pages = if e.dir == Direction::Out { e.pages.take() } else { None };
         let payload_len = pages.as_ref().map_or(0, |p| p.get(proof).len());
+        if pages.is_some() {
+            self.tx_lent.store(u32::from(tag) + 1, Relaxed);
+        }
         let splice = payload_len >= SPLICE_MIN
             && self.ends.writes_to_socket()
             && pages
                 .as_ref()
                 .is_some_and(|p| p.get(proof).segments().iter().all(|s| page_spliceable(s.page())));
-        Some(Tx { tag, tc, pages, bounce: None, payload_len, sent: 0, splice })
+        Some(Tx { tag, tc, pages, bounce: None, payload_len, sent: 0, splice, _hold: hold })
     }
 
     /// Sends until the socket would block or nothing is left. Returns whether anything moved.
@@ -192,6 +197,10 @@ impl Conn {
             self.progress.fetch_add(1, Relaxed);
             if cur.sent >= total {
                 let done = tx.take();
+                if done.as_ref().is_some_and(|d| d.pages.is_some()) {
+                    // The caller may release its pages now, even if its reply came first.
+                    self.tx_lent.store(0, Relaxed);
+                }
                 if let Some(done) = done {
                     if let Some(e) = self.state.lock().reqs.get_mut(&done.tag) {
                         if e.phase == Phase::Sending {
@@ -210,16 +219,19 @@ impl Conn {
     }
 
     /// Takes the request a reply header names out of the table, after checking it may have a
-    /// reply now.
+    /// reply now: it is sent, or being sent (a server may answer before it read all of a
+    /// request: an Rlerror to a Twrite whose payload it will drain; the frame goes on from its
+    /// own reference to the request).
     fn take_for_reply(&self, h: &Header) -> Result<Entry, Violation> {
         let mut st = self.state.lock();
         match st.reqs.get(&h.tag) {
             None => return Err(Violation::UnknownTag(h.tag)),
             Some(e) if e.phase == Phase::Flushed => return Err(Violation::AfterFlush(h.tag)),
-            Some(e) if e.phase != Phase::Sent => return Err(Violation::EarlyReply(h.tag)),
+            Some(e) if e.phase == Phase::Unsent => return Err(Violation::EarlyReply(h.tag)),
+            Some(e) if e.phase == Phase::Sending => self.stats.early_replies.add(1),
             Some(_) => {}
         }
-        st.reqs.remove(&h.tag).ok_or(Violation::UnknownTag(h.tag))
+        st.take(h.tag).ok_or(Violation::UnknownTag(h.tag))
     }
 
     /// Reads until the socket would block. Returns whether anything arrived.
@@ -335,7 +347,7 @@ impl Conn {
         };
         self.stats.frames_received.add(1);
         self.retire(1);
-        if plan == Plan::Payload && entry.pages.is_none() {
+        if plan == Plan::Payload && entry.taken_back {
             // The caller was killed and took its pages back: the data did not land, so the
             // request must not look answered (a page-cache read would trust it).
             entry.fail(self.client, EINTR);
@@ -349,10 +361,7 @@ impl Conn {
         match entry.held {
             Held::Sent(f) => f.complete(self.client, h.size),
             Held::Queued(t) => t.fail(self.client, EIO),
-            // As in `Entry::fail`: never outside the state lock; say so if it ever is.
-            Held::Moving => {
-                kernel::pr_warn_once!("zc9p_fd: a reply for a request in mid-move: its reference is lost\n")
-            }
+            Held::Moving => moving_seen(),
         }
     }
 }

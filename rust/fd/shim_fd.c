@@ -192,11 +192,19 @@ int zc9p_fd_client_proto(struct p9_client *client)
 	return client->proto_version;
 }
 
-/* A socket of ours: no task fragments, allocations that cannot recurse into I/O. */
+/*
+ * A socket of ours: no task fragments, allocations that cannot recurse into I/O,
+ * and a reference to its network namespace. A kernel socket (__sock_create(...,
+ * kern=1)) holds none, so a mount made in a namespace that then goes away (its
+ * last task exits) would keep a socket whose namespace is freed; in-kernel TCP
+ * users (sunrpc, nvme-tcp, cifs) upgrade theirs the same way.
+ */
 static int zc9p_fd_sock_file(struct socket *sock, struct file **filp)
 {
 	struct file *file;
 
+	if (!sock->sk->sk_net_refcnt)
+		sk_net_refcnt_upgrade(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO;
 	sock->sk->sk_use_task_frag = false;
 	file = sock_alloc_file(sock, 0, NULL);
@@ -482,6 +490,11 @@ void zc9p_fd_poll_stop(struct zc9p_fd_poller *p)
 	for (i = 0; i < p->n; i++)
 		remove_wait_queue(p->entries[i].head, &p->entries[i].wait);
 	kfree(p);
+}
+
+void zc9p_fd_req_get(struct p9_req_t *req)
+{
+	p9_req_get(req);
 }
 
 void zc9p_fd_flush_work(struct work_struct *work)

@@ -90,6 +90,9 @@ struct zc9p_fd_poller *zc9p_fd_poll_start(struct file *rd, struct file *wr, void
 /* Removes the entries (after which no call to zc9p_rs_fd_ready runs) and frees the poller. */
 void zc9p_fd_poll_stop(struct zc9p_fd_poller *poller);
 
+/* Another reference to a request (the frame being sent holds one). */
+void zc9p_fd_req_get(struct p9_req_t *req);
+
 /* Work items and reclaim scope. */
 void zc9p_fd_flush_work(struct work_struct *work);
 

@@ -28,6 +28,12 @@ pub(crate) struct ConnStats {
     pub(crate) failed_requests: Counter,
     /// Frames the reader refused (the connection failed on each).
     pub(crate) protocol_errors: Counter,
+    /// Submissions that sent from the submitting task (only on a socket of ours).
+    pub(crate) inline_sends: Counter,
+    /// Submissions that waited for a table node (none spare, none could be allocated).
+    pub(crate) node_waits: Counter,
+    /// Replies that came while their request's frame was still being sent (an early Rlerror).
+    pub(crate) early_replies: Counter,
 }
 
 impl ConnStats {
@@ -44,6 +50,9 @@ impl ConnStats {
             killed_mid_send: Counter::new(),
             failed_requests: Counter::new(),
             protocol_errors: Counter::new(),
+            inline_sends: Counter::new(),
+            node_waits: Counter::new(),
+            early_replies: Counter::new(),
         }
     }
 
@@ -59,6 +68,9 @@ impl ConnStats {
         writeln!(f, "killed_unsent: {}", self.killed_unsent.get())?;
         writeln!(f, "killed_mid_send: {}", self.killed_mid_send.get())?;
         writeln!(f, "failed_requests: {}", self.failed_requests.get())?;
-        writeln!(f, "protocol_errors: {}", self.protocol_errors.get())
+        writeln!(f, "protocol_errors: {}", self.protocol_errors.get())?;
+        writeln!(f, "inline_sends: {}", self.inline_sends.get())?;
+        writeln!(f, "node_waits: {}", self.node_waits.get())?;
+        writeln!(f, "early_replies: {}", self.early_replies.get())
     }
 }

@@ -10,7 +10,6 @@
 use crate::{
     common::{
         callbacks::ZcCall,
-        current_dying,
         p9::Request,
         second,
         trans_common::{noio, PayloadPages},
@@ -20,10 +19,6 @@ use crate::{
     frame,
 };
 use kernel::{alloc::KVec, prelude::*, sync::atomic::Relaxed};
-
-/// Seconds a killed caller gives a connection stalled mid-frame (the server stopped reading, or
-/// stopped partway through a reply) before failing it.
-const STALL_SECS: u32 = 2;
 
 impl Conn {
     /// `zc_request`: sends `req` with its payload in its own pages and waits for the reply.
@@ -65,8 +60,10 @@ impl Conn {
 ///
 /// It borrows the payload, so the pages cannot be released while it exists, and dropping it
 /// takes them back from the worker first (under the io lock): an unsent request is withdrawn, a
-/// read's pages are detached (the rest of its data is read and dropped), and a write whose frame
-/// is being sent is waited for (or its connection failed, if the frame stalls).
+/// read's pages are detached (the rest of its data is read and dropped), and the rest of a
+/// write's payload whose frame is being sent is copied for the frame to go on with (or, with no
+/// memory for the copy, the frame is waited for). Nothing here fails the connection: only the
+/// request's own state is given up, and a frame that stalls is the server's to move on.
 struct Lease<'a> {
     conn: &'a Conn,
     req: Request<'a>,
@@ -74,20 +71,13 @@ struct Lease<'a> {
 }
 
 impl Lease<'_> {
-    /// Waits for the reply. A fatal signal ends the wait: the pages are taken back and the
-    /// client is told `ERESTARTSYS` (it then cancels or flushes the request).
+    /// Waits for the reply, as long as it takes, as the 9P client's own wait does: only a fatal
+    /// signal ends it (the pages are then taken back and the client is told `ERESTARTSYS`; it
+    /// cancels or flushes the request). A task that exits normally (writeback at its last
+    /// `fput` or at `exit_mm`) has none and waits.
     fn wait(self) -> Result {
         let req = self.req;
-        // Timed, so a task that is already exiting (a request from its exit path, e.g. closing
-        // a file, whose fatal signal no longer ends the wait) is treated as killed too.
-        let killed = loop {
-            match req.wait_killable_timeout(second()) {
-                Ok(true) => break false,
-                Ok(false) if !current_dying() => {}
-                _ => break true,
-            }
-        };
-        if killed {
+        if req.wait_killable().is_err() {
             self.conn.stats.killed_waits.add(1);
         }
         drop(self);
@@ -102,7 +92,8 @@ impl Lease<'_> {
         }
     }
 
-    /// One attempt to take the pages back; false if the worker is sending them right now.
+    /// One attempt to take the pages back; false if the worker is sending them right now and no
+    /// memory could be had for a copy of the rest.
     fn take_back(&self) -> bool {
         let conn = self.conn;
         let mut io = conn.io.lock();
@@ -127,6 +118,7 @@ impl Lease<'_> {
                     tx.splice = false;
                     tx.bounce = Some((buf, from));
                 }
+                conn.tx_lent.store(0, Relaxed);
                 conn.stats.killed_mid_send.add(1);
                 return true;
             }
@@ -134,6 +126,7 @@ impl Lease<'_> {
         if let crate::conn::Rx::Body { entry, .. } = &mut io.rx {
             if entry.request().is_some_and(|r| r.is(self.req)) {
                 entry.pages = None;
+                entry.taken_back = true;
                 return true;
             }
         }
@@ -143,9 +136,10 @@ impl Lease<'_> {
             match st.reqs.get_mut(&tag) {
                 Some(e) if e.request().is_some_and(|r| r.is(self.req)) => {
                     if e.phase == Phase::Unsent {
-                        st.reqs.remove(&tag)
+                        st.take(tag)
                     } else {
                         e.pages = None;
+                        e.taken_back = true;
                         None
                     }
                 }
@@ -156,8 +150,10 @@ impl Lease<'_> {
         if let Some(entry) = withdrawn {
             conn.stats.killed_unsent.add(1);
             conn.retire(1);
-            if let Held::Queued(t) = entry.held {
-                t.withdraw(conn.client);
+            match entry.held {
+                Held::Queued(t) => t.withdraw(conn.client),
+                Held::Sent(f) => f.fail(conn.client, ERESTARTSYS),
+                Held::Moving => crate::conn::moving_seen(),
             }
         }
         true
@@ -166,54 +162,27 @@ impl Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        // Finished: the worker gave the request back with everything it held.
-        if self.req.status() >= kernel_status_rcvd() {
+        // Finished, and no frame is sending these pages: the worker gave everything back. (A
+        // reply may come while its write's frame is still being sent, e.g. an early Rlerror:
+        // then the pages are taken back from that frame below.)
+        let lent_to_tx = self.conn.tx_lent.load(Relaxed) == u32::from(self.req.tag()) + 1;
+        if self.req.status() >= kernel_status_rcvd() && !lent_to_tx {
             return;
         }
-        // Killed. Take the pages back; a frame being sent with them goes on from a copy, or (no
-        // memory for one) is waited for.
+        // Take the pages back; a frame being sent with them goes on from a copy, or (no memory
+        // for one) is waited for while it moves, and the copy tried again.
         while !self.take_back() {
-            if !self.wait_for_progress() {
-                let mut io = self.conn.io.lock();
-                self.conn.fail(
-                    &mut io,
-                    frame::econnreset(),
-                    format_args!("a killed writer's frame made no progress for {STALL_SECS} s"),
-                );
-            }
-        }
-        // A server stalled partway through a frame (either way) for that long is not coming
-        // back: what the dying task does next (closing its files: Tclunk, which the client waits
-        // for without a way out) would wait for it forever. Fail the connection then.
-        let stalled = {
-            let io = self.conn.io.lock();
-            Conn::mid_frame(&io) && !self.conn.is_dead()
-        };
-        if stalled && !self.wait_for_progress() {
-            let mut io = self.conn.io.lock();
-            if Conn::mid_frame(&io) {
-                self.conn.fail(
-                    &mut io,
-                    frame::econnreset(),
-                    format_args!("stalled mid-frame for {STALL_SECS} s while a killed task waited"),
-                );
-            }
+            self.wait_for_progress();
         }
     }
 }
 
 impl Lease<'_> {
-    /// Waits up to [`STALL_SECS`] for the connection to send or receive anything (or fail);
-    /// false if it did not.
-    fn wait_for_progress(&self) -> bool {
+    /// Waits up to a second for the connection to send or receive anything (or fail).
+    fn wait_for_progress(&self) {
         let seen = self.conn.progress.load(Relaxed);
         let moved = || self.conn.progress.load(Relaxed) != seen || self.conn.is_dead();
-        for _ in 0..STALL_SECS {
-            if self.conn.progress_wait.wait_timeout(moved, second()) {
-                return true;
-            }
-        }
-        false
+        self.conn.progress_wait.wait_timeout(moved, second());
     }
 }
 

@@ -324,6 +324,14 @@ fd_transport() {
 		expect "$P stats: no page left pinned" 0 connstat pinned_pages
 		expect "$P stats: no protocol error" 0 connstat protocol_errors
 		expect "$P stats: connection not dead" 0 connstat dead
+		# A file the user passed (trans=fd) is never written from the
+		# submitting task: its socket uses the task's page fragment, which
+		# that task may be using itself. Our own sockets are.
+		case $fd_t in
+		fd-*) expect "$P stats: no send from a submitting task on the user's file" 0 connstat inline_sends ;;
+		tcp|unix) check "$P stats: sends from the submitting task on our own socket ($(connstat inline_sends))" \
+			[ "$(connstat inline_sends)" -gt 0 ] ;;
+		esac
 		# A unix socket wakes its writer for room after every read of the other
 		# end; with nothing waiting to be sent, the worker stays asleep.
 		case $fd_t in unix|fd-socketpair|unpfs-unix-*)

@@ -407,7 +407,8 @@ fi
 # the zero-copy pass. The reference pass and the copy-path pass cover fewer
 # transports: every transport's own code runs in the zero-copy pass, which has
 # them all. Then a hostile server (tests/guest/hostile/): every way of
-# breaking the protocol or going away, against zc9p_fd (tests/guest/hostile.sh).
+# breaking the protocol or going away, against zc9p_fd, and the client's
+# contract (exit, kill, allocation failure) on both modules (tests/guest/hostile.sh).
 if part fd; then
 	. $ZC9P_DIR/fdsuite.sh
 	FD_TRANSPORTS="tcp unix fd-pipes" fd_suite c
@@ -415,6 +416,10 @@ if part fd; then
 	FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
 	. $ZC9P_DIR/hostile.sh
 	hostile_suite zc
+	# The 9P client's contract under exit, kill and allocation failure, on
+	# mainline's transport and on zc9p's (tests/guest/hostile.sh).
+	contract_suite c
+	contract_suite zc
 	. /zc9p/modprobe.sh && modprobe_suite fd
 fi
 

@@ -19,8 +19,9 @@ enum mode {
 	M_COUNT_NE_SIZE, M_UNKNOWN_TAG, M_DUPLICATE, M_WRONG_TYPE,
 	M_FLUSHED_BEFORE, M_FLUSHED_AFTER, M_RLERROR_TO_FLUSH, M_TRUNC_EOF,
 	M_TRUNC_SILENCE, M_DRIBBLE, M_OUT_OF_ORDER, M_STOP_READING, M_KILLED,
+	M_EARLY_RLERROR,
 };
-#define NMODES (M_KILLED + 1)
+#define NMODES (M_EARLY_RLERROR + 1)
 
 /* modes.c: the name and effect of each mode, indexed by enum mode. */
 struct mode_desc {
@@ -36,6 +37,11 @@ extern uint32_t msize_cap, msize;
 extern uint64_t fsize, seed;
 extern int rfd, wfd;
 extern int triggered, muted;
+/* --delay TYPE:MS (0 type: none), --store PATH (the file "data"; -1: none). */
+extern int delay_type;
+extern long delay_ms;
+extern int store_fd;
+extern int lax_fids;	/* --lax-fids: a new fid may be one in use (it is replaced) */
 
 /* log.c */
 extern int logfd, verbose;
@@ -49,6 +55,7 @@ void *xrealloc(void *p, size_t n);
 void build_rread(struct buf *m, uint16_t tag, uint64_t off, uint32_t n);
 void close_conn(void);
 void serve(void);
+int delay_type_of(const char *name);
 
 /* modes.c: held replies */
 struct held {

@@ -22,6 +22,14 @@
  *     --mode MODE --arg N      the misbehaviour (see the table below)
  *     --msize N                cap on the negotiated msize (default: echo)
  *     --size N --seed S        the files' size (default 262144) and seed (1)
+ *     --delay TYPE:MS          handle every request of TYPE (walk, read, write,
+ *                              fsync, getattr, clunk, ... or its number) MS ms
+ *                              after it arrived; a Tflush for one still waiting
+ *                              drops it (never handled, no reply) and gets Rflush
+ *     --lax-fids               a Tattach or Twalk to a fid in use replaces it
+ *                              (by default it is refused with EINVAL, as QEMU does)
+ *     --store F                serve a third file, "data", kept in the file F
+ *                              (reads, writes, truncation)
  *     --pidfile F              detach once listening (or once mounted): the
  *                              server runs on in the background; F gets its pid
  *     --log F                  event log, one line per event ("held", "trigger",
@@ -30,8 +38,23 @@
  *   zc9p-hostile readat PATH OFFSET SIZE SEED   one pread(2) into an mmap'ed
  *       buffer; prints OK, "SHORT n" (n correct bytes), "BADDATA n" (first
  *       wrong byte) or the errno name; exit status 0 only for OK
+ *       (with HS_READ_WAIT=F: after the open, creates F.ready and waits for
+ *       F to exist before the pread)
  *   zc9p-hostile writeat PATH SIZE BLOCK        pwrite(2)s SIZE bytes from offset
  *       0 (no O_TRUNC, no fsync); prints OK or the errno name
+ *   zc9p-hostile exitwrite PATH SIZE SEED       opens PATH (O_TRUNC), writes SIZE
+ *       bytes of the stream and exits with the file open: the last fput, and
+ *       with it the writeback of a cached file, happens in the exiting task
+ *   zc9p-hostile exitmap PATH SIZE SEED         sizes PATH to SIZE, fills it
+ *       through a shared mapping and exits with the mapping in place (the
+ *       file closed): its dirty pages are written back at exit_mmap
+ *   zc9p-hostile readlen PATH OFFSET SIZE      one pread(2) (O_DIRECT with
+ *       HS_ODIRECT=1) into an mmap'ed buffer; prints the bytes read or the
+ *       errno name
+ *   zc9p-hostile failnth PATH N                 stat(2)s PATH with the Nth
+ *       allocation of the call failed (/proc/thread-self/fail-nth); prints
+ *       "OK" or the errno name, then "injected" or "not-injected" (the call
+ *       made fewer than N allocations)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -79,6 +102,15 @@ static int readat(const char *path, uint64_t off, size_t size, uint64_t s)
 	}
 	/* A pattern the stream is unlikely to match, so unfilled bytes show. */
 	memset(b, 0xa5, size);
+	if (getenv("HS_READ_WAIT")) {
+		const char *w = getenv("HS_READ_WAIT");
+		char ready[256];
+
+		snprintf(ready, sizeof(ready), "%s.ready", w);
+		close(open(ready, O_WRONLY | O_CREAT, 0644));
+		while (access(w, F_OK))
+			usleep(10000);
+	}
 	r = pread(fd, b, size, off);
 	if (r < 0) {
 		printf("%s\n", errname(errno));
@@ -127,6 +159,106 @@ static int writeat(const char *path, uint64_t size, size_t bs)
 	return 0;
 }
 
+static int readlen(const char *path, uint64_t off, size_t size)
+{
+	uint8_t *b = mmap(NULL, size + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open(path, O_RDONLY | (getenv("HS_ODIRECT") ? O_DIRECT : 0));
+	ssize_t r;
+
+	if (fd < 0) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	r = pread(fd, b, size, off);
+	if (r < 0) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	printf("%zd\n", r);
+	return 0;
+}
+
+static void fill(uint8_t *b, size_t n, uint64_t s)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = stream_byte(s, i);
+}
+
+/* Leaves the file open: exit(2) closes it, and the last fput writes it back. */
+static int exitwrite(const char *path, size_t size, uint64_t s)
+{
+	uint8_t *b = malloc(size + 1);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || !b) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	fill(b, size, s);
+	for (size_t at = 0; at < size;) {
+		ssize_t w = write(fd, b + at, size - at);
+
+		if (w <= 0) {
+			printf("%s\n", w < 0 ? errname(errno) : "ZERO");
+			return 1;
+		}
+		at += w;
+	}
+	printf("OK\n");
+	fflush(stdout);
+	_exit(0);
+}
+
+/* Leaves the shared mapping dirty: exit_mmap closes it, which writes it back. */
+static int exitmap(const char *path, size_t size, uint64_t s)
+{
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	uint8_t *m;
+
+	if (fd < 0 || ftruncate(fd, size)) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	close(fd);
+	fill(m, size, s);
+	printf("OK\n");
+	fflush(stdout);
+	_exit(0);
+}
+
+static int failnth(const char *path, const char *n)
+{
+	int fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	struct stat st;
+	char left[32] = "";
+	int e = 0;
+	ssize_t r;
+
+	if (fd < 0) {
+		printf("%s fail-nth\n", errname(errno));
+		return 2;
+	}
+	if (write(fd, n, strlen(n)) < 0) {
+		printf("%s fail-nth write\n", errname(errno));
+		return 2;
+	}
+	if (stat(path, &st))
+		e = errno;
+	r = pread(fd, left, sizeof(left) - 1, 0);
+	if (write(fd, "0", 1) < 0)
+		return 2;
+	if (r < 0)
+		return 2;
+	left[r] = 0;
+	printf("%s %s\n", e ? errname(e) : "OK", atoi(left) == 0 ? "injected" : "not-injected");
+	return 0;
+}
+
 /* ---- setup ---- */
 
 static int listen_on(const char *addr)
@@ -164,7 +296,7 @@ static int listen_on(const char *addr)
 		if (bind(s, (struct sockaddr *)&in, sizeof(in)))
 			return -1;
 	}
-	if (mode == M_STOP_READING) {
+	if (mode == M_STOP_READING || mode == M_EARLY_RLERROR) {
 		/* A small receive window, so a stalled server stops the client's sends soon. */
 		int small = 4096;
 
@@ -216,6 +348,14 @@ int main(int argc, char **argv)
 			      strtoull(argv[5], NULL, 0));
 	if (argc == 5 && !strcmp(argv[1], "writeat"))
 		return writeat(argv[2], strtoull(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	if (argc == 5 && !strcmp(argv[1], "exitwrite"))
+		return exitwrite(argv[2], strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
+	if (argc == 5 && !strcmp(argv[1], "exitmap"))
+		return exitmap(argv[2], strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
+	if (argc == 5 && !strcmp(argv[1], "readlen"))
+		return readlen(argv[2], strtoull(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "failnth"))
+		return failnth(argv[2], argv[3]);
 
 	t0 = now_ms();
 	for (int i = 1; i < argc; i++) {
@@ -223,6 +363,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(o, "-v")) {
 			verbose = 1;
+			continue;
+		}
+		if (!strcmp(o, "--lax-fids")) {
+			lax_fids = 1;
 			continue;
 		}
 		if (!v)
@@ -248,6 +392,23 @@ int main(int argc, char **argv)
 			seed = strtoull(v, NULL, 0);
 		else if (!strcmp(o, "--pidfile"))
 			pidfile = v;
+		else if (!strcmp(o, "--delay")) {
+			const char *c = strchr(v, ':');
+			char t[32];
+
+			if (!c || c - v >= (long)sizeof(t))
+				usage();
+			memcpy(t, v, c - v);
+			t[c - v] = 0;
+			delay_type = delay_type_of(t);
+			delay_ms = atol(c + 1);
+		} else if (!strcmp(o, "--store")) {
+			store_fd = open(v, O_RDWR | O_CREAT, 0644);
+			if (store_fd < 0) {
+				perror(v);
+				return 2;
+			}
+		}
 		else if (!strcmp(o, "--log")) {
 			logfd = open(v, O_WRONLY | O_CREAT | O_APPEND, 0644);
 			if (logfd < 0) {
@@ -267,6 +428,8 @@ int main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (mode == M_DRIBBLE && marg > 0)
+		slow_ms = marg;
 
 	if (mountdir) {
 		int sv[2];

@@ -25,10 +25,11 @@ const struct mode_desc modes[NMODES] = {
 	[M_RLERROR_TO_FLUSH] = { "rlerror-to-flush", "held for ever; its Tflush gets Rlerror(EINVAL)" },
 	[M_TRUNC_EOF] = { "truncated-eof", "half the frame, then the connection is closed" },
 	[M_TRUNC_SILENCE] = { "truncated-silence", "half the frame, then silence (requests read, never answered)" },
-	[M_DRIBBLE] = { "dribble", "the right reply, a byte or a few at a time with 1 ms pauses" },
+	[M_DRIBBLE] = { "dribble", "the right reply, a byte or a few at a time with --arg ms pauses (default 1)" },
 	[M_OUT_OF_ORDER] = { "out-of-order", "the first --arg (default 4) Treads of bad held (at most 3 s), answered in reverse" },
 	[M_STOP_READING] = { "stop-reading", "after answering the first Twrite of bad, stop reading for --arg s (0: for ever)" },
 	[M_KILLED] = { "killed", "held for ever (the test kills the server)" },
+	[M_EARLY_RLERROR] = { "early-rlerror", "the first Twrite of bad: Rlerror(EFBIG) once its header is in, then 1 s without reading, then its payload drained" },
 };
 
 /* ---- held replies ---- */

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../stream.h"
@@ -22,12 +23,17 @@ uint32_t msize_cap, msize = 8192;
 uint64_t fsize = 262144, seed = 1;
 int rfd = -1, wfd = -1;
 int triggered, muted;
+int delay_type;
+long delay_ms;
+int store_fd = -1;
+int lax_fids;
 static int stalled;
 static long long stall_until;
+static int early_tag = -1;	/* early-rlerror: the Twrite answered before it was all in */
 
 /* ---- the tree ---- */
 
-enum { N_ROOT, N_GOOD, N_BAD };
+enum { N_ROOT, N_GOOD, N_BAD, N_DATA };
 
 static void pqid(struct buf *m, int node)
 {
@@ -49,6 +55,22 @@ static struct fid *fid_get(uint32_t fid)
 		if (fids[i].used && fids[i].fid == fid)
 			return &fids[i];
 	return NULL;
+}
+
+static size_t fids_in_use(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nfids; i++)
+		n += fids[i].used;
+	return n;
+}
+
+/* The server ends: say how many fids the client left (0 after an unmount). */
+static void bye(int status, const char *why)
+{
+	logf_("%s; fids in use: %zu", why, fids_in_use());
+	exit(status);
 }
 
 static struct fid *fid_new(uint32_t fid, int node)
@@ -85,7 +107,11 @@ static void rlerror(uint16_t tag, uint32_t ecode)
 static void getattr_body(struct buf *m, int node)
 {
 	int dir = node == N_ROOT;
+	uint64_t size = dir ? 4096 : fsize;
+	struct stat st;
 
+	if (node == N_DATA)
+		size = fstat(store_fd, &st) ? 0 : (uint64_t)st.st_size;
 	p64(m, 0x7ff);
 	pqid(m, node);
 	p32(m, dir ? 040755 : 0100644);
@@ -93,9 +119,9 @@ static void getattr_body(struct buf *m, int node)
 	p32(m, 0);
 	p64(m, dir ? 2 : 1);
 	p64(m, 0);
-	p64(m, dir ? 4096 : fsize);
+	p64(m, size);
 	p64(m, 4096);
-	p64(m, dir ? 8 : (fsize + 511) / 512);
+	p64(m, (size + 511) / 512);
 	for (int i = 0; i < 8; i++) { /* a/m/c/btime sec+nsec */
 		p64(m, i & 1 ? 0 : 1700000000);
 	}
@@ -125,7 +151,83 @@ void close_conn(void)
 		close(wfd);
 }
 
+/* --delay: requests of one type, handled delay_ms after they arrived (in order). */
+struct deferred {
+	int used;
+	uint16_t tag;
+	long long due;
+	struct buf m;
+};
+static struct deferred deferred[64];
+
+static void handle_now(const uint8_t *msg, uint32_t size);
+
+static struct deferred *deferred_find(uint16_t tag)
+{
+	for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
+		if (deferred[i].used && deferred[i].tag == tag)
+			return &deferred[i];
+	return NULL;
+}
+
+/* Handles the deferred requests that are due; returns the ms until the next one (-1: none). */
+static int run_deferred(long long now)
+{
+	int next = -1;
+
+	for (;;) {
+		struct deferred *d = NULL;
+
+		for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
+			if (deferred[i].used && (!d || deferred[i].due < d->due))
+				d = &deferred[i];
+		if (!d)
+			return next;
+		if (d->due > now) {
+			next = d->due - now;
+			return next;
+		}
+		d->used = 0;
+		logf_("answer deferred tag %u", d->tag);
+		handle_now(d->m.b, d->m.len);
+	}
+}
+
 static void handle(const uint8_t *msg, uint32_t size)
+{
+	uint8_t type = msg[4];
+	uint16_t tag = msg[5] | msg[6] << 8;
+
+	if (delay_type && type == delay_type && !muted) {
+		for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
+			if (!deferred[i].used) {
+				struct deferred *d = &deferred[i];
+
+				d->used = 1;
+				d->tag = tag;
+				d->due = now_ms() + delay_ms;
+				d->m.len = 0;
+				put(&d->m, msg, size);
+				if (verbose)
+					logf_("T%u tag %u size %u", type, tag, size);
+				logf_("defer T%u tag %u (%ld ms)", type, tag, delay_ms);
+				return;
+			}
+		logf_("too many deferred requests: T%u tag %u now", type, tag);
+	}
+	handle_now(msg, size);
+}
+
+/* The store's file ("data"): reads, writes and truncation go to --store. */
+static void data_truncate(uint64_t size)
+{
+	if (ftruncate(store_fd, size))
+		logf_("ftruncate: %s", strerror(errno));
+	else
+		logf_("data truncated to %llu", (unsigned long long)size);
+}
+
+static void handle_now(const uint8_t *msg, uint32_t size)
 {
 	struct req r = { msg + HDR, msg + size, 0 };
 	uint8_t type = msg[4];
@@ -160,6 +262,11 @@ static void handle(const uint8_t *msg, uint32_t size)
 
 		if (r.bad)
 			break;
+		if (fid_get(fid) && !lax_fids) {
+			logf_("fid %u in use: Tattach tag %u refused", fid, tag);
+			rlerror(tag, EINVAL);
+			return;
+		}
 		fid_new(fid, N_ROOT);
 		msg_begin(&rm, TATTACH + 1, tag);
 		pqid(&rm, N_ROOT);
@@ -179,6 +286,12 @@ static void handle(const uint8_t *msg, uint32_t size)
 			rlerror(tag, EBADF);
 			return;
 		}
+		if (newfid != fid && fid_get(newfid) && !lax_fids) {
+			/* As QEMU's server: a new fid must not be in use. */
+			logf_("fid %u in use: Twalk tag %u refused", newfid, tag);
+			rlerror(tag, EINVAL);
+			return;
+		}
 		node = f->node;
 		for (int i = 0; i < nw; i++) {
 			gstr(&r, name);
@@ -192,6 +305,8 @@ static void handle(const uint8_t *msg, uint32_t size)
 				node = N_GOOD;
 			else if (!strcmp(name, "bad"))
 				node = N_BAD;
+			else if (!strcmp(name, "data") && store_fd >= 0)
+				node = N_DATA;
 			else
 				break;
 			qids[nq++] = node;
@@ -229,8 +344,20 @@ static void handle(const uint8_t *msg, uint32_t size)
 		if (type == TGETATTR) {
 			getattr_body(&rm, f->node);
 		} else if (type == TLOPEN) {
+			uint32_t flags = gn(&r, 4);
+
+			if (f->node == N_DATA && (flags & 01000)) /* P9_DOTL_TRUNC */
+				data_truncate(0);
 			pqid(&rm, f->node);
 			p32(&rm, 0);
+		} else if (type == TSETATTR) {
+			uint32_t valid = gn(&r, 4);
+			uint64_t sz;
+
+			gn(&r, 12); /* mode, uid, gid */
+			sz = gn(&r, 8);
+			if (!r.bad && f->node == N_DATA && (valid & 8)) /* P9_ATTR_SIZE */
+				data_truncate(sz);
 		} else if (type == TCLUNK) {
 			f->used = 0;
 		} else if (type == TSTATFS) {
@@ -269,6 +396,26 @@ static void handle(const uint8_t *msg, uint32_t size)
 		}
 		if (asked > msize - 11)
 			asked = msize - 11;
+		if (f->node == N_DATA) {
+			ssize_t got;
+
+			msg_begin(&rm, RREAD, tag);
+			p32(&rm, 0);
+			if (rm.len + asked > rm.cap) {
+				rm.cap = rm.len + asked + 64;
+				rm.b = xrealloc(rm.b, rm.cap);
+			}
+			got = pread(store_fd, rm.b + rm.len, asked, off);
+			if (got < 0) {
+				rlerror(tag, errno);
+				return;
+			}
+			rm.len += got;
+			set32(rm.b + HDR, got);
+			msg_end(&rm);
+			send_msg(&rm);
+			return;
+		}
 		n = off >= fsize ? 0 : fsize - off < asked ? fsize - off : asked;
 		if (f->node == N_BAD && mode == M_OUT_OF_ORDER && !triggered) {
 			build_rread(&rm, tag, off, n);
@@ -292,14 +439,19 @@ static void handle(const uint8_t *msg, uint32_t size)
 	}
 	case TWRITE: {
 		uint32_t n;
+		uint64_t off;
 
 		f = fid_get(gn(&r, 4));
-		gn(&r, 8);
+		off = gn(&r, 8);
 		n = gn(&r, 4);
 		if (r.bad || (size_t)(r.end - r.p) < n)
 			break;
 		if (!f) {
 			rlerror(tag, EBADF);
+			return;
+		}
+		if (f->node == N_DATA && pwrite(store_fd, r.p, n, off) != (ssize_t)n) {
+			rlerror(tag, EIO);
 			return;
 		}
 		msg_begin(&rm, RWRITE, tag);
@@ -315,8 +467,9 @@ static void handle(const uint8_t *msg, uint32_t size)
 		return;
 	}
 	case TREADDIR: {
-		static const char *const ents[] = { ".", "..", "good", "bad" };
-		static const int enode[] = { N_ROOT, N_ROOT, N_GOOD, N_BAD };
+		static const char *const ents[] = { ".", "..", "good", "bad", "data" };
+		static const int enode[] = { N_ROOT, N_ROOT, N_GOOD, N_BAD, N_DATA };
+		uint64_t nents = store_fd >= 0 ? 5 : 4;
 		uint64_t off;
 		uint32_t count;
 		size_t at;
@@ -337,7 +490,7 @@ static void handle(const uint8_t *msg, uint32_t size)
 		msg_begin(&rm, TREADDIR + 1, tag);
 		p32(&rm, 0);
 		at = rm.len;
-		for (uint64_t i = off; i < 4; i++) {
+		for (uint64_t i = off; i < nents; i++) {
 			if (rm.len - at + 24 + strlen(ents[i]) > count)
 				break;
 			pqid(&rm, enode[i]);
@@ -353,9 +506,20 @@ static void handle(const uint8_t *msg, uint32_t size)
 	case TFLUSH: {
 		uint16_t old = gn(&r, 2);
 		struct held *h;
+		struct deferred *d;
 
 		if (r.bad)
 			break;
+		d = deferred_find(old);
+		if (d) {
+			/* Never handled: it had no effect, and gets no reply. */
+			d->used = 0;
+			logf_("flush tag %u (old tag %u, deferred: dropped)", tag, old);
+			msg_begin(&rm, RFLUSH, tag);
+			msg_end(&rm);
+			send_msg(&rm);
+			return;
+		}
 		h = held_find(old);
 		logf_("flush tag %u (old tag %u, %s)", tag, old, h ? "held" : "not held");
 		if (h && mode == M_RLERROR_TO_FLUSH) {
@@ -398,7 +562,7 @@ void serve(void)
 	      (unsigned long long)fsize, (unsigned long long)seed);
 	for (;;) {
 		long long now = now_ms();
-		int timeout = -1, want_write = 0, nfd;
+		int timeout = -1, want_write = 0, nfd, dnext;
 		struct pollfd p[2];
 
 		if (stalled && stall_until && now >= stall_until) {
@@ -415,19 +579,46 @@ void serve(void)
 			if (size < HDR || size > (msize > 65536 ? msize : 65536) + 65536) {
 				logf_("bad request size %u: closing", size);
 				close_conn();
-				exit(2);
+				bye(2, "closed");
 			}
-			if (in.len - in_off < size)
+			if (early_tag >= 0 && in.len - in_off >= HDR &&
+			    (in.b[in_off + 5] | in.b[in_off + 6] << 8) == early_tag && in.b[in_off + 4] == TWRITE) {
+				/* The rest of the Twrite answered early: drained, not handled. */
+				if (in.len - in_off < size)
+					break;
+				logf_("drained Twrite tag %d (%u bytes)", early_tag, size);
+				early_tag = -1;
+				in_off += size;
+				continue;
+			}
+			if (in.len - in_off < size) {
+				if (mode == M_EARLY_RLERROR && !triggered && in.len - in_off >= HDR + 16 &&
+				    in.b[in_off + 4] == TWRITE) {
+					struct req r = { in.b + in_off + HDR, in.b + in.len, 0 };
+					struct fid *f = fid_get(gn(&r, 4));
+					uint16_t tag = in.b[in_off + 5] | in.b[in_off + 6] << 8;
+
+					if (f && f->node == N_BAD) {
+						triggered = 1;
+						early_tag = tag;
+						logf_("trigger early-rlerror: Twrite tag %u, %zu of %u bytes in", tag,
+						      in.len - in_off, size);
+						rlerror(tag, EFBIG);
+						stalled = 1;
+						stall_until = now_ms() + 1000;
+					}
+				}
 				break;
+			}
 			handle(in.b + in_off, size);
 			in_off += size;
 		}
 		if (in_off == in.len)
 			in_off = in.len = 0;
-		if (flush_out(now) < 0) {
-			logf_("eof (write)");
-			exit(0);
-		}
+		/* After the requests just read: some may have been deferred. */
+		dnext = run_deferred(now);
+		if (flush_out(now) < 0)
+			bye(0, "eof (write)");
 		if (out_off < out.len) {
 			if (out_off < slow_end && now < next_slow)
 				timeout = next_slow - now;
@@ -438,6 +629,8 @@ void serve(void)
 			timeout = timeout < 0 || stall_until - now < timeout ? stall_until - now : timeout;
 		if (ooo_deadline)
 			timeout = timeout < 0 || ooo_deadline - now < timeout ? ooo_deadline - now : timeout;
+		if (dnext >= 0)
+			timeout = timeout < 0 || dnext < timeout ? dnext : timeout;
 		if (timeout < -1)
 			timeout = 0;
 		p[0] = (struct pollfd){ .fd = rfd, .events = stalled ? 0 : POLLIN };
@@ -455,18 +648,29 @@ void serve(void)
 				in.b = xrealloc(in.b, in.cap);
 			}
 			n = read(rfd, in.b + in.len, in.cap - in.len);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				logf_("eof (read: %s)", n ? strerror(errno) : "0");
-				exit(0);
-			}
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				bye(0, n ? "eof (read error)" : "eof (read: 0)");
 			if (n > 0)
 				in.len += n;
 		}
 		if (p[0].revents & POLLNVAL)
 			exit(2);
-		if (stalled && (p[0].revents & (POLLHUP | POLLERR))) {
-			logf_("eof (hangup while stalled)");
-			exit(0);
-		}
+		if (stalled && (p[0].revents & (POLLHUP | POLLERR)))
+			bye(0, "eof (hangup while stalled)");
 	}
+}
+
+/* --delay's TYPE: a request's name (walk, read, write, ...) or its number. */
+int delay_type_of(const char *name)
+{
+	static const struct { const char *n; int t; } names[] = {
+		{ "statfs", TSTATFS }, { "lopen", TLOPEN }, { "getattr", TGETATTR },
+		{ "setattr", TSETATTR }, { "readdir", TREADDIR }, { "fsync", TFSYNC },
+		{ "walk", TWALK }, { "read", TREAD }, { "write", TWRITE }, { "clunk", TCLUNK },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i].n))
+			return names[i].t;
+	return atoi(name);
 }

@@ -111,6 +111,7 @@ size_t out_off;
 size_t slow_end;		/* bytes of out before this offset go out slowly */
 static size_t slow_sent;	/* how many of them went so far (chunk sizes) */
 long long next_slow;
+long slow_ms = 1;
 
 void send_bytes(const void *p, size_t n)
 {
@@ -160,7 +161,7 @@ int flush_out(long long now)
 		}
 		if (out_off < slow_end) {
 			slow_sent += w;
-			next_slow = now + 1;
+			next_slow = now + slow_ms;
 		}
 		out_off += w;
 	}

@@ -13,7 +13,7 @@
 enum {
 	RLERROR = 7, TSTATFS = 8, TLOPEN = 12, TGETATTR = 24, TSETATTR = 26,
 	TXATTRWALK = 30, TREADDIR = 40, TFSYNC = 50, TVERSION = 100,
-	TATTACH = 104, TFLUSH = 108, TWALK = 110, TREAD = 116, RREAD = 117,
+	TATTACH = 104, TFLUSH = 108, RFLUSH = 109, TWALK = 110, TREAD = 116, RREAD = 117,
 	TWRITE = 118, RWRITE = 119, TCLUNK = 120,
 };
 #define NOTAG 0xffff
@@ -52,6 +52,7 @@ extern struct buf out;
 extern size_t out_off;
 extern size_t slow_end;		/* bytes of out before this offset go out slowly */
 extern long long next_slow;
+extern long slow_ms;		/* the pause between dribbled pieces */
 
 void send_bytes(const void *p, size_t n);
 void send_msg(struct buf *m);
