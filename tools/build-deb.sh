@@ -16,9 +16,13 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# The version: rust/VERSION, with the commit when this is a git checkout.
+# The version: rust/VERSION, with the commit when this is a git checkout: its
+# number in the history (so that a later commit is a later package for apt)
+# and its hash.
 version=$(cat "$ZC9P_ROOT/rust/VERSION")
-rev=$(git -C "$ZC9P_ROOT" rev-parse --short=12 HEAD 2>/dev/null) && version="$version+g$rev"
+if rev=$(git -C "$ZC9P_ROOT" rev-parse --short=12 HEAD 2>/dev/null); then
+	version="$version+git$(git -C "$ZC9P_ROOT" rev-list --count HEAD).g$rev"
+fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 src=$stage/zc9p-$version

@@ -104,7 +104,8 @@ stock_guest_prepare() {
 	say "stock guest: apt install ./$name in the root (DKMS builds zc9p for $rel)"
 	{
 		echo "== apt install ./$name"
-		in_stock_root "$root" apt-get install -y --no-install-recommends --reinstall "/tmp/$name" 2>&1
+		# (A root that had a later commit's package takes an earlier one too.)
+		in_stock_root "$root" apt-get install -y --no-install-recommends --reinstall --allow-downgrades "/tmp/$name" 2>&1
 		echo "== dkms status"
 		in_stock_root "$root" dkms status 2>&1
 	} >>"$log"
