@@ -21,4 +21,24 @@ need_modules() {
 	done
 }
 
+# need_virtio_tags TAG...: skips unless a virtio 9P device has each mount tag.
+# The tags are in each device's config space, which only a bound driver shows:
+# zc9p_virtio is loaded to look (an insmod that fails is the suite's first
+# failure, not a reason to skip).
+need_virtio_tags() {
+	insmod "$ZC9P_MODDIR/zc9p_virtio.ko" 2>/dev/null || return 0
+	tags=
+	for f in /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag; do
+		[ -e "$f" ] && tags="$tags $(tr -d '\0' <"$f")"
+	done
+	tags="$tags "
+	rmmod zc9p_virtio
+	for tag; do
+		case "$tags" in
+		*" $tag "*) ;;
+		*) skip "no virtio 9P device with mount tag $tag (tags:$tags)" ;;
+		esac
+	done
+}
+
 [ "$(id -u)" = 0 ] || skip "not root"

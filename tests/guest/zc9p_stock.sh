@@ -21,19 +21,6 @@ for m in zc9p_virtio 9pnet_virtio zc9p_fd 9pnet_fd; do
 	! grep -q "^$m " /proc/modules || skip "$m is loaded: the suite loads and unloads it"
 done
 [ -x /usr/sbin/diod ] || skip "no /usr/sbin/diod (the 9P server the suite starts)"
-if insmod "$ZC9P_MODDIR/zc9p_virtio.ko" 2>/dev/null; then
-	tags=
-	for f in /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag; do
-		[ -e "$f" ] && tags="$tags $(tr -d '\0' <"$f")"
-	done
-	tags="$tags "
-	rmmod zc9p_virtio
-	for tag in zc9p0 zc9p1 zc9p2 zc9p3 zc9p4; do
-		case "$tags" in
-		*" $tag "*) ;;
-		*) skip "no virtio 9P device with mount tag $tag (tags:$tags)" ;;
-		esac
-	done
-fi
+need_virtio_tags zc9p0 zc9p1 zc9p2 zc9p3 zc9p4
 
 ZC9P_STOCK=1 ZC9P_INSTALLED_DIR=updates/dkms TEST_PARTS="virtio fd" exec sh "$ZC9P_DIR/run-tests.sh"

@@ -14,22 +14,6 @@ need_modules zc9p_virtio zc9p_pintest 9pnet_virtio
 for m in zc9p_virtio 9pnet_virtio; do
 	! grep -q "^$m " /proc/modules || skip "$m is loaded: the suite loads and unloads it"
 done
-# The mount tags: in the config space of each virtio 9P device, which only a
-# bound driver shows. Load ours to look (an insmod that fails is the suite's
-# first failure, not a reason to skip).
-if insmod "$ZC9P_MODDIR/zc9p_virtio.ko" 2>/dev/null; then
-	tags=
-	for f in /sys/bus/virtio/drivers/zc9p_virtio/virtio*/mount_tag; do
-		[ -e "$f" ] && tags="$tags $(tr -d '\0' <"$f")"
-	done
-	tags="$tags "
-	rmmod zc9p_virtio
-	for tag in zc9p0 zc9p1 zc9p2 zc9p3 zc9p4; do
-		case "$tags" in
-		*" $tag "*) ;;
-		*) skip "no virtio 9P device with mount tag $tag (tags:$tags)" ;;
-		esac
-	done
-fi
+need_virtio_tags zc9p0 zc9p1 zc9p2 zc9p3 zc9p4
 
 TEST_PARTS=virtio exec sh "$ZC9P_DIR/run-tests.sh"
