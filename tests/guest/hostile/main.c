@@ -48,6 +48,8 @@
  *   zc9p-hostile exitmap PATH SIZE SEED         sizes PATH to SIZE, fills it
  *       through a shared mapping and exits with the mapping in place (the
  *       file closed): its dirty pages are written back at exit_mmap
+ *   zc9p-hostile fsync PATH                     opens PATH and fsync(2)s it:
+ *       OK, or the errno name of a writeback error not yet reported to anyone
  *   zc9p-hostile readlen PATH OFFSET SIZE      one pread(2) (O_DIRECT with
  *       HS_ODIRECT=1) into an mmap'ed buffer; prints the bytes read or the
  *       errno name
@@ -209,6 +211,23 @@ static int exitwrite(const char *path, size_t size, uint64_t s)
 	_exit(0);
 }
 
+/*
+ * A writeback error nobody has seen yet (errseq: a file opened after it still
+ * gets it), e.g. of the writeback in a task's exit.
+ */
+static int do_fsync(const char *path)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || fsync(fd)) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	close(fd);
+	printf("OK\n");
+	return 0;
+}
+
 /* Leaves the shared mapping dirty: exit_mmap closes it, which writes it back. */
 static int exitmap(const char *path, size_t size, uint64_t s)
 {
@@ -354,6 +373,8 @@ int main(int argc, char **argv)
 		return exitmap(argv[2], strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
 	if (argc == 5 && !strcmp(argv[1], "readlen"))
 		return readlen(argv[2], strtoull(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "fsync"))
+		return do_fsync(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "failnth"))
 		return failnth(argv[2], argv[3]);
 

@@ -35,10 +35,15 @@ static int early_tag = -1;	/* early-rlerror: the Twrite answered before it was a
 
 enum { N_ROOT, N_GOOD, N_BAD, N_DATA };
 
+/*
+ * The kept file "data" has qid version 1: a real file the client may cache
+ * (v9fs caches nothing of a file whose qid version is 0, a synthetic one, so
+ * cache=loose writes to it would go straight to the server, not at exit).
+ */
 static void pqid(struct buf *m, int node)
 {
 	p8(m, node == N_ROOT ? 0x80 : 0);
-	p32(m, 0);
+	p32(m, node == N_DATA ? 1 : 0);
 	p64(m, node + 1);
 }
 
