@@ -23,8 +23,8 @@
  * write/verify/readonce honour ZC9P_BUF_OFFSET (buffer misalignment within a
  * page), ZC9P_BUF_HUGE=1 (a buffer in transparent huge pages: physically
  * contiguous runs of 2 MiB; fails if the kernel gives none), ZC9P_BUF_SCATTER=1
- * (every other page of a mapping twice the size, moved together with mremap:
- * no two neighbours are adjacent in physical memory) and ZC9P_ODIRECT=1 (open
+ * (pages faulted in backwards and checked in the pagemap: no two neighbours
+ * are adjacent in physical memory) and ZC9P_ODIRECT=1 (open
  * with O_DIRECT); buffers come from mmap.
  */
 #define _GNU_SOURCE
@@ -71,6 +71,78 @@ static unsigned long huge_bytes(const void *p)
 	return kb << 10;
 }
 
+/* The physical frame of each of @n pages at @p (0: unknown, e.g. not root). */
+static int page_frames(const uint8_t *p, size_t n, uint64_t *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t want = n * sizeof(*pfn);
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, pfn, want, (uintptr_t)p / 4096 * sizeof(*pfn)) != want) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (size_t i = 0; i < n; i++)
+		pfn[i] = pfn[i] >> 63 ? pfn[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
+/*
+ * Makes the @n pages at @p physically scattered: no page is followed by the
+ * next frame in memory, so none can be merged with its neighbour. They are
+ * faulted in backwards, in small pages: the page allocator hands out
+ * consecutive frames in ascending order, so the mapping's frames descend.
+ * Where the pagemap shows a page followed by the next frame anyway, that page
+ * is replaced by a spare one faulted in elsewhere (moved in with mremap),
+ * and the check repeats. One mapping, so cheap even
+ * under KASAN (one mremap per page took 4 s for 4 MiB there). Fails when the
+ * pages cannot be scattered; with frames unknown (not root) it trusts the
+ * order.
+ */
+static int scatter(uint8_t *p, size_t n)
+{
+	uint64_t *pfn = calloc(n, sizeof(*pfn));
+	size_t spare_n = n, used = 0, bad = 0;
+	uint8_t *spare = mmap(NULL, 2 * spare_n * 4096, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (!pfn || spare == MAP_FAILED || madvise(p, n * 4096, MADV_NOHUGEPAGE))
+		return -1;
+	for (size_t i = n; i-- > 0;)
+		p[i * 4096] = 1;
+	/* All now: a page freed by a move below must not come back as a spare. */
+	for (size_t i = 0; i < 2 * spare_n; i++)
+		spare[i * 4096] = 1;
+	for (int round = 0; round < 8; round++) {
+		if (page_frames(p, n, pfn))
+			return -1;
+		bad = 0;
+		for (size_t i = 0; i + 1 < n; i++) {
+			if (!pfn[i] || pfn[i + 1] != pfn[i] + 1)
+				continue;
+			bad++;
+			/* Every other spare page: they are not neighbours either. */
+			if (used == spare_n)
+				break;
+			if (mremap(spare + 2 * used * 4096, 4096, 4096,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, p + (i + 1) * 4096) == MAP_FAILED)
+				return -1;
+			used++;
+			pfn[i + 1] = 0;
+		}
+		if (!bad)
+			break;
+	}
+	free(pfn);
+	if (bad) {
+		fprintf(stderr, "could not scatter the buffer's pages (%zu adjacent)\n", bad);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * An I/O buffer of @len bytes at ZC9P_BUF_OFFSET bytes into a fresh mapping;
  * with ZC9P_BUF_HUGE=1 the mapping is 2 MiB-aligned, in huge pages.
@@ -100,22 +172,9 @@ static uint8_t *io_buffer(size_t len)
 		}
 		p = a;
 	}
-	if (getenv("ZC9P_BUF_SCATTER") && !strcmp(getenv("ZC9P_BUF_SCATTER"), "1")) {
-		size_t n = map / 4096;
-		uint8_t *two = mmap(NULL, 2 * map, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (two == MAP_FAILED)
-			return NULL;
-		/* Faulted in order, so consecutive pages are often adjacent... */
-		for (size_t i = 0; i < 2 * n; i++)
-			two[i * 4096] = 1;
-		/* ...and every other one is not. */
-		for (size_t i = 0; i < n; i++)
-			if (mremap(two + 2 * i * 4096, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
-				   p + i * 4096) == MAP_FAILED)
-				return NULL;
-	}
+	if (getenv("ZC9P_BUF_SCATTER") && !strcmp(getenv("ZC9P_BUF_SCATTER"), "1") &&
+	    scatter(p, map / 4096))
+		return NULL;
 	return p + off;
 }
 
