@@ -7,7 +7,7 @@
 # comparison. Its files go to zc9p0's contract-LABEL/ (read back in the
 # guest only).
 
-# contract_alloc_failure LABEL MOUNTPOINT MSIZE: a 4 MiB read at msize MSIZE
+# contract_alloc_failure LABEL MOUNTPOINT MSIZE [AREA]: a 4 MiB read at msize MSIZE
 # while every order-3 atomic allocation of the reading task fails
 # (fail_page_alloc, min-order 3, task-filter: only a task with
 # /proc/PID/make-it-fail set; ignore-gfp-wait: sleeping allocations, such as
@@ -18,8 +18,11 @@
 # complete, verified, in requests cut to fit (more than the 2 Treads 4 MiB
 # takes at that msize). Mainline (512000) and the copy path (512000, two
 # entries a message) never need an order-3 table: they must complete too.
+# AREA (default contract) names the tests and their folder: dma.sh runs this
+# under bounce-buffered DMA as "dma".
 contract_alloc_failure() {
-	local label=$1 mnt=$2 msz=$3 P="[contract $1]" FPA=$DBG/fail_page_alloc f rc left treads top s0 m mp
+	local label=$1 mnt=$2 msz=$3 area=${4:-contract} FPA=$DBG/fail_page_alloc f rc left treads top s0 m mp
+	local P="[$area $1]"
 	if [ ! -d $FPA ]; then
 		if [ -n "${ZC9P_STOCK:-}" ]; then
 			# A distribution kernel has no fault injection (zc9p_stock.sh).
@@ -29,9 +32,9 @@ contract_alloc_failure() {
 		fi
 		return
 	fi
-	f=$mnt/contract-$label/fa-4m
+	f=$mnt/$area-$label/fa-4m
 	expect "$P order-3 failures: mount zc9p0 with msize=$msz" OK mount9p zc9p0 $mnt version=9p2000.L,msize=$msz
-	mkdir -p $mnt/contract-$label
+	mkdir -p $mnt/$area-$label
 	$CHK write $f $((4 * MIB)) 25 $MIB >/tmp/contract-fa.out 2>&1 || diag </tmp/contract-fa.out
 	echo 3 >$FPA/min-order
 	echo Y >$FPA/task-filter

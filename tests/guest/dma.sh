@@ -14,9 +14,11 @@
 # it, buffers at odd page offsets and in huge pages (page runs merged into
 # entries longer than the limit), O_DIRECT, concurrent writers (the pool is
 # shared), a large readdir, and cache=loose and cache=mmap round trips; then
-# a large read while the indirect table cannot be allocated
-# (dma_alloc_failure), and on zc9p the long_chains gate (dma_long_chains)
-# and the pin budget under a flood of O_DIRECT writers (dma_budget_flood).
+# on zc9p a large read while the indirect table cannot be allocated
+# (contract_alloc_failure of contract.sh; mainline's transport never needs an
+# order-3 table and is tried there, in the virtio guest), the long_chains
+# gate (dma_long_chains) and the pin budget under a flood of O_DIRECT writers
+# (dma_budget_flood).
 # The files stay in the share, in dma-LABEL/, for the host's checks
 # (tools/dma-guest.sh):
 #   rt-SIZE       SIZE bytes of stream SIZE (SIZE in DMA_SIZES)
@@ -99,61 +101,6 @@ dma_transport() {
 	done
 }
 
-# dma_alloc_failure LABEL MSIZE: a 4 MiB read at msize MSIZE while every
-# order-3 atomic allocation of the reading task fails (fail_page_alloc with
-# min-order 3 and task-filter: only a task with /proc/PID/make-it-fail set).
-# Its buffer's pages are scattered, so an iounit request at the largest
-# msize is 1024 entries, whose indirect table (32 KiB) is such an
-# allocation; without it the chain is longer than the 128-entry ring. The
-# read must complete, verified, with those requests cut to the ring.
-FPA=$DBG/fail_page_alloc
-dma_alloc_failure() {
-	local label=$1 msz=$2 P="[dma $1]" f=$A/dma-$1/fa-4m s0 m mp r rc treads top left
-	if [ ! -d $FPA ]; then
-		tap 1 "$P fault injection: $FPA exists (CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)"
-		return
-	fi
-	expect "$P fault injection: mount zc9p0 with msize=$msz" OK mount9p zc9p0 $A version=9p2000.L,msize=$msz
-	$CHK write $f $((4 * MIB)) 25 $MIB >/tmp/dma-fa.out 2>&1 || diag </tmp/dma-fa.out
-	echo 3 >$FPA/min-order
-	echo Y >$FPA/task-filter
-	echo Y >$FPA/ignore-gfp-wait
-	echo 0 >$FPA/space
-	echo 0 >$FPA/verbose
-	echo 1 >$FPA/interval
-	echo 100000 >$FPA/times
-	echo 100 >$FPA/probability
-	s0=$(chanstat zc9p0 shortened_requests)
-	m=$(trace_mark v9fs_read)
-	mp=$(trace_mark virtqueue_pop)
-	# (Killed after 60 s: the old code retried every tick for ever.)
-	timeout 60 sh -c "echo 1 >/proc/self/make-it-fail &&
-		ZC9P_BUF_SCATTER=1 exec $CHK readonce $f $((4 * MIB)) 25" >/tmp/dma-fa.out 2>&1
-	rc=$?
-	echo 0 >$FPA/probability
-	left=$(cat $FPA/times)
-	echo -1 >$FPA/times
-	treads=$(trace_since v9fs_read $m | cut -d' ' -f1)
-	top=$(trace_since virtqueue_pop $mp in_num out_num | cut -d' ' -f2)
-	diag </tmp/dma-fa.out
-	tap $rc "$P a 4 MiB read at msize $msz, order-3 atomic allocations failing: it completes, verified ($treads Treads)"
-	echo "$P fail_page_alloc failed $((100000 - left)) allocations of the reader" | diag
-	case $label in
-	zc*)
-		check "$P the reader's order-3 allocations did fail ($((100000 - left)))" [ $left -lt 100000 ]
-		check "$P its requests were shortened to fit the ring ($(( $(chanstat zc9p0 shortened_requests) - s0 )))" \
-			[ "$(chanstat zc9p0 shortened_requests)" -gt "$s0" ]
-		;;
-	esac
-	# A table of up to 512 descriptors (32 bytes each, with the virtio core's
-	# own) is order 2 or less, which the injection leaves alone; none may
-	# have had more: every longer chain was cut to the ring.
-	check "$P no request had an order-3 table: at most 512 descriptors ($top)" \
-		sh -c "[ -n '$top' ] && [ '$top' -le 512 ]"
-	check "$P the next read, without failures, verified" env ZC9P_BUF_SCATTER=1 $CHK readonce $f $((4 * MIB)) 25
-	check "$P fault injection: unmount" umount $A
-}
-
 # dma_long_chains: zc9p_virtio's chains longer than the queue, which VIRTIO
 # 1.x 2.7.5.3.1 forbids and QEMU accepts, are used only on QEMU's devices
 # (the long_chains parameter; this machine's SMBIOS vendor is QEMU's) and
@@ -229,7 +176,6 @@ dma_suite() {
 	for f in /sys/bus/virtio/drivers/9pnet_virtio/virtio*/features; do feat=$(cat $f); done
 	expect "[dma c] the device negotiated VIRTIO_F_ACCESS_PLATFORM (bit 33)" 1 echo "$(echo "$feat" | cut -c34)"
 	dma_transport c 512000
-	dma_alloc_failure c 512000
 	check "[dma c] rmmod 9pnet_virtio" rmmod 9pnet_virtio
 
 	for zc in 1 0; do
@@ -240,7 +186,7 @@ dma_suite() {
 			echo "$(echo "$feat" | cut -c34)"
 		if [ $zc = 1 ]; then
 			dma_transport zc1 $MSIZE_MAX
-			dma_alloc_failure zc1 $MSIZE_MAX
+			contract_alloc_failure zc1 $A $MSIZE_MAX dma
 		else
 			dma_transport zc0 $MSIZE_COPY
 		fi
