@@ -21,6 +21,24 @@ need_modules() {
 	done
 }
 
+# parts_with_hostile PARTS: exports TEST_PARTS, PARTS and, when the kernel
+# command line has zc9p.hostile=1, the hostile part (zc9p_fd against
+# zc9p-hostile, and the 9P client's contract: tests/guest/hostile.sh), whose
+# modules it then needs. tools/run-tests.sh gives that part to the guest with
+# the most time to spare (the dma guest; the fd guest without it).
+parts_with_hostile() {
+	TEST_PARTS=$1
+	case " $(cat /proc/cmdline) " in
+	*" zc9p.hostile=1 "*)
+		need_modules zc9p_fd 9pnet_fd
+		for m in zc9p_fd 9pnet_fd; do
+			! grep -q "^$m " /proc/modules || skip "$m is loaded: the hostile part loads and unloads it"
+		done
+		TEST_PARTS="$1 hostile" ;;
+	esac
+	export TEST_PARTS
+}
+
 # need_virtio_tags TAG...: skips unless a virtio 9P device has each mount tag.
 # The tags are in each device's config space, which only a bound driver shows:
 # zc9p_virtio is loaded to look (an insmod that fails is the suite's first

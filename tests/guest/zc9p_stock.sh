@@ -23,4 +23,4 @@ done
 [ -x /usr/sbin/diod ] || skip "no /usr/sbin/diod (the 9P server the suite starts)"
 need_virtio_tags zc9p0 zc9p1 zc9p2 zc9p3 zc9p4
 
-ZC9P_STOCK=1 ZC9P_INSTALLED_DIR=updates/dkms TEST_PARTS="virtio fd" exec sh "$ZC9P_DIR/run-tests.sh"
+ZC9P_STOCK=1 ZC9P_INSTALLED_DIR=updates/dkms TEST_PARTS="virtio fd hostile" exec sh "$ZC9P_DIR/run-tests.sh"
