@@ -23,9 +23,9 @@ need_modules() {
 
 # parts_with_hostile PARTS: exports TEST_PARTS, PARTS and, when the kernel
 # command line has zc9p.hostile=1, the hostile part (zc9p_fd against
-# zc9p-hostile, and the 9P client's contract: tests/guest/hostile.sh), whose
-# modules it then needs. tools/run-tests.sh gives that part to the guest with
-# the most time to spare (the dma guest; the fd guest without it).
+# zc9p-hostile: tests/guest/hostile.sh), whose modules it then needs.
+# tools/run-tests.sh gives that part to the dma guest, or to the fd guest
+# when the dma guest is not in the run.
 parts_with_hostile() {
 	TEST_PARTS=$1
 	case " $(cat /proc/cmdline) " in

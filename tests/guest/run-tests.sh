@@ -14,8 +14,8 @@
 # trans_common test module's suite runs.
 # TEST_PARTS (default "virtio fd") picks the parts: the virtio part (the
 # suites above, on the host's shares), the fd part (the fd transports to
-# servers in the guest and on the host), the hostile part (a hostile server
-# and the client's contract, on loopback: any guest) and the dma part (virtio
+# servers in the guest and on the host, and the client's contract), the hostile
+# part (a hostile server, on loopback: any guest) and the dma part (virtio
 # under bounce-buffered DMA, tests/guest/dma.sh, on a guest of its own). They
 # share nothing, so tools/run-tests.sh runs them in guests side by side.
 # Each part ends with the kmemleak check.
@@ -38,12 +38,31 @@ S=/mnt/s
 H=/mnt/h
 mkdir -p $A $B $S $H /mnt/c
 MIB=1048576
+# zc9p.reference=stock (tools/run-tests.sh, when the stock-kernel guest runs
+# beside this one): that guest, on Debian's build of the same kernel, runs
+# every suite in full; this one, under KASAN, lockdep and fault injection,
+# keeps to zc9p's own code and what needs this kernel. Left to the stock
+# guest: mainline's transports' suites (9pnet_virtio's page-cache suite,
+# 9pnet_fd's, the contract cases without fault injection), the longest
+# streams, virtio's copy-path pass (zerocopy=0: the dma guest runs its
+# focused selection under KASAN), and of the fd copy path and zero-copy
+# pass the transports whose data path another one shares (the copy path on
+# tcp only; socketpair beside pipes, unpfs over unix beside unpfs over tcp),
+# and the slowest virtio file tests run smaller here (tools/run-tests.sh
+# checks the files at the same sizes).
+REFERENCE_HERE=1
+case " $(cat /proc/cmdline) " in *" zc9p.reference=stock "*) REFERENCE_HERE=0 ;; esac
 # File sizes per protocol: the long stream (many full-msize requests) only under
 # 9p2000.L; the legacy protocols share every code path below 1 MiB with it.
 BIG=$((8 * MIB))
+# NFILES files made in the guest; 8 concurrent writers of PAR_SIZE + i bytes.
+NFILES=300
+PAR_SIZE=$((4 * MIB))
+if [ $REFERENCE_HERE = 0 ]; then
+	BIG=$((4 * MIB)) NFILES=100 PAR_SIZE=$MIB
+fi
 SIZES="0 1 4095 4096 4097 $MIB $BIG"
 SIZES_LEGACY="0 1 4095 4096 4097 $MIB"
-NFILES=300
 NFILES_ZC0=100
 DBG=/sys/kernel/debug
 
@@ -64,18 +83,6 @@ chanstat() {
 pinstat() { sed -n "s/^$1: //p" $DBG/zc9p_virtio/pins; }
 
 PARTS=${TEST_PARTS:-virtio fd}
-# zc9p.reference=stock (tools/run-tests.sh, when the stock-kernel guest runs
-# beside this one): that guest, on Debian's build of the same kernel, runs
-# every suite in full; this one, under KASAN, lockdep and fault injection,
-# keeps to zc9p's own code and what needs this kernel. Left to the stock
-# guest: mainline's transports' suites (9pnet_virtio's page-cache suite,
-# 9pnet_fd's, the contract cases without fault injection), the longest
-# streams, virtio's copy-path pass (zerocopy=0: the dma guest runs its
-# focused selection under KASAN), and of the fd copy path and zero-copy
-# pass the transports whose data path another one shares (the copy path on
-# tcp only; socketpair beside pipes, unpfs over unix beside unpfs over tcp).
-REFERENCE_HERE=1
-case " $(cat /proc/cmdline) " in *" zc9p.reference=stock "*) REFERENCE_HERE=0 ;; esac
 part() { case " $(echo $PARTS | tr , ' ') " in *" $1 "*) return 0 ;; esac; return 1; }
 . /zc9p/kunit.sh
 
@@ -265,7 +272,7 @@ suite() {
 	cd /
 
 	# Concurrency: 8 processes, each writing and verifying its own file.
-	concurrent par 8 $((4 * MIB)) 0 8192 $W $V
+	concurrent par 8 $PAR_SIZE 0 8192 $W $V
 	tap $? "$P 8 concurrent writer+reader processes on both shares"
 
 	# A full ring: zc9p1 has no indirect descriptors, so one 512 KiB zero-copy
@@ -438,24 +445,26 @@ if part fd; then
 		FD_TRANSPORTS="tcp unix fd-pipes unpfs-tcp-512000" fd_suite zc 1
 		FD_TRANSPORTS="tcp" fd_suite zc 0
 	fi
-	. /zc9p/modprobe.sh && modprobe_suite fd
-fi
-
-# The hostile part: a hostile server (tests/guest/hostile/): every way of
-# breaking the protocol or going away, against zc9p_fd; then the 9P client's
-# contract under exit, kill and allocation failure, on mainline's transport
-# and on zc9p's (tests/guest/hostile.sh); mainline's only where it needs this
-# kernel's fault injection when the stock guest runs the rest. Its own part,
-# so that tools/run-tests.sh can give it to the guest with time to spare.
-if part hostile; then
+	# The 9P client's contract under exit, kill and allocation failure, on
+	# mainline's transport and on zc9p's (tests/guest/hostile.sh); mainline's
+	# only where it needs this kernel's fault injection when the stock guest
+	# runs the rest.
 	. $ZC9P_DIR/hostile.sh
-	hostile_suite zc
 	if [ $REFERENCE_HERE = 1 ]; then
 		contract_suite c
 	else
 		HC_CASES=failnth-stat contract_suite c
 	fi
 	contract_suite zc
+	. /zc9p/modprobe.sh && modprobe_suite fd
+fi
+
+# The hostile part: a hostile server (tests/guest/hostile/): every way of
+# breaking the protocol or going away, against zc9p_fd. Its own part, so that
+# tools/run-tests.sh can run it in another guest than the fd part's.
+if part hostile; then
+	. $ZC9P_DIR/hostile.sh
+	hostile_suite zc
 fi
 
 # kmemleak: unreferenced objects allocated by 9P or zc9p code (or by a module
