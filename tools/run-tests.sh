@@ -132,23 +132,24 @@ if part_on virtio; then
 	virtio_pid=$!
 	running+=($virtio_pid)
 fi
-# A third: bounce-buffered DMA (tools/dma-guest.sh), then the hostile part.
-if part_on dma; then
-	guest_slot
-	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_dma" \
-		dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
-	running+=($DMA_GUEST_PID)
-fi
-# A fourth: Debian's own kernel with zc9p built by DKMS (tools/stock-guest.sh).
+# A third (the longer of the two left): Debian's own kernel with zc9p built by DKMS (tools/stock-guest.sh).
 rc_stock=0 stock_prep_rc=0
 if [ "$stock" = 1 ]; then
 	wait $stock_prep_pid || stock_prep_rc=$?
 	if [ $stock_prep_rc -eq 0 ]; then
 		guest_slot
 		stock_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/stock" "$limit" "$ksft_timeout"
+		running+=($STOCK_GUEST_PID)
 	else
 		say "the stock guest could not be prepared: $logs/stock/prepare.log"
 	fi
+fi
+# A fourth: bounce-buffered DMA (tools/dma-guest.sh), then the hostile part.
+if part_on dma; then
+	guest_slot
+	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_dma" \
+		dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
+	running+=($DMA_GUEST_PID)
 fi
 rc_virtio=0 rc_fd=0 rc_dma=0
 # guest_cpu PART: the CPU seconds (user+system) its QEMU used (tools/run-vm.sh; every boot).
