@@ -68,6 +68,10 @@ cp "$ZC9P_ROOT/tools/modprobe/zc9p.conf" "$stage/zc9p/modprobe-zc9p.conf"
 # tools/setup.sh installs it) and unpfs (crates.io, built by tools/setup.sh).
 [ -x /usr/sbin/diod ] || { echo "error: no /usr/sbin/diod: run tools/setup.sh" >&2; exit 1; }
 copy_with_libs /usr/sbin/diod /usr/sbin/diod
+# socat (Debian's) puts a 9P server on a unix socket behind a vsock listener,
+# for trans=vsock (tests/guest/vsock.sh).
+[ -x /usr/bin/socat ] || { echo "error: no /usr/bin/socat: run tools/setup.sh" >&2; exit 1; }
+copy_with_libs /usr/bin/socat /usr/bin/socat
 if [ -x "$ZC9P_CACHE/unpfs/bin/unpfs" ]; then
 	copy_with_libs "$ZC9P_CACHE/unpfs/bin/unpfs" /usr/bin/unpfs
 else

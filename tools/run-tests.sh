@@ -64,6 +64,20 @@ else
 	say "error: the host's diod did not start"
 	hostport=0
 fi
+# trans=vsock from guest to host: where this host has vhost-vsock, the fd
+# guest gets a vsock device (CID 3) and socat relays the host's vsock port
+# 5640 to its diod (zc9p.hostvsock=5640); elsewhere the guest says why and
+# skips that test (zc9p.hostvsock=none).
+hostvsock=none fd_qemu_extra=
+if [ -c /dev/vhost-vsock ] && [ "$hostport" != 0 ] && part_on fd; then
+	socat VSOCK-LISTEN:5640,fork,reuseaddr "TCP:127.0.0.1:$hostport" 2>"$logs/host-vsock.log" &
+	hostvsock_pid=$!
+	trap 'kill $hostvsock_pid 2>/dev/null; bash "$ZC9P_ROOT/tools/host-diod.sh" stop "$hostdiod"' EXIT
+	hostvsock=5640 fd_qemu_extra="-device vhost-vsock-pci,guest-cid=3"
+	say "host vsock port 5640 relays to the host's diod (the fd guest is CID 3)"
+else
+	say "no /dev/vhost-vsock here: the fd guest has no vsock device (its host-vsock test is skipped)"
+fi
 
 # Two guests side by side, one per part of the guest suite (they share
 # nothing; TCG leaves a core partly idle while one guest waits on its servers).
@@ -118,8 +132,8 @@ if [ "$stock" = 1 ]; then reference=stock ref_append=" zc9p.reference=stock"; fi
 hostile_dma= hostile_fd=
 if part_on dma; then hostile_dma=" zc9p.hostile=1"; else hostile_fd=" zc9p.hostile=1"; fi
 if part_on fd; then
-	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_fd kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export" \
-	ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
+	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_fd kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export zc9p.hostvsock=$hostvsock" \
+	ZC9P_QEMU_EXTRA="${ZC9P_QEMU_EXTRA:-} $fd_qemu_extra" ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
 	fd_pid=$!
 	running+=($fd_pid)
 fi
@@ -173,10 +187,14 @@ fi
 bash "$ZC9P_ROOT/tools/host-diod.sh" stop "$hostdiod"
 
 # The guests' KTAP results, renumbered into one stream with the host's checks.
-passed=0 failed=0 n=0
+# A guest's "ok N - ... # SKIP why" (a precondition this machine or kernel
+# lacks) counts as skipped, not passed.
+passed=0 failed=0 skipped=0 n=0
 report() { # STATUS DESCRIPTION
 	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
+	if [ "$1" -eq 0 ] && [[ $2 == *"# SKIP"* ]]; then
+		skipped=$((skipped + 1)); echo "ok $n - $2"
+	elif [ "$1" -eq 0 ]; then
 		passed=$((passed + 1)); echo "ok $n - $2"
 	else
 		failed=$((failed + 1)); echo "not ok $n - $2"
@@ -346,5 +364,6 @@ part_on fd && for tag in $([ $reference = test ] && echo c) zc1 zc0; do
 done
 
 echo "# console logs:$(for p in $parts; do [ "$p" != stock ] || [ "$stock" = 1 ] && printf ' %s' "$logs/$p/console.log"; done)"
+echo "# $skipped skipped (what this machine or a stock kernel cannot run: see the '# SKIP' lines)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -146,7 +146,7 @@ stock_initramfs_part() {
 	cp "$root/lib/modules/$rel"/modules.{order,builtin,builtin.modinfo} "$mods/"
 	# The kernel's modules the suites use, with what they depend on.
 	local m f
-	for m in virtio_pci virtio_net 9pnet 9p 9pnet_virtio 9pnet_fd; do
+	for m in virtio_pci virtio_net 9pnet 9p 9pnet_virtio 9pnet_fd vsock_loopback; do
 		/sbin/modprobe -d "$root" -S "$rel" --show-depends "$m" |
 			sed -n "s|^insmod $root\\(/lib/modules/[^ ]*\\).*|\\1|p"
 	done | sort -u >"$stage/list"
@@ -165,7 +165,8 @@ stock_initramfs_part() {
 	cp "$mods"/updates/dkms/zc9p_{virtio,fd}.ko "$coll/"
 	cp "$root/tmp/zc9p-pintest/zc9p_pintest.ko" "$coll/"
 	find "$mods/kernel/net/9p" -name '9pnet_*.ko' -exec cp {} "$coll/" \;
-	echo "virtio_pci virtio_net 9pnet 9p" >"$stage/etc/zc9p-preload"
+	# vsock_loopback: trans=vsock's tests use CID 1 (the test kernel has it built in).
+	echo "virtio_pci virtio_net 9pnet 9p vsock_loopback" >"$stage/etc/zc9p-preload"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$logdir/stock.cpio.gz"
 	rm -rf "$stage"
 }

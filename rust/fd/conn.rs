@@ -50,6 +50,7 @@ pub(crate) enum Kind {
     Tcp,
     Unix,
     Fd,
+    Vsock,
 }
 
 impl Kind {
@@ -58,6 +59,7 @@ impl Kind {
             Kind::Tcp => "tcp",
             Kind::Unix => "unix",
             Kind::Fd => "fd",
+            Kind::Vsock => "vsock",
         }
     }
 }

@@ -48,8 +48,10 @@ pub(crate) struct Endpoints {
     rd: FileRef,
     /// `None`: writes go to `rd` too (a socket).
     wr: Option<FileRef>,
-    /// The socket is the connection's own (tcp, unix), not a file the user passed.
+    /// The socket is the connection's own (tcp, unix, vsock), not a file the user passed.
     own_socket: bool,
+    /// The write end references pages under `MSG_SPLICE_PAGES` (tcp, unix) instead of copying.
+    splices: bool,
 }
 
 fn to_result_len(n: isize) -> Result<usize> {
@@ -71,7 +73,14 @@ impl Endpoints {
         })?;
         // SAFETY: On success the shim returned a new file reference.
         let rd = unsafe { FileRef::from_raw(file) }?;
-        Ok(Self { rd, wr: None, own_socket: true })
+        Ok(Self::new(rd, None, true))
+    }
+
+    fn new(rd: FileRef, wr: Option<FileRef>, own_socket: bool) -> Self {
+        let w = wr.as_ref().unwrap_or(&rd);
+        // SAFETY: The file is live (`FileRef` invariant).
+        let splices = unsafe { zb::zc9p_fd_splices_pages(w.as_ptr()) };
+        Self { rd, wr, own_socket, splices }
     }
 
     /// Connects a unix stream socket to `path`.
@@ -81,7 +90,18 @@ impl Endpoints {
         kernel::error::to_result(unsafe { zb::zc9p_fd_connect_unix(path.as_char_ptr(), &mut file) })?;
         // SAFETY: On success the shim returned a new file reference.
         let rd = unsafe { FileRef::from_raw(file) }?;
-        Ok(Self { rd, wr: None, own_socket: true })
+        Ok(Self::new(rd, None, true))
+    }
+
+    /// Connects a vsock stream socket to `cid`'s `port` (waits at most the socket's connect
+    /// timeout, 2 s, for a peer that does not answer).
+    pub(crate) fn connect_vsock(cid: u32, port: u16) -> Result<Self> {
+        let mut file = core::ptr::null_mut();
+        // SAFETY: `file` is written only on success.
+        kernel::error::to_result(unsafe { zb::zc9p_fd_connect_vsock(cid, port.into(), &mut file) })?;
+        // SAFETY: On success the shim returned a new file reference.
+        let rd = unsafe { FileRef::from_raw(file) }?;
+        Ok(Self::new(rd, None, true))
     }
 
     /// Takes references to the calling task's files `rfd` and `wfd` (stream sockets or pipes
@@ -92,22 +112,22 @@ impl Endpoints {
         kernel::error::to_result(unsafe { zb::zc9p_fd_open_fds(rfd, wfd, &mut rd, &mut wr) })?;
         // SAFETY: On success the shim returned two new file references.
         let (rd, wr) = unsafe { (FileRef::from_raw(rd)?, FileRef::from_raw(wr)?) };
-        Ok(Self { rd, wr: Some(wr), own_socket: false })
+        Ok(Self::new(rd, Some(wr), false))
     }
 
     fn wr(&self) -> &FileRef {
         self.wr.as_ref().unwrap_or(&self.rd)
     }
 
-    /// Whether the socket is the connection's own (tcp, unix), not a file the user passed.
+    /// Whether the socket is the connection's own (tcp, unix, vsock), not a file the user passed.
     pub(crate) fn own_socket(&self) -> bool {
         self.own_socket
     }
 
-    /// Whether the write end is a socket (which can splice pages).
-    pub(crate) fn writes_to_socket(&self) -> bool {
-        // SAFETY: The file is live (`FileRef` invariant).
-        unsafe { zb::zc9p_fd_is_socket(self.wr().as_ptr()) }
+    /// Whether the write end is a socket that references payload pages instead of copying them
+    /// (tcp and unix; a vsock socket copies them into its packets, a pipe into its buffers).
+    pub(crate) fn splices_pages(&self) -> bool {
+        self.splices
     }
 
     /// Sends what `bv` describes without blocking: the bytes taken, or `EAGAIN`.

@@ -126,7 +126,7 @@ impl Conn {
             self.tx_lent.store(u32::from(tag) + 1, Relaxed);
         }
         let splice = payload_len >= SPLICE_MIN
-            && self.ends.writes_to_socket()
+            && self.ends.splices_pages()
             && pages
                 .as_ref()
                 .is_some_and(|p| p.get(proof).segments().iter().all(|s| page_spliceable(s.page())));

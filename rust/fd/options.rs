@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What a mount asks its connection to be: the mount's source and the options v9fs parsed
-//! (`port=`, `privport`, `rfdno=`, `wfdno=`), read as mainline's trans_fd reads them. Pure logic
-//! (no I/O, no log lines): `transport.rs` makes the endpoints from the result.
+//! (`port=`, `privport`, `rfdno=`, `wfdno=`), read as mainline's trans_fd reads them, and for
+//! trans=vsock (no mainline counterpart) the source as the peer's CID. Pure logic (no I/O, no
+//! log lines): `transport.rs` makes the endpoints from the result.
 
 use crate::{bindings as zb, conn::Kind};
 use kernel::{bindings, prelude::*, str::CStr};
@@ -19,11 +20,36 @@ pub(crate) enum Target<'a> {
     Unix { path: &'a CStr },
     /// trans=fd: the task's descriptors to read from and write to.
     Fd { rfd: i32, wfd: i32 },
+    /// trans=vsock: the source is the peer's context id (2: the host, 1: this machine).
+    Vsock { cid: u32, port: u16 },
+}
+
+/// `VMADDR_CID_ANY`: a wildcard for binding, never a peer.
+const CID_ANY: u32 = u32::MAX;
+
+/// A vsock context id written in decimal, as `socat` and `/dev/vsock` users write them: `EINVAL`
+/// for anything else (empty, signs, other characters, above `u32::MAX`) and for `VMADDR_CID_ANY`.
+pub(crate) fn parse_cid(source: &CStr) -> Result<u32> {
+    let digits = source.to_bytes();
+    if digits.is_empty() || digits.len() > 10 {
+        return Err(EINVAL);
+    }
+    let mut cid: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(EINVAL);
+        }
+        cid = cid * 10 + u64::from(d - b'0');
+    }
+    match u32::try_from(cid) {
+        Ok(cid) if cid != CID_ANY => Ok(cid),
+        _ => Err(EINVAL),
+    }
 }
 
 /// The endpoint `kind` connects to for `source` and `opts`: `EINVAL` for a tcp mount without an
 /// address or a unix mount without a path, `ENOPROTOOPT` for trans=fd without both descriptors
-/// (mainline's errors).
+/// (mainline's errors); `EINVAL` for a vsock mount whose source is not a CID ([`parse_cid`]).
 pub(crate) fn target<'a>(kind: Kind, source: Option<&'a CStr>, opts: &zb::zc9p_fd_opts) -> Result<Target<'a>> {
     match kind {
         Kind::Tcp => {
@@ -39,6 +65,10 @@ pub(crate) fn target<'a>(kind: Kind, source: Option<&'a CStr>, opts: &zb::zc9p_f
                 return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
             }
             Ok(Target::Fd { rfd: opts.rfd, wfd: opts.wfd })
+        }
+        Kind::Vsock => {
+            let cid = parse_cid(source.ok_or(EINVAL)?)?;
+            Ok(Target::Vsock { cid, port: opts.port })
         }
     }
 }
@@ -68,6 +98,24 @@ mod tests {
         assert_eq!(target(Kind::Unix, Some(c"/run/9p.sock"), &o), Ok(Target::Unix { path: c"/run/9p.sock" }));
         assert_eq!(target(Kind::Unix, Some(c""), &o), Err(EINVAL));
         assert_eq!(target(Kind::Unix, None, &o), Err(EINVAL));
+    }
+
+    #[test]
+    fn vsock_takes_the_cid_and_port() {
+        let o = opts(NO_FD, NO_FD, 5640, false);
+        assert_eq!(target(Kind::Vsock, Some(c"2"), &o), Ok(Target::Vsock { cid: 2, port: 5640 }));
+        assert_eq!(target(Kind::Vsock, Some(c"1"), &o), Ok(Target::Vsock { cid: 1, port: 5640 }));
+        assert_eq!(target(Kind::Vsock, None, &o), Err(EINVAL));
+    }
+
+    #[test]
+    fn cids_are_decimal_and_never_the_wildcard() {
+        assert_eq!(parse_cid(c"0"), Ok(0));
+        assert_eq!(parse_cid(c"3"), Ok(3));
+        assert_eq!(parse_cid(c"4294967294"), Ok(u32::MAX - 1));
+        for bad in [c"", c"4294967295", c"4294967296", c"99999999999", c"-1", c"+2", c"0x2", c"2 ", c"host"] {
+            assert_eq!(parse_cid(bad), Err(EINVAL));
+        }
     }
 
     #[test]

@@ -14,10 +14,12 @@
 #include <linux/in6.h>
 #include <linux/inet.h>
 #include <linux/un.h>
+#include <linux/vm_sockets.h>
 #include <linux/poll.h>
 #include <linux/bvec.h>
 #include <linux/uio.h>
 #include <linux/slab.h>
+#include <linux/sched/mm.h>
 #include <linux/workqueue.h>
 #include <linux/nsproxy.h>
 #include <net/sock.h>
@@ -69,12 +71,20 @@ static int zc9p_fd_create_fd(struct p9_client *client, struct fs_context *fc)
 	return zc9p_rs_fd_create(client, fc, ZC9P_FD_FD);
 }
 
-static struct p9_trans_module zc9p_tcp_trans, zc9p_unix_trans, zc9p_fd_trans;
+static int zc9p_fd_create_vsock(struct p9_client *client, struct fs_context *fc)
+{
+	return zc9p_rs_fd_create(client, fc, ZC9P_FD_VSOCK);
+}
 
-/* As mainline: the port when it is not the default, the fds for trans=fd. */
+static struct p9_trans_module zc9p_tcp_trans, zc9p_unix_trans, zc9p_fd_trans, zc9p_vsock_trans;
+
+/*
+ * As mainline: the port when it is not the default, the fds for trans=fd.
+ * trans=vsock keeps its port where tcp does (the options are v9fs's own).
+ */
 static int zc9p_fd_show_options(struct seq_file *m, struct p9_client *clnt)
 {
-	if (clnt->trans_mod == &zc9p_tcp_trans) {
+	if (clnt->trans_mod == &zc9p_tcp_trans || clnt->trans_mod == &zc9p_vsock_trans) {
 		if (clnt->trans_opts.tcp.port != P9_FD_PORT)
 			seq_printf(m, ",port=%u", clnt->trans_opts.tcp.port);
 	} else if (clnt->trans_mod == &zc9p_fd_trans) {
@@ -105,12 +115,14 @@ static struct p9_trans_module var = {				\
 ZC9P_FD_TRANS(zc9p_tcp_trans, "tcp", zc9p_fd_create_tcp);
 ZC9P_FD_TRANS(zc9p_unix_trans, "unix", zc9p_fd_create_unix);
 ZC9P_FD_TRANS(zc9p_fd_trans, "fd", zc9p_fd_create_fd);
+ZC9P_FD_TRANS(zc9p_vsock_trans, "vsock", zc9p_fd_create_vsock);
 MODULE_ALIAS_9P("tcp");
 MODULE_ALIAS_9P("unix");
 MODULE_ALIAS_9P("fd");
+MODULE_ALIAS_9P("vsock");
 
 static struct p9_trans_module *const zc9p_fd_transports[] = {
-	&zc9p_tcp_trans, &zc9p_unix_trans, &zc9p_fd_trans,
+	&zc9p_tcp_trans, &zc9p_unix_trans, &zc9p_fd_trans, &zc9p_vsock_trans,
 };
 
 int zc9p_fd_register(bool zc)
@@ -173,7 +185,7 @@ void zc9p_fd_mount_opts(struct p9_client *client, struct fs_context *fc, enum zc
 	opts->wfd = ctx->fd_opts.wfd;
 	opts->port = ctx->fd_opts.port;
 	opts->privport = ctx->fd_opts.privport;
-	if (kind == ZC9P_FD_TCP) {
+	if (kind == ZC9P_FD_TCP || kind == ZC9P_FD_VSOCK) {
 		client->trans_opts.tcp.port = opts->port;
 		client->trans_opts.tcp.privport = opts->privport;
 	} else if (kind == ZC9P_FD_FD) {
@@ -296,6 +308,39 @@ int zc9p_fd_connect_unix(const char *path, struct file **filp)
 	return zc9p_fd_sock_file(sock, filp);
 }
 
+static int zc9p_fd_vsock_setopt(struct socket *sock, int name, u64 val)
+{
+	return READ_ONCE(sock->ops)->setsockopt(sock, AF_VSOCK, name, KERNEL_SOCKPTR(&val), sizeof(val));
+}
+
+int zc9p_fd_connect_vsock(unsigned int cid, unsigned int port, struct file **filp)
+{
+	struct sockaddr_vm svm = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = cid,
+		.svm_port = port,
+	};
+	/* Room for a whole message of the largest msize before the server waits for credit. */
+	u64 bufsize = ZC9P_FD_MAXSIZE;
+	struct socket *sock;
+	int err;
+
+	err = __sock_create(current->nsproxy->net_ns, AF_VSOCK, SOCK_STREAM, 0, &sock, 1);
+	if (err < 0)
+		return err;
+	err = zc9p_fd_vsock_setopt(sock, SO_VM_SOCKETS_BUFFER_MAX_SIZE, bufsize);
+	if (!err)
+		err = zc9p_fd_vsock_setopt(sock, SO_VM_SOCKETS_BUFFER_SIZE, bufsize);
+	/* connect() waits at most the socket's connect timeout (2 s by default). */
+	if (!err)
+		err = READ_ONCE(sock->ops)->connect(sock, (struct sockaddr_unsized *)&svm, sizeof(svm), 0);
+	if (err < 0) {
+		sock_release(sock);
+		return err;
+	}
+	return zc9p_fd_sock_file(sock, filp);
+}
+
 /* A file trans=fd can use: a stream socket or a pipe, with IOCB_NOWAIT support. */
 static int zc9p_fd_check_file(struct file *file, fmode_t mode)
 {
@@ -347,9 +392,20 @@ void zc9p_fd_put_file(struct file *file)
 	fput(file);
 }
 
-bool zc9p_fd_is_socket(struct file *file)
+bool zc9p_fd_splices_pages(struct file *file)
 {
-	return sock_from_file(file) != NULL;
+	struct socket *sock = sock_from_file(file);
+
+	if (!sock)
+		return false;
+	switch (sock->sk->sk_family) {
+	case AF_INET:
+	case AF_INET6:
+	case AF_UNIX:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void zc9p_fd_shutdown(struct file *file)
@@ -373,10 +429,22 @@ ssize_t zc9p_fd_send(struct file *file, struct bio_vec *bv, unsigned int nr, siz
 
 		if (flags & ZC9P_FD_SEND_MORE)
 			msg.msg_flags |= MSG_MORE;
+		unsigned int noio;
+		ssize_t ret;
+
 		if (flags & ZC9P_FD_SEND_SPLICE)
 			msg.msg_flags |= MSG_SPLICE_PAGES;
 		msg.msg_iter = iter;
-		return sock_sendmsg(sock, &msg);
+		/*
+		 * Writeback sends through here: no allocation in the send may recurse
+		 * into I/O. tcp and unix follow sk_allocation (GFP_NOIO, set at
+		 * connect); vsock allocates its packets with GFP_KERNEL, whatever the
+		 * socket says.
+		 */
+		noio = memalloc_noio_save();
+		ret = sock_sendmsg(sock, &msg);
+		memalloc_noio_restore(noio);
+		return ret;
 	}
 	return vfs_iter_write(file, &iter, &pos, RWF_NOWAIT);
 }

@@ -25,6 +25,7 @@ enum zc9p_fd_kind {
 	ZC9P_FD_TCP = 0,
 	ZC9P_FD_UNIX = 1,
 	ZC9P_FD_FD = 2,
+	ZC9P_FD_VSOCK = 3,
 };
 
 /* The largest message, as mainline's trans_fd (MAX_SOCK_BUF). */
@@ -60,13 +61,18 @@ int zc9p_fd_client_proto(struct p9_client *client);
 /* Endpoints. Each returns 0 and a file reference, or a negative errno. */
 int zc9p_fd_connect_tcp(const char *addr, unsigned short port, bool privport, struct file **filp);
 int zc9p_fd_connect_unix(const char *path, struct file **filp);
+/* AF_VSOCK stream socket to @cid:@port, its receive buffer sized for the
+ * largest message. */
+int zc9p_fd_connect_vsock(unsigned int cid, unsigned int port, struct file **filp);
 /* trans=fd: sockets (stream) and pipes that support IOCB_NOWAIT only; the
  * files' flags are left alone. */
 int zc9p_fd_open_fds(int rfd, int wfd, struct file **rd, struct file **wr);
 void zc9p_fd_put_file(struct file *file);
 /* Shuts a socket down both ways (a failed connection); nothing for pipes. */
 void zc9p_fd_shutdown(struct file *file);
-bool zc9p_fd_is_socket(struct file *file);
+/* A socket whose sendmsg references pages under MSG_SPLICE_PAGES (tcp, unix);
+ * others (vsock) copy them whatever the flag says. */
+bool zc9p_fd_splices_pages(struct file *file);
 
 /* Non-blocking I/O over @nr bio_vecs covering @len bytes: bytes moved, 0 at
  * end of file (receive), -EAGAIN when it would block, or another errno. */

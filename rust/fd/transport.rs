@@ -22,7 +22,7 @@ use kernel::{
     sync::Arc,
 };
 
-/// Registers the three transports (with `zc_request` if `zerocopy`) after the module's debugfs
+/// Registers the four transports (with `zc_request` if `zerocopy`) after the module's debugfs
 /// directory (each connection adds its counters there).
 pub(crate) fn register(zerocopy: bool) -> Result {
     register_with_debugfs(c"zc9p_fd", || {
@@ -57,10 +57,13 @@ unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
 
 /// Connects the mount's endpoints, as mainline's trans_fd takes its options.
 fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result<Endpoints> {
-    let target = options::target(kind, source, opts).inspect_err(|_| {
-        if kind == Kind::Fd {
-            pr_err!("trans=fd needs both rfdno and wfdno\n");
-        }
+    let target = options::target(kind, source, opts).inspect_err(|_| match kind {
+        Kind::Fd => pr_err!("trans=fd needs both rfdno and wfdno\n"),
+        Kind::Vsock => pr_err!(
+            "vsock: '{}' is not a context id (a decimal number below 4294967295)\n",
+            source.and_then(|s| s.to_str().ok()).unwrap_or("")
+        ),
+        _ => {}
     })?;
     match target {
         Target::Tcp { addr, port, privport } => Endpoints::connect_tcp(addr, port, privport).inspect_err(|e| {
@@ -72,10 +75,13 @@ fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result
         Target::Fd { rfd, wfd } => Endpoints::open_fds(rfd, wfd).inspect_err(|e| {
             pr_err!("fd: cannot use rfdno={} wfdno={}: error {}\n", rfd, wfd, e.to_errno())
         }),
+        Target::Vsock { cid, port } => Endpoints::connect_vsock(cid, port).inspect_err(|e| {
+            pr_err!("vsock {}: cannot connect to port {}: error {}\n", cid, port, e.to_errno())
+        }),
     }
 }
 
-/// `p9_trans_module.create` of the three transports.
+/// `p9_trans_module.create` of the four transports.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
     client: *mut zb::p9_client,
@@ -92,6 +98,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
     let kind = match kind as u32 {
         zb::zc9p_fd_kind_ZC9P_FD_TCP => Kind::Tcp,
         zb::zc9p_fd_kind_ZC9P_FD_UNIX => Kind::Unix,
+        zb::zc9p_fd_kind_ZC9P_FD_VSOCK => Kind::Vsock,
         _ => Kind::Fd,
     };
     let mut opts = zb::zc9p_fd_opts::default();
@@ -115,6 +122,7 @@ fn kind_raw(kind: Kind) -> zb::zc9p_fd_kind {
         Kind::Tcp => zb::zc9p_fd_kind_ZC9P_FD_TCP,
         Kind::Unix => zb::zc9p_fd_kind_ZC9P_FD_UNIX,
         Kind::Fd => zb::zc9p_fd_kind_ZC9P_FD_FD,
+        Kind::Vsock => zb::zc9p_fd_kind_ZC9P_FD_VSOCK,
     }
 }
 

@@ -6,8 +6,9 @@
 #   fd_suite zc ZC  zc9p's, zc9p_fd.ko zerocopy=ZC (with its counters)
 #
 # Servers: diod (9P2000.L only, msize at most 65536) on 127.0.0.1:564 and on a
-# unix socket, and one per trans=fd mount over a socketpair or two pipes
-# (zc9p-fdmount forks it); unpfs (replies out of order, takes the
+# unix socket (also reached over vsock, CID 1 port 564, through socat's
+# VSOCK-LISTEN: zc9p_fd's trans=vsock, which mainline has not), and one per
+# trans=fd mount over a socketpair or two pipes (zc9p-fdmount forks it); unpfs (replies out of order, takes the
 # client's msize) on tcp and unix when the initramfs has it. They all export
 # one folder on the guest's tmpfs, so every test can also check what the
 # server really stored. Both modules register tcp, unix and fd: only one may
@@ -82,11 +83,13 @@ fd_wait_gone() {
 	done
 }
 
-# fd_listening tcp PORT | unix PATH: a server listens there.
+# fd_listening tcp PORT | unix PATH | vsock PORT: a server listens there (on
+# vsock, of which /proc shows nothing, a connection to CID 1 succeeds).
 fd_listening() {
 	case $1 in
 	tcp) grep -qi "^ *[0-9]*: [0-9A-F]*:$(printf %04X $2) [0-9A-F]*:0000 0A" /proc/net/tcp ;;
 	unix) grep -q " 00010000 0001 01 *[0-9]* $2\$" /proc/net/unix ;; # __SO_ACCEPTCON
+	vsock) socat -u OPEN:/dev/null VSOCK-CONNECT:1:$2 2>/dev/null ;;
 	esac
 }
 
@@ -136,6 +139,9 @@ fd_servers_start() {
 	mkdir -p $FD_M
 	fd_start diod-tcp tcp 564 $FD_DIOD $FD_DIOD_OPTS -l 127.0.0.1:564 || return 1
 	fd_start diod-unix unix $FD_X/diod.sock $FD_DIOD $FD_DIOD_OPTS -l $FD_X/diod.sock || return 1
+	# A connection to vsock port 564 (any CID of this guest) becomes one to
+	# diod's unix socket.
+	fd_start socat-vsock vsock 564 socat VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FD_X/diod.sock || return 1
 	if fd_have_unpfs; then
 		# unpfs's unix listener is at PATH:PORT.
 		fd_start unpfs-tcp tcp 5640 $FD_UNPFS 'tcp!127.0.0.1!5640' $FD_EXP || return 1
@@ -144,7 +150,7 @@ fd_servers_start() {
 }
 
 fd_servers_stop() {
-	for s in diod-tcp diod-unix unpfs-tcp unpfs-unix; do fd_stop $s; done
+	for s in diod-tcp diod-unix socat-vsock unpfs-tcp unpfs-unix; do fd_stop $s; done
 }
 
 # fd_concurrent NAME N SIZE SEED BLOCK DIR: N processes at once, process i
@@ -174,6 +180,7 @@ fd_source() {
 	case $1 in
 	tcp|unpfs-tcp-*) FD_SRC=127.0.0.1 FD_TRANS=tcp ;;
 	unix) FD_SRC=$FD_X/diod.sock FD_TRANS=unix ;;
+	vsock) FD_SRC=1 FD_TRANS=vsock ;; # CID 1: this guest, vsock's loopback transport
 	unpfs-unix-*) FD_SRC=$FD_X/unpfs.sock:0 FD_TRANS=unix ;; # unpfs listens at PATH:PORT
 	fd-*) FD_SRC=diod-${1#fd-} FD_TRANS=fd ;;
 	esac
@@ -181,6 +188,7 @@ fd_source() {
 
 # fd_mount NAME: mount transport NAME on $FD_M; prints OK or the errno name.
 #   tcp, unix             diod on 127.0.0.1:564, on $FD_X/diod.sock
+#   vsock                 diod on $FD_X/diod.sock through socat, CID 1 port 564
 #   fd-socketpair|pipes   a diod of its own over a socketpair or two pipes
 #   unpfs-tcp|unix-MSIZE  unpfs, at that msize
 # diod -N (no user database) attaches only uname=root.
@@ -190,6 +198,7 @@ fd_mount() {
 	case $1 in
 	tcp) $FD_CHK mount $FD_SRC $FD_M trans=tcp,port=564,$FD_DIOD_MNT ;;
 	unix) $FD_CHK mount $FD_SRC $FD_M trans=unix,$FD_DIOD_MNT ;;
+	vsock) $FD_CHK mount $FD_SRC $FD_M trans=vsock,port=564,$FD_DIOD_MNT ;;
 	fd-socketpair|fd-pipes)
 		$FD_MOUNT ${1#fd-} $FD_SRC $FD_M $FD_DIOD_MNT $FD_X/$1.pid $FD_X/$1.log \
 			$FD_DIOD $FD_DIOD_OPTS --rfdno {R} --wfdno {W} ;;
@@ -206,6 +215,7 @@ fd_server_log() {
 	case $1 in
 	tcp) fd_f=diod-tcp ;;
 	unix) fd_f=diod-unix ;;
+	vsock) tail -5 $FD_X/socat-vsock.log 2>&1; fd_f=diod-unix ;;
 	unpfs-tcp-*) fd_f=unpfs-tcp ;;
 	unpfs-unix-*) fd_f=unpfs-unix ;;
 	*) fd_f=$1 ;;
@@ -329,12 +339,20 @@ fd_transport() {
 		# that task may be using itself. Our own sockets are.
 		case $fd_t in
 		fd-*) expect "$P stats: no send from a submitting task on the user's file" 0 connstat inline_sends ;;
-		tcp|unix) check "$P stats: sends from the submitting task on our own socket ($(connstat inline_sends))" \
+		tcp|unix|vsock) check "$P stats: sends from the submitting task on our own socket ($(connstat inline_sends))" \
 			[ "$(connstat inline_sends)" -gt 0 ] ;;
+		esac
+		# tcp and unix reference a write's pages in their packets; vsock copies
+		# them into its own (it ignores MSG_SPLICE_PAGES), so nothing may be
+		# counted as spliced there.
+		case $fd_t in
+		tcp|unix) [ $FD_ZC = 1 ] && check "$P stats: payload pages spliced into the socket ($(connstat spliced_sends) sends)" \
+			[ "$(connstat spliced_sends)" -gt 0 ] ;;
+		vsock) expect "$P stats: no spliced send (vsock copies the payload into its packets)" 0 connstat spliced_sends ;;
 		esac
 		# A unix socket wakes its writer for room after every read of the other
 		# end; with nothing waiting to be sent, the worker stays asleep.
-		case $fd_t in unix|fd-socketpair|unpfs-unix-*)
+		case $fd_t in unix|vsock|fd-socketpair|unpfs-unix-*)
 			check "$P stats: write-space wake-ups with nothing to send ignored ($(connstat write_wakeups_ignored))" \
 				[ "$(connstat write_wakeups_ignored)" -gt 0 ] ;;
 		esac
@@ -371,6 +389,29 @@ fd_host() {
 	check "$P unmount" umount $FD_M
 }
 
+# fd_host_vsock: the host's diod over vsock (CID 2, the port in
+# zc9p.hostvsock=PORT: tools/run-tests.sh relays it where the host has
+# vhost-vsock); skipped, saying why, where it has not.
+fd_host_vsock() {
+	fd_vport=$(sed -n 's/.*zc9p\.hostvsock=\([^ ]*\).*/\1/p' /proc/cmdline)
+	fd_aname=$(sed -n 's/.*zc9p\.hostaname=\([^ ]*\).*/\1/p' /proc/cmdline)
+	P="$FD_P host diod over vsock:"
+	case $fd_vport in
+	''|none)
+		ktap_test_skip "$P the host has no /dev/vhost-vsock: QEMU cannot give this guest a vsock device"
+		return ;;
+	esac
+	expect "$P mount CID 2 port $fd_vport" OK \
+		$FD_CHK mount 2 $FD_M trans=vsock,port=$fd_vport,version=9p2000.L,msize=65536,uname=root,aname=$fd_aname
+	fd_mounted || return
+	expect "$P stats: transport" vsock connstat transport
+	check "$P the host's file reads back verified" \
+		$FD_CHK verify $FD_M/from-host $FD_HOST_SIZE $FD_HOST_SEED
+	check "$P a file written and read back, verified" \
+		sh -c "$FD_CHK write $FD_M/vsock-rt $((FD_MIB + 7)) 63 && $FD_CHK verify $FD_M/vsock-rt $((FD_MIB + 7)) 63 && rm $FD_M/vsock-rt"
+	check "$P unmount" umount $FD_M
+}
+
 # fd_run NAME: fd_transport with NAME's file sizes and test set. The long
 # streams only on tcp (16 MiB; 64 MiB too in a long suite); the secondary
 # transports share its code paths above 1 MiB and take the lighter set (their
@@ -380,7 +421,7 @@ fd_host() {
 fd_run() {
 	case $1 in
 	tcp) fd_transport tcp "0 1 4095 4096 4097 $FD_MIB $((16 * FD_MIB))$([ $FD_LONG = 1 ] && echo " $((64 * FD_MIB))")" ;;
-	unix|fd-socketpair|fd-pipes) fd_transport $1 "0 1 4096 4097 $FD_MIB" 0 ;;
+	unix|vsock|fd-socketpair|fd-pipes) fd_transport $1 "0 1 4096 4097 $FD_MIB" 0 ;;
 	unpfs-*)
 		if ! fd_have_unpfs; then
 			tap 1 "$FD_P $1: unpfs is missing from the initramfs, not run"
@@ -423,12 +464,30 @@ fd_suite() {
 	expect "$P trans=fd without rfdno/wfdno: ENOPROTOOPT" ENOPROTOOPT $FD_CHK mount nodev $FD_M trans=fd
 	expect "$P trans=tcp to a port nothing listens on: ECONNREFUSED" ECONNREFUSED \
 		$FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=1,version=9p2000.L
+	if [ $FD_MOD = zc ]; then
+		# trans=vsock (zc9p's own): the source is the peer's context id.
+		expect "$P trans=vsock to a CID that is not a number: EINVAL" EINVAL \
+			$FD_CHK mount host $FD_M trans=vsock,version=9p2000.L
+		expect "$P trans=vsock to VMADDR_CID_ANY (4294967295): EINVAL" EINVAL \
+			$FD_CHK mount 4294967295 $FD_M trans=vsock,version=9p2000.L
+		expect "$P trans=vsock to a port nothing listens on: ECONNRESET (vsock's refusal)" ECONNRESET \
+			$FD_CHK mount 1 $FD_M trans=vsock,port=1,version=9p2000.L
+		# Without a vsock device (tools/run-tests.sh gives the guest one only
+		# where the host has vhost-vsock), no transport reaches other CIDs.
+		case $(sed -n 's/.*zc9p\.hostvsock=\([^ ]*\).*/\1/p' /proc/cmdline) in ''|none)
+			expect "$P trans=vsock to a CID no transport reaches (77): ENODEV" ENODEV \
+				$FD_CHK mount 77 $FD_M trans=vsock,version=9p2000.L ;;
+		esac
+		check "$P each refused vsock mount logged one line naming its CID" \
+			sh -c "dmesg | grep -q \"vsock: 'host' is not a context id\" && dmesg | grep -q 'vsock 1: cannot connect to port 1: error -104'"
+	fi
 	[ $FD_MOD = zc ] && expect "$P no live connection after the failed mounts" 0 fd_live_conns
 
-	for fd_t in ${FD_TRANSPORTS:-tcp unix fd-socketpair fd-pipes unpfs-tcp-512000 unpfs-unix-1048576}; do
+	for fd_t in ${FD_TRANSPORTS:-tcp unix vsock fd-socketpair fd-pipes unpfs-tcp-512000 unpfs-unix-1048576}; do
 		fd_run $fd_t
 	done
 	fd_host $FD_TAG
+	[ $FD_MOD = zc ] && [ $FD_ZC = 1 ] && fd_host_vsock
 	P=$FD_P
 
 	# Module lifetime: a mount holds the module; cycles with a mount each.

@@ -16,8 +16,9 @@
 #     and each case as one passing test, so the run never fails on them.
 #   HS_MODES="case ..." runs only those cases (default: all, see HS_ALL); a
 #   case is [TRANSPORT:]MODE, TRANSPORT tcp (the default: 127.0.0.1, ports
-#   from HS_PORT + 1 on), unix (a socket in HS_X) or fd (a socketpair the
-#   server makes and mounts itself), MODE one of zc9p-hostile's --mode.
+#   from HS_PORT + 1 on), unix (a socket in HS_X), fd (a socketpair the
+#   server makes and mounts itself) or vsock (CID 1, the loopback transport;
+#   zc9p_fd only), MODE one of zc9p-hostile's --mode.
 #   HS_VERBOSE=1 adds each case's phase times to its line.
 # It mounts on HS_M, keeps the servers' logs in HS_X, and leaves the caller's
 # variables alone except its own (hs_*, hp, HS_*).
@@ -42,7 +43,9 @@ HS_OPTS=version=9p2000.L,msize=65536
 HS_ALL="none dribble out-of-order size-lt-7 size-gt-msize size-gt-buffer count-gt-asked
 	count-ne-size unknown-tag duplicate-reply wrong-type flushed-before flushed-after
 	rlerror-to-flush truncated-eof truncated-silence stop-reading killed
-	fd:none fd:truncated-eof fd:duplicate-reply unix:none"
+	fd:none fd:truncated-eof fd:duplicate-reply unix:none
+	vsock:none vsock:dribble vsock:size-gt-msize vsock:truncated-eof vsock:flushed-after
+	vsock:killed vsock:stop-reading"
 
 # The helpers below poll, so they fork nothing they can avoid: under TCG
 # with KASAN every process costs tens of milliseconds.
@@ -297,6 +300,9 @@ hs_case() {
 	      [ $hs_rc = 1 ] ||
 		hs_bounded 20 $HS_X/mount.out $HS_CHK mount $HS_X/sock $HS_M trans=unix,$HS_OPTS ;;
 	fd) hs_bounded 20 $HS_X/mount.out $HS --mount $HS_M --mopts $HS_OPTS $hs_srv ;;
+	vsock) $HS -l vsock:$hs_port $hs_srv >$HS_X/mount.out 2>&1 || hs_rc=1
+	       [ $hs_rc = 1 ] ||
+		hs_bounded 20 $HS_X/mount.out $HS_CHK mount 1 $HS_M trans=vsock,port=$hs_port,$HS_OPTS ;;
 	esac
 	hs_spid=$(cat $HS_X/server.pid 2>/dev/null)
 	hs_mark mount

@@ -442,7 +442,7 @@ if part fd; then
 		FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
 	else
 		echo "[fd c] 9pnet_fd's suite, the long streams and the fd transports' full copy-path pass run in the stock-kernel guest (zc9p.reference=stock)" | diag
-		FD_TRANSPORTS="tcp unix fd-pipes unpfs-tcp-512000" fd_suite zc 1
+		FD_TRANSPORTS="tcp unix vsock fd-pipes unpfs-tcp-512000" fd_suite zc 1
 		FD_TRANSPORTS="tcp" fd_suite zc 0
 	fi
 	# The 9P client's contract under exit, kill and allocation failure, on

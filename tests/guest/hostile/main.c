@@ -12,7 +12,9 @@
  * and (if the client kept the connection) after.
  *
  *   zc9p-hostile [OPTIONS]     serve one connection, then exit
- *     -l HOST:PORT | -l /PATH  listen on tcp or on a unix socket, accept one
+ *     -l HOST:PORT | -l /PATH | -l vsock:PORT
+ *                              listen on tcp, on a unix socket or on vsock
+ *                              (any CID), accept one
  *     --rfd R --wfd W          or serve these file descriptors
  *     --mount DIR              or make a socketpair, serve one end and mount
  *                              DIR with trans=fd on the other; prints OK or
@@ -75,6 +77,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/vm_sockets.h>
 
 #include "../stream.h"
 #include "hostile.h"
@@ -284,7 +287,23 @@ static int listen_on(const char *addr)
 {
 	int s, one = 1;
 
-	if (addr[0] == '/') {
+	if (!strncmp(addr, "vsock:", 6)) {
+		struct sockaddr_vm vm = {
+			.svm_family = AF_VSOCK,
+			.svm_cid = VMADDR_CID_ANY,
+			.svm_port = atoi(addr + 6),
+		};
+
+		s = socket(AF_VSOCK, SOCK_STREAM, 0);
+		if (s < 0 || bind(s, (struct sockaddr *)&vm, sizeof(vm)))
+			return -1;
+		if (mode == M_STOP_READING || mode == M_EARLY_RLERROR) {
+			/* vsock's receive window is the buffer it advertises as credit. */
+			unsigned long long small = 16384;
+
+			setsockopt(s, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &small, sizeof(small));
+		}
+	} else if (addr[0] == '/') {
 		struct sockaddr_un u = { .sun_family = AF_UNIX };
 
 		snprintf(u.sun_path, sizeof(u.sun_path), "%s", addr);
