@@ -147,7 +147,7 @@ if any(k[0].endswith("-loose") for k in by):
 # The fd transports: C 9pnet_fd vs zc9p_fd zerocopy=0/1 over 9P servers in the guest.
 FD_MODS = ("c", "zc0", "zc1")
 FD_CONFIGS = sorted({k[1:4] for k in fdpoints},
-                    key=lambda c: (c[1] != "diod", {"tcp": 0, "unix": 1}.get(c[0], 2), c[2]))
+                    key=lambda c: (c[1] != "diod", {"tcp": 0, "unix": 1, "vsock": 2}.get(c[0], 3), c[2]))
 fdrows = []
 for key, runs in sorted(fdpoints.items()):
     m, tr, srv, msize, wl, bs = key
@@ -188,11 +188,13 @@ def fdratio(r, c):
     return f"{r['vs_c']:.2f}" if r and r["vs_c"] != "" else "-"
 
 if fdrows:
-    lines += ["## fd transports: trans=tcp and trans=unix", "",
+    lines += ["## fd transports: trans=tcp, trans=unix and trans=vsock", "",
               "C `9pnet_fd` against zc9p's `zc9p_fd` with `zerocopy=0` and `zerocopy=1`, "
               "loaded in turn in the same boot (repetitions interleaved), `cache=none` mounts of 9P "
               "servers running in the guest and exporting a folder on its tmpfs: diod (msize at most "
-              "65536) over tcp to 127.0.0.1 and over a unix socket, unpfs over tcp at the msize given. "
+              "65536) over tcp to 127.0.0.1 and over a unix socket, the same unix socket's diod over "
+              "vsock (CID 1, vsock's loopback, through socat's VSOCK-LISTEN; zc9p only: mainline has "
+              "no vsock transport), unpfs over tcp at the msize given. "
               "Each cell is MiB/s (ops/s; guest CPU ms per MiB, of which the server's ms per MiB): "
               "the server runs in the guest, so the guest's CPU includes it. "
               "Ratios are zc9p / C throughput, the median of each repetition's own ratio.", ""]
@@ -223,6 +225,27 @@ if fdrows:
                 lines.append(f"| {tr}, {srv}, {msize} | {size(bs)} | {wl} | {v(c, 'mib_s')} | {v(z0, 'mib_s')} | "
                              f"{v(z1, 'mib_s')} | {fdratio(z1, c)} | {v(c, 'cpu_ms_per_mib')} | {v(z1, 'cpu_ms_per_mib')} |")
     lines.append("")
+    # vsock beside unix: the same diod, reached directly or through socat over vsock.
+    vs = [c for c in FD_CONFIGS if c[0] == "vsock"]
+    if vs:
+        lines += ["**vsock** (zc9p only; the same diod as the unix rows, reached through socat over "
+                  "vsock's loopback: one more process and socket pair per byte, so vsock / unix is what "
+                  "that path costs, not the transport alone; guest CPU ms per MiB, server and socat "
+                  "included)", "",
+                  "| server, msize | I/O size | | vsock zc0 MiB/s | vsock zc1 MiB/s | unix zc1 MiB/s | "
+                  "vsock zc1 / unix zc1 | vsock zc1 CPU ms/MiB | unix zc1 CPU ms/MiB | vsock zc1 spliced sends per call |",
+                  "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for tr, srv, msize in vs:
+            for bs in sorted({k[5] for k in fdby if k[1:4] == (tr, srv, msize) and k[4] != "rand4k"}):
+                for wl in ("write", "read"):
+                    z0, z1 = (fdby.get((m, tr, srv, msize, wl, bs)) for m in ("zc0", "zc1"))
+                    u1 = fdby.get(("zc1", "unix", srv, msize, wl, bs))
+                    rr = rep_ratio(fdrep, ("zc1", tr, srv, msize, wl, bs), ("zc1", "unix", srv, msize, wl, bs))
+                    v = lambda r, k: (f"{r[k]:.4g}" if r and r[k] != "" else "-")
+                    lines.append(f"| {srv}, {msize} | {size(bs)} | {wl} | {v(z0, 'mib_s')} | {v(z1, 'mib_s')} | "
+                                 f"{v(u1, 'mib_s')} | {f'{rr:.2f}' if rr else '-'} | {v(z1, 'cpu_ms_per_mib')} | "
+                                 f"{v(u1, 'cpu_ms_per_mib')} | {v(z1, 'spliced_sends_per_call')} |")
+        lines.append("")
     lines += ["**zc9p_fd's counters per I/O call** (zerocopy=1: zero-copy requests, copy requests, "
               "sends whose payload pages the socket took by reference; medians)", "",
               "| transport, server, msize | I/O size | write: zc / copy / spliced | read: zc / copy / spliced |",

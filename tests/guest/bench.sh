@@ -16,8 +16,10 @@
 # modules is loaded at a time: they register the same transport names) over
 # cache=none mounts of 9P servers running in this guest, all exporting one
 # folder on its tmpfs: diod over tcp and over a unix socket (diod caps msize at
-# 65536), and unpfs over tcp at msize 512000 and 1048576 (it takes the
-# client's msize) when the initramfs has it.
+# 65536), the unix socket's diod over vsock (CID 1, through socat's
+# VSOCK-LISTEN; zc9p_fd only: mainline has no trans=vsock), and unpfs over tcp
+# at msize 512000 and 1048576 (it takes the client's msize) when the
+# initramfs has it.
 #
 # Result lines go to the second serial port:
 #   RESULT transport msize rep workload bs bytes ops ns cpu_ticks
@@ -162,14 +164,15 @@ FD_EXP=$FDX/export  # what they export
 FD_M=/mnt/fd
 FD_DBG=/sys/kernel/debug/zc9p_fd
 
-fd_listening() { # tcp PORT | unix PATH
+fd_listening() { # tcp PORT | unix PATH | vsock PORT
 	case $1 in
 	tcp) grep -qi "^ *[0-9]*: [0-9A-F]*:$(printf %04X $2) [0-9A-F]*:0000 0A" /proc/net/tcp ;;
 	unix) grep -q " 00010000 0001 01 *[0-9]* $2\$" /proc/net/unix ;;
+	vsock) socat -u OPEN:/dev/null VSOCK-CONNECT:1:$2 2>/dev/null ;;
 	esac
 }
 
-fd_start() { # NAME tcp PORT|unix PATH COMMAND...
+fd_start() { # NAME tcp PORT|unix PATH|vsock PORT COMMAND...
 	n=$1 kind=$2 where=$3
 	shift 3
 	"$@" </dev/null >$FDX/$n.log 2>&1 &
@@ -235,11 +238,14 @@ fd_config() {
 	case $trans:$server in
 	tcp:diod) src=127.0.0.1 opts="trans=tcp,port=564,$opts" ;;
 	unix:diod) src=$FDX/diod.sock opts="trans=unix,$opts" ;;
+	# The unix socket's diod, through socat's vsock listener (CID 1: loopback).
+	vsock:diod) src=1 opts="trans=vsock,port=564,$opts" srvpid=$(cat $FDX/diod-unix.pid) ;;
 	tcp:unpfs) src=127.0.0.1 opts="trans=tcp,port=5640,$opts" ;;
 	esac
 	for group in $(groups "$FD_SIZES" | tr ' ' ,); do
 		group=$(echo $group | tr , ' ')
 		for mod in $(order $rep); do
+			[ $trans = vsock ] && [ $mod = c ] && continue # mainline has no vsock transport
 			fd_load $mod || exit 1
 			if [ "$($CHK mount $src $FD_M $opts)" = OK ]; then
 				fd_points "$group"
@@ -283,6 +289,7 @@ fd_part() {
 	DIOD_OPTS="-f -n -N -c /dev/null -L stderr -e $FD_EXP"
 	fd_start diod-tcp tcp 564 /usr/sbin/diod $DIOD_OPTS -l 127.0.0.1:564 || return
 	fd_start diod-unix unix $FDX/diod.sock /usr/sbin/diod $DIOD_OPTS -l $FDX/diod.sock || return
+	fd_start socat-vsock vsock 564 socat VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FDX/diod.sock || return
 	unpfs=0
 	if [ -x /usr/bin/unpfs ]; then
 		fd_start unpfs-tcp tcp 5640 /usr/bin/unpfs 'tcp!127.0.0.1!5640' $FD_EXP && unpfs=1
@@ -292,13 +299,14 @@ fd_part() {
 	for rep in $(seq 1 $FD_REPS); do
 		fd_config tcp diod 65536 $rep
 		fd_config unix diod 65536 $rep
+		fd_config vsock diod 65536 $rep
 		if [ $unpfs = 1 ]; then
 			fd_config tcp unpfs 512000 $rep
 			fd_config tcp unpfs 1048576 $rep
 		fi
 		elapsed "fd rep $rep"
 	done
-	for s in diod-tcp diod-unix unpfs-tcp; do
+	for s in diod-tcp diod-unix socat-vsock unpfs-tcp; do
 		[ -e $FDX/$s.pid ] && kill $(cat $FDX/$s.pid) 2>/dev/null
 	done
 }
