@@ -12,6 +12,7 @@
 //! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
 //!   count and size fields, the legacy Rerror copy-back, byte counters);
 //! - [`stats`]: counters and the module's debugfs directory;
+//! - [`msize`]: the msize of a mount that did not ask for one (`default_msize`);
 //! - [`compat`]: what differs between the kernel series zc9p builds against, in one place;
 //! - `test_pages` (with `CONFIG_KUNIT`): real pages and payloads for the KUnit tests, whose
 //!   suites for this code are in `unit_tests.rs` (built into zc9p_virtio only, so each suite
@@ -21,6 +22,7 @@ pub(crate) mod callbacks;
 pub(crate) mod compat;
 pub(crate) mod iov;
 pub(crate) mod irqsave;
+pub(crate) mod msize;
 pub(crate) mod p9;
 pub(crate) mod segments;
 pub(crate) mod stats;

@@ -101,6 +101,31 @@ impl Client {
         unsafe { atomic_load(&raw mut (*self.as_ptr()).msize, Relaxed) as usize }
     }
 
+    /// Sets the message size the version handshake will ask for.
+    ///
+    /// # Safety
+    ///
+    /// Only in the transport's `create`: before `p9_client_version` (which lowers it to the
+    /// server's) and before any request exists.
+    pub(crate) unsafe fn set_msize(self, msize: u32) {
+        // SAFETY: The client is live (type invariant); the caller's contract excludes every
+        // other access.
+        unsafe { atomic_store(&raw mut (*self.as_ptr()).msize, msize as _, Relaxed) }
+    }
+
+    /// The `maxsize` of the client's transport (the largest msize it takes).
+    pub(crate) fn trans_maxsize(self) -> u32 {
+        // SAFETY: The client is live (type invariant) and is attached to a transport module
+        // before `create` is called, which stays registered while the client uses it.
+        unsafe { (*(*self.as_ptr()).trans_mod).maxsize.max(0) as u32 }
+    }
+
+    /// Whether the client's transport has `zc_request` (its module's `zerocopy` parameter).
+    pub(crate) fn trans_has_zc(self) -> bool {
+        // SAFETY: As in `trans_maxsize`.
+        unsafe { (*(*self.as_ptr()).trans_mod).zc_request.is_some() }
+    }
+
     /// Whether the client speaks 9P2000.L (errors come as Rlerror) rather than a legacy
     /// protocol (Rerror).
     pub(crate) fn is_dotl(self) -> bool {

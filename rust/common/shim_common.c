@@ -29,6 +29,11 @@ unsigned long zc9p_param_pin_budget(void)
 	return READ_ONCE(pin_budget);
 }
 
+unsigned int zc9p_p9_default_msize(void)
+{
+	return DEFAULT_MSIZE;
+}
+
 static DECLARE_WAIT_QUEUE_HEAD(zc9p_pin_wq);
 
 struct wait_queue_head *zc9p_pin_wait_queue(void)

@@ -58,4 +58,22 @@ int zc9p_req_wait_timeout(struct p9_req_t *req, long timeout);
 /* Module parameters shared by zc9p modules (visible in sysfs). */
 unsigned long zc9p_param_pin_budget(void);
 
+/*
+ * A transport module's default_msize parameter (ZC9P_DEFAULT_MSIZE_PARAM in its
+ * shim, with its own default): the msize of a mount that gave no msize=
+ * (rust/common/msize.rs). 9P's own DEFAULT_MSIZE, for comparison.
+ */
+unsigned int zc9p_param_default_msize(void);
+unsigned int zc9p_p9_default_msize(void);
+#define ZC9P_DEFAULT_MSIZE_PARAM(dflt)							\
+	static unsigned int default_msize = (dflt);					\
+	module_param(default_msize, uint, 0644);					\
+	MODULE_PARM_DESC(default_msize, "msize of a mount without msize= "		\
+			 "(default " __stringify(dflt) ", at most the transport's maximum; "	\
+			 "0: 9P's own, 131096)");					\
+	unsigned int zc9p_param_default_msize(void)					\
+	{										\
+		return READ_ONCE(default_msize);					\
+	}
+
 #endif /* ZC9P_SHIM_COMMON_H */

@@ -185,3 +185,29 @@ mod payload_pages {
         Ok(())
     }
 }
+
+#[kernel::macros::kunit_tests(zc9p_default_msize)]
+mod default_msize {
+    use crate::common::msize::chosen;
+
+    const DFLT: u32 = 131096;
+
+    #[test]
+    fn only_a_mount_at_9ps_default_is_raised() {
+        assert_eq!(chosen(DFLT, DFLT, 1048600, 4182040), Some(1048600));
+        assert_eq!(chosen(262144, DFLT, 1048600, 4182040), None);
+        assert_eq!(chosen(8192, DFLT, 1048600, 4182040), None);
+    }
+
+    #[test]
+    fn zero_keeps_9ps_default() {
+        assert_eq!(chosen(DFLT, DFLT, 0, 4182040), None);
+    }
+
+    #[test]
+    fn the_transport_maximum_and_9ps_minimum_bound_it() {
+        assert_eq!(chosen(DFLT, DFLT, 8 << 20, 1048576), Some(1048576));
+        assert_eq!(chosen(DFLT, DFLT, 100, 4182040), Some(4096));
+        assert_eq!(chosen(DFLT, DFLT, DFLT, 4182040), None);
+    }
+}

@@ -42,6 +42,12 @@ bool zc9p_fd_param_zerocopy(void)
 }
 
 /*
+ * The largest message (ZC9P_FD_MAXSIZE, mainline's 1 MiB) for a mount without
+ * msize=; the server may still lower it (diod: 65536).
+ */
+ZC9P_DEFAULT_MSIZE_PARAM(1048576);
+
+/*
  * The connections' workers. WQ_MEM_RECLAIM: writeback waits on them. Per-CPU
  * at normal priority, as the system workqueue 9pnet_fd uses: under -icount,
  * 4 threads of 4 KiB random reads to a server in the same 2-CPU guest did

@@ -113,7 +113,9 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
         Some(unsafe { CStr::from_char_ptr(source) })
     };
     to_errno(connect(kind, source, &opts).and_then(|ends| {
-        Conn::create(client, kind, source.unwrap_or(c"fd"), ends)
+        Conn::create(client, kind, source.unwrap_or(c"fd"), ends)?;
+        crate::common::msize::apply_default(client, source.unwrap_or(c"fd").to_bytes());
+        Ok(())
     }))
 }
 

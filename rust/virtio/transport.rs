@@ -136,7 +136,9 @@ pub(crate) unsafe extern "C" fn zc9p_rs_create(
     }
     // SAFETY: `source` is the NUL-terminated device name of the mount, live during `create`.
     let source = unsafe { core::ffi::CStr::from_ptr(source.cast()) };
-    to_errno(Channel::attach(client, source.to_bytes()))
+    to_errno(Channel::attach(client, source.to_bytes()).inspect(|_| {
+        crate::common::msize::apply_default(client, source.to_bytes());
+    }))
 }
 
 /// `p9_trans_module.close`: waits until the device gave back every request of this client,

@@ -389,6 +389,39 @@ fd_host() {
 	check "$P unmount" umount $FD_M
 }
 
+# fd_mounted_msize: the msize /proc/mounts shows for $FD_M (9P leaves out its
+# default, 131096: then that).
+fd_mounted_msize() {
+	sed -n "s|^[^ ]* $FD_M 9p .*|&,|p" /proc/mounts | sed -n 's/.*,msize=\([0-9]*\),.*/\1/p; t; s/.*/131096/p'
+}
+
+# fd_default_msize: mounts without msize= get zc9p_fd's default_msize (the
+# transport's 1 MiB) with zero copy, as far as the server agrees (unpfs takes
+# the client's; diod caps at 65536); 9P's 131096 on the copy path and on
+# mainline's transport.
+FD_DEFAULT_MSIZE=1048576
+fd_default_msize() {
+	fd_want=131096
+	[ $FD_MOD = zc ] && [ $FD_ZC = 1 ] && fd_want=$FD_DEFAULT_MSIZE
+	[ $FD_MOD = zc ] && expect "$P default_msize is in sysfs" $FD_DEFAULT_MSIZE cat /sys/module/zc9p_fd/parameters/default_msize
+	if fd_have_unpfs; then
+		expect "$P unpfs over tcp without msize=: mounts" OK \
+			$FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=5640,version=9p2000.L
+		expect "$P and negotiates $fd_want" $fd_want fd_mounted_msize
+		fd_mounted && umount $FD_M
+	fi
+	expect "$P diod over unix without msize=: mounts" OK \
+		$FD_CHK mount $FD_X/diod.sock $FD_M trans=unix,version=9p2000.L,uname=root,aname=$FD_EXP
+	expect "$P and negotiates diod's cap, 65536" 65536 fd_mounted_msize
+	fd_mounted && umount $FD_M
+	if [ $FD_MOD = zc ] && [ $FD_ZC = 1 ] && fd_have_unpfs; then
+		expect "$P unpfs with msize=262144: mounts" OK \
+			$FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=5640,version=9p2000.L,msize=262144
+		expect "$P and keeps it" 262144 fd_mounted_msize
+		fd_mounted && umount $FD_M
+	fi
+}
+
 # fd_host_vsock: the host's diod over vsock (CID 2, the port in
 # zc9p.hostvsock=PORT: tools/run-tests.sh relays it where the host has
 # vhost-vsock); skipped, saying why, where it has not.
@@ -482,6 +515,7 @@ fd_suite() {
 			sh -c "dmesg | grep -q \"vsock: 'host' is not a context id\" && dmesg | grep -q 'vsock 1: cannot connect to port 1: error -104'"
 	fi
 	[ $FD_MOD = zc ] && expect "$P no live connection after the failed mounts" 0 fd_live_conns
+	fd_default_msize
 
 	for fd_t in ${FD_TRANSPORTS:-tcp unix vsock fd-socketpair fd-pipes unpfs-tcp-512000 unpfs-unix-1048576}; do
 		fd_run $fd_t

@@ -32,8 +32,53 @@ io_requests() {
 	echo "$rc $(trace_since $ev $m | cut -d' ' -f1)"
 }
 
+# mounted_msize MOUNTPOINT: the msize /proc/mounts shows (9P leaves out its
+# default, 131096: then that).
+mounted_msize() {
+	sed -n "s|^[^ ]* $1 9p .*|&,|p" /proc/mounts | sed -n 's/.*,msize=\([0-9]*\),.*/\1/p; t; s/.*/131096/p'
+}
+
+# default_msize_test MOUNTPOINT: a mount without msize= gets the module's
+# default_msize (with zero copy; 9P's 131096 without), one with msize= keeps
+# it, and default_msize=0 restores 9P's.
+DEFAULT_MSIZE_VIRTIO=1048600
+default_msize_test() {
+	pdir=/sys/module/zc9p_virtio/parameters
+	expect "$P default_msize is in sysfs" $DEFAULT_MSIZE_VIRTIO cat $pdir/default_msize
+	check "$P modinfo documents it" sh -c \
+		"$(command -v modinfo || echo /usr/lib/zc9p-kmod/modinfo) -p $MOD | grep -q '^default_msize:msize of a mount without msize='"
+	log0=$(dmesg | wc -l)
+	want=$DEFAULT_MSIZE_VIRTIO
+	[ $ZC = 1 ] || want=131096
+	expect "$P a mount without msize= mounts" OK mount9p zc9p0 $1 version=9p2000.L
+	expect "$P and negotiates $want" $want mounted_msize $1
+	if [ $ZC = 1 ]; then
+		check "$P and says so, once" sh -c "[ \$(dmesg | tail -n +$((log0 + 1)) | grep -c 'zc9p0: mount without msize=: msize $want (default_msize') = 1 ]"
+		mkdir -p $1/zc$ZC
+		$CHK write $1/zc$ZC/ms-dflt $MIB 25 $MIB >/dev/null 2>&1
+		expect "$P there a 1 MiB write is one Twrite on the server" "0 1" \
+			io_requests v9fs_write $CHK write $1/zc$ZC/ms-dflt $MIB 25 $MIB
+		rm -f $1/zc$ZC/ms-dflt
+	fi
+	umount $1
+	expect "$P a mount with msize=262144 mounts" OK mount9p zc9p0 $1 version=9p2000.L,msize=262144
+	expect "$P and keeps it" 262144 mounted_msize $1
+	umount $1
+	[ $ZC = 1 ] || return 0
+	echo 0 >$pdir/default_msize
+	expect "$P with default_msize=0, a mount without msize= mounts" OK mount9p zc9p0 $1 version=9p2000.L
+	expect "$P and gets 9P's 131096" 131096 mounted_msize $1
+	umount $1
+	echo 8388608 >$pdir/default_msize
+	expect "$P with default_msize=8M, a mount without msize= mounts" OK mount9p zc9p0 $1 version=9p2000.L
+	expect "$P and gets the transport's maximum" $MSIZE_MAX mounted_msize $1
+	umount $1
+	echo $DEFAULT_MSIZE_VIRTIO >$pdir/default_msize
+}
+
 # msize_test MOUNTPOINT: zc9p0 is mounted nowhere.
 msize_test() {
+	default_msize_test $1
 	msz=$MSIZE_MAX
 	[ $ZC = 1 ] || msz=$MSIZE_COPY
 	log0=$(dmesg | wc -l)
