@@ -118,6 +118,38 @@ for wl in ("write", "read") if LARGE else ():
                      if c else f"| {size(bs)} | - | {cells} | {vf['mib_s'] if vf else '-'} | {vs} |")
     lines.append("")
 
+# What a mount without msize= gets: 9P's default on C, zc9p_virtio's default_msize.
+def nomsize_table(c_t, z_t, vf_t, workloads, what):
+    """C and zc9p mounted without msize= (points named *-nomsize, their msize the
+    negotiated one) beside virtio-fs."""
+    ms = lambda t: min((k[1] for k in by if k[0] == t), default=None)
+    mc, mz = ms(c_t), ms(z_t)
+    if not mz:
+        return
+    lines.append(f"**mount without msize=, {what}** (MiB/s; what a mount that asks for nothing "
+                 f"negotiates: C 9pnet_virtio {mc} (9P's default), zc9p zerocopy=1 {mz} "
+                 f"(its `default_msize`); virtio-fs out of the box; ratios are medians of each "
+                 f"repetition's own ratio)")
+    lines.append("")
+    lines.append(f"| workload | I/O size | C, {mc} | zc9p, {mz} | virtio-fs | zc9p / C | "
+                 f"zc9p / virtio-fs | C / virtio-fs |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    v = lambda r: f"{r['mib_s']:.4g}" if r else "-"
+    rt = lambda x: f"{x:.2f}" if x else "-"
+    for wl, name in workloads:
+        for bs in sorted({k[3] for k in by if k[0] == z_t and k[2] == wl}):
+            c, z, vf = by.get((c_t, mc, wl, bs)), by.get((z_t, mz, wl, bs)), by.get((vf_t, 0, wl, bs))
+            rz = rep_ratio(vrep, (z_t, mz, wl, bs), (c_t, mc, wl, bs))
+            rv = rep_ratio(vrep, (z_t, mz, wl, bs), (vf_t, 0, wl, bs))
+            rcv = rep_ratio(vrep, (c_t, mc, wl, bs), (vf_t, 0, wl, bs))
+            lines.append(f"| {name} | {size(bs)} | {v(c)} | {v(z)} | {v(vf)} | {rt(rz)} | {rt(rv)} | {rt(rcv)} |")
+    lines.append("")
+
+nomsize_table("c-nomsize", "zc1-nomsize", "virtiofs", (("write", "write"), ("read", "read")), "cache=none")
+nomsize_table("c-loose-nomsize", "zc1-loose-nomsize", "virtiofs-loose",
+              (("wfsync", "write + fsync"), ("coldread", "cold read"), ("warmread", "warm read")),
+              "cache=loose (virtio-fs: cache=always), a 32 MiB file")
+
 # Cached mounts: cache=loose on C and zc9p beside virtio-fs with cache=always.
 CACHE_WL = (("wfsync", "write + fsync"), ("coldread", "cold read"), ("warmread", "warm read"))
 CACHE_ZC = sorted({k[1] for k in by if k[0] == "zc1-loose"})

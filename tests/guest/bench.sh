@@ -48,6 +48,9 @@ FD_SIZES="1 512|4096 65536|1048576"
 # it): 1 MiB + 24 and zc9p_virtio's maximum, 1021 pages + 24.
 LARGE_MSIZES="1048600 4182040"
 LARGE_SIZES="262144 1048576 4194304"
+# What a mount without msize= gets (9P's 131096 on C, zc9p_virtio's
+# default_msize), the point's msize being the one negotiated.
+NOMSIZE_SIZES="4096 65536 1048576 4194304"
 MAXB=$((48 * 1048576))
 CACHE_SIZES="262144 1048576 4194304"
 CACHE_BYTES=$((32 * 1048576))
@@ -95,14 +98,24 @@ cache_points() {
 	done
 }
 
-# cache_part REP: the cached mounts.
+# mounted_msize: the msize of the mount on /mnt/a (9P shows none for 131096).
+mounted_msize() {
+	m=$(sed -n 's|^[^ ]* /mnt/a 9p .*msize=\([0-9]*\).*|\1|p' /proc/mounts)
+	echo ${m:-131096}
+}
+
+# cache_part REP: the cached mounts (msize 0: none given, "-nomsize" points).
 cache_part() {
-	list="c:512000 zc1:512000 zc1:$MSIZE_MAX"
-	[ $(($1 % 2)) = 0 ] && list="zc1:$MSIZE_MAX zc1:512000 c:512000"
+	list="c:512000 zc1:512000 zc1:$MSIZE_MAX c:0 zc1:0"
+	[ $(($1 % 2)) = 0 ] && list="zc1:0 c:0 zc1:$MSIZE_MAX zc1:512000 c:512000"
 	for tm in $list; do
 		t=${tm%:*} msize=${tm#*:}
 		load $t || { echo "# load $t failed" >&3; exit 1; }
-		if mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=$msize zc9p0 /mnt/a; then
+		if [ $msize = 0 ]; then
+			mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose zc9p0 /mnt/a &&
+				cache_points $t-loose-nomsize $(mounted_msize) $1 /mnt/a
+			umount /mnt/a 2>/dev/null
+		elif mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=$msize zc9p0 /mnt/a; then
 			cache_points $t-loose $msize $1 /mnt/a
 			umount /mnt/a
 		else
@@ -145,6 +158,18 @@ virtio_part() {
 				echo "# mount failed for zc1 msize $msize" >&3
 			fi
 			unload zc1 || { echo "# unload zc1 failed" >&3; exit 1; }
+		done
+		# What users run: no msize= at all.
+		for t in $(order $rep); do
+			[ $t = zc0 ] && continue
+			load $t || { echo "# load $t failed" >&3; exit 1; }
+			if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none zc9p0 /mnt/a; then
+				run_points $t-nomsize $(mounted_msize) $rep /mnt/a "$NOMSIZE_SIZES"
+				umount /mnt/a
+			else
+				echo "# mount without msize failed for $t" >&3
+			fi
+			unload $t || { echo "# unload $t failed" >&3; exit 1; }
 		done
 		cache_part $rep
 		all=$(groups "$SIZES" | tr '\n' ' ')
