@@ -7,7 +7,7 @@
 #
 #   vs_suite c | zc ZC     VS_TRANSPORTS (default: tcp unix fd-pipes)
 #
-# Per version and transport: files the server made, 0 B to 293 KiB (pages
+# Per version (9p2000 and 9p2000.L: see below for .u) and transport: files the server made, 0 B to 293 KiB (pages
 # and msize 65536 crossed), read back verified, also from a buffer at page
 # offset 4095; the server's files overwritten through the mount and checked
 # on both sides; readdir of 1000 entries; the errno of a missing file and of
@@ -22,7 +22,14 @@
 # transport, a walk to a missing name included, so v9fs's lookups of new
 # names fail and nothing can be created there. Under 9p2000 the suite
 # therefore writes only over files the server made, and checks that mkdir
-# fails with E526 as it must; .u and .L create as usual.
+# fails with E526 as it must; .L creates as usual.
+#
+# 9p2000.u is not run against lawn-9p: its .u stat leaves n_uid, n_gid and
+# n_muid at ~0, so v9fs's inodes have no valid owner and root's open for
+# writing fails with EACCES, its directory reads fail with EFAULT and then
+# the connection ends, with mainline's 9pnet_fd as with zc9p_fd (measured:
+# every .u file test but the reads failed on both). The .u tests are
+# zc9p-hostile's below (walk, stat, open, read, Rerror with its errno).
 
 VS_LAWN=/usr/bin/zc9p-lawn9p
 VS_EXP=$FD_X/vexport
@@ -203,7 +210,7 @@ vs_suite() {
 		fd_start lawn-unix unix $FD_X/lawn.sock $VS_LAWN $VS_EXP -l $FD_X/lawn.sock
 	tap $? "$P lawn-9p started on tcp and unix"
 	check "$P insmod $vs_ko $vs_args" insmod $vs_ko $vs_args
-	for vs_v in 9p2000 9p2000.u 9p2000.L; do
+	for vs_v in 9p2000 9p2000.L; do
 		for vs_tr in ${VS_TRANSPORTS:-tcp unix fd-pipes}; do
 			vs_one $vs_v $vs_tr
 		done
