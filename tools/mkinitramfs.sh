@@ -77,6 +77,13 @@ if [ -x "$ZC9P_CACHE/unpfs/bin/unpfs" ]; then
 else
 	say "no $ZC9P_CACHE/unpfs/bin/unpfs (tools/setup.sh builds it): the guest runs no unpfs"
 fi
+# lawn-9p's server (tests/lawn9p/, built by tools/setup.sh): 9P2000 and
+# 9P2000.u for tests/guest/versions.sh.
+if [ -x "$ZC9P_CACHE/lawn9p/bin/zc9p-lawn9p" ]; then
+	copy_with_libs "$ZC9P_CACHE/lawn9p/bin/zc9p-lawn9p" /usr/bin/zc9p-lawn9p
+else
+	say "no $ZC9P_CACHE/lawn9p/bin/zc9p-lawn9p (tools/setup.sh builds it): the guest runs no lawn-9p"
+fi
 # stress-ng (for `make soak`) with the shared libraries it needs.
 if [ -n "${ZC9P_WITH_STRESS_NG:-}" ] && [ -x /usr/bin/stress-ng ]; then
 	cp /usr/bin/stress-ng "$stage/usr/bin/"

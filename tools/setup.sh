@@ -68,6 +68,31 @@ install_unpfs() {
 	fi
 }
 
+# zc9p-lawn9p (tests/lawn9p/): lawn-9p's server (crates.io), the only one
+# found that serves a real directory in 9P2000 and 9P2000.u (and .L), for the
+# protocol-version suite (tests/guest/versions.sh); copied into the guest by
+# tools/mkinitramfs.sh. Cached on the hash of its sources and lock file. A
+# failed build is not fatal: that suite then reports its tests as not run.
+install_lawn9p() {
+	local root="$ZC9P_CACHE/lawn9p" src="$ZC9P_ROOT/tests/lawn9p" key
+	key=$(cat "$src/Cargo.toml" "$src/Cargo.lock" "$src/src/main.rs" | sha256sum | cut -c1-16)
+	if [ -x "$root/bin/zc9p-lawn9p" ] && [ "$(cat "$root/key" 2>/dev/null)" = "$key" ]; then
+		say "zc9p-lawn9p $key already built at $root"
+		return
+	fi
+	say "building zc9p-lawn9p (lawn-9p from crates.io) into $root"
+	local cargo
+	cargo=$(find_cargo)
+	mkdir -p "$root/bin"
+	if "$cargo" build --quiet --release --locked --manifest-path "$src/Cargo.toml" \
+		--target-dir "$root/target" &&
+		cp "$root/target/release/zc9p-lawn9p" "$root/bin/zc9p-lawn9p"; then
+		echo "$key" >"$root/key"
+	else
+		say "warning: zc9p-lawn9p did not build; the guest suite runs without it"
+	fi
+}
+
 # The private apt configuration that fetches Debian's kernel source: the sid
 # and trixie-backports suites are used for this one download and never added to
 # the system's sources (apt would then upgrade the system from them).
@@ -176,7 +201,8 @@ case "${1:-all}" in
 packages) install_packages ;;
 bindgen) install_bindgen ;;
 unpfs) install_unpfs ;;
+lawn9p) install_lawn9p ;;
 source) fetch_kernel_source ;;
-all) install_packages; install_bindgen; install_unpfs; fetch_kernel_source ;;
-*) echo "usage: $0 [packages|bindgen|unpfs|source|all]" >&2; exit 2 ;;
+all) install_packages; install_bindgen; install_unpfs; install_lawn9p; fetch_kernel_source ;;
+*) echo "usage: $0 [packages|bindgen|unpfs|lawn9p|source|all]" >&2; exit 2 ;;
 esac

@@ -445,6 +445,16 @@ if part fd; then
 		FD_TRANSPORTS="tcp unix vsock fd-pipes unpfs-tcp-512000" fd_suite zc 1
 		FD_TRANSPORTS="tcp" fd_suite zc 0
 	fi
+	# Every protocol version on tcp, unix and fd, against lawn-9p
+	# (tests/guest/versions.sh), mainline's beside zc9p's.
+	. $ZC9P_DIR/versions.sh
+	if [ $REFERENCE_HERE = 1 ]; then
+		vs_suite c
+	else
+		echo "[versions c] 9pnet_fd's pass runs in the stock-kernel guest (zc9p.reference=stock)" | diag
+	fi
+	vs_suite zc 1
+	VS_TRANSPORTS=tcp vs_suite zc 0
 	# The 9P client's contract under exit, kill and allocation failure, on
 	# mainline's transport and on zc9p's (tests/guest/hostile.sh); mainline's
 	# only where it needs this kernel's fault injection when the stock guest

@@ -19,9 +19,9 @@ enum mode {
 	M_COUNT_NE_SIZE, M_UNKNOWN_TAG, M_DUPLICATE, M_WRONG_TYPE,
 	M_FLUSHED_BEFORE, M_FLUSHED_AFTER, M_RLERROR_TO_FLUSH, M_TRUNC_EOF,
 	M_TRUNC_SILENCE, M_DRIBBLE, M_OUT_OF_ORDER, M_STOP_READING, M_KILLED,
-	M_EARLY_RLERROR,
+	M_EARLY_RLERROR, M_LONG_RERROR,
 };
-#define NMODES (M_EARLY_RLERROR + 1)
+#define NMODES (M_LONG_RERROR + 1)
 
 /* modes.c: the name and effect of each mode, indexed by enum mode. */
 struct mode_desc {
@@ -42,6 +42,9 @@ extern int delay_type;
 extern long delay_ms;
 extern int store_fd;
 extern int lax_fids;	/* --lax-fids: a new fid may be one in use (it is replaced) */
+/* The version Tversion agreed on: 9P2000.L, 9P2000.u or plain 9P2000. */
+enum proto { P_L, P_U, P_9P2000 };
+extern enum proto proto;
 
 /* log.c */
 extern int logfd, verbose;
@@ -53,6 +56,7 @@ void *xrealloc(void *p, size_t n);
 
 /* server.c */
 void build_rread(struct buf *m, uint16_t tag, uint64_t off, uint32_t n);
+void error_reply(uint16_t tag, const char *ename, uint32_t ecode);
 void close_conn(void);
 void serve(void);
 int delay_type_of(const char *name);

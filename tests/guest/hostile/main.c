@@ -2,7 +2,9 @@
 /*
  * zc9p-hostile: a 9P2000.L server that breaks the protocol on purpose, for
  * the fd transports' hostile-server tests (tests/guest/hostile.sh), and the
- * client helpers those tests use.
+ * client helpers those tests use. Asked for 9P2000.u or plain 9P2000 in
+ * Tversion, it speaks that (Topen, Tstat, Twstat; Rerror with the string,
+ * and the errno under .u) for tests/guest/versions.sh.
  *
  * It serves a synthetic tree: the root directory with the files "good" and
  * "bad", both --size bytes of zc9p-check's stream with seed --seed (so

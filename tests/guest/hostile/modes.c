@@ -5,7 +5,9 @@
  * broken reply to the first Tread of "bad".
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hostile.h"
 
@@ -30,6 +32,7 @@ const struct mode_desc modes[NMODES] = {
 	[M_STOP_READING] = { "stop-reading", "after answering the first Twrite of bad, stop reading for --arg s (0: for ever)" },
 	[M_KILLED] = { "killed", "held for ever (the test kills the server)" },
 	[M_EARLY_RLERROR] = { "early-rlerror", "the first Twrite of bad: Rlerror(EFBIG) once its header is in, then 1 s without reading, then its payload drained" },
+	[M_LONG_RERROR] = { "long-rerror", "the error EACCES: 9P2000's Rerror \"Permission denied\"; 9P2000.u's that string padded to a frame of --arg bytes (default 4096) + errno; Rlerror for .L" },
 };
 
 /* ---- held replies ---- */
@@ -161,6 +164,22 @@ void bad_read(uint16_t tag, uint64_t off, uint32_t asked, uint32_t n)
 		build_rread(&m, tag, off, n);
 		send_slow(&m);
 		break;
+	case M_LONG_RERROR: {
+		/* The string fills the frame (size[4] type tag[2] len[2] string errno[4]). */
+		static char ename[65536];
+		long len = (marg > 0 ? marg : 4096) - 7 - 2 - 4;
+		const char *e = "Permission denied";
+
+		if (proto == P_U && len > (long)strlen(e) && len < (long)sizeof(ename)) {
+			memset(ename, '.', len);
+			memcpy(ename, e, strlen(e));
+			ename[len] = 0;
+			e = ename;
+		}
+		error_reply(tag, e, EACCES);
+		logf_("sent the error (%zu-byte string)", strlen(e));
+		break;
+	}
 	default:
 		build_rread(&m, tag, off, n);
 		send_msg(&m);

@@ -27,6 +27,7 @@ int delay_type;
 long delay_ms;
 int store_fd = -1;
 int lax_fids;
+enum proto proto;
 static int stalled;
 static long long stall_until;
 static int early_tag = -1;	/* early-rlerror: the Twrite answered before it was all in */
@@ -101,12 +102,62 @@ static struct fid *fid_new(uint32_t fid, int node)
 
 static struct buf rm; /* the reply being built */
 
-static void rlerror(uint16_t tag, uint32_t ecode)
+/*
+ * The error of the version in use: Rlerror(errno) under 9P2000.L; Rerror with
+ * the string (which the client maps to an errno with net/9p/error.c's table:
+ * glibc's strerror() texts) under 9P2000, and the errno after it under .u.
+ */
+void error_reply(uint16_t tag, const char *ename, uint32_t ecode)
 {
-	msg_begin(&rm, RLERROR, tag);
-	p32(&rm, ecode);
+	if (proto == P_L) {
+		msg_begin(&rm, RLERROR, tag);
+		p32(&rm, ecode);
+	} else {
+		msg_begin(&rm, RERROR, tag);
+		pstr(&rm, ename);
+		if (proto == P_U)
+			p32(&rm, ecode);
+	}
 	msg_end(&rm);
 	send_msg(&rm);
+}
+
+static void rlerror(uint16_t tag, uint32_t ecode)
+{
+	error_reply(tag, strerror(ecode), ecode);
+}
+
+/* 9P2000's stat (and .u's extension): Tstat's reply body and a legacy directory entry. */
+static void stat_body(struct buf *m, int node)
+{
+	int dir = node == N_ROOT;
+	uint64_t size = dir ? 0 : fsize;
+	struct stat st;
+	size_t at;
+
+	if (node == N_DATA)
+		size = fstat(store_fd, &st) ? 0 : (uint64_t)st.st_size;
+	at = m->len;
+	p16(m, 0);					/* size, set below */
+	p16(m, 0);					/* type */
+	p32(m, 0);					/* dev */
+	pqid(m, node);
+	p32(m, dir ? 0x80000000 | 0755 : 0644);		/* mode (DMDIR) */
+	p32(m, 1700000000);				/* atime */
+	p32(m, 1700000000);				/* mtime */
+	p64(m, size);
+	pstr(m, dir ? "/" : node == N_GOOD ? "good" : node == N_BAD ? "bad" : "data");
+	pstr(m, "root");
+	pstr(m, "root");
+	pstr(m, "root");
+	if (proto == P_U) {
+		pstr(m, "");				/* extension */
+		p32(m, 0);				/* n_uid, n_gid, n_muid */
+		p32(m, 0);
+		p32(m, 0);
+	}
+	m->b[at] = (m->len - at - 2) & 0xff;
+	m->b[at + 1] = (m->len - at - 2) >> 8;
 }
 
 static void getattr_body(struct buf *m, int node)
@@ -254,9 +305,11 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 		msize = msize_cap && msize_cap < ms ? msize_cap : ms;
 		for (size_t i = 0; i < nfids; i++)
 			fids[i].used = 0;
+		proto = !strcmp(name, "9P2000.u") ? P_U : !strcmp(name, "9P2000") ? P_9P2000 : P_L;
 		msg_begin(&rm, TVERSION + 1, tag);
 		p32(&rm, msize);
-		pstr(&rm, strncmp(name, "9P2000.L", 8) ? "unknown" : "9P2000.L");
+		pstr(&rm, proto == P_U ? "9P2000.u" : proto == P_9P2000 ? "9P2000" :
+			  strncmp(name, "9P2000.L", 8) ? "unknown" : "9P2000.L");
 		msg_end(&rm);
 		send_msg(&rm);
 		logf_("version %s msize %u", name, msize);
@@ -334,6 +387,9 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 	}
 	case TGETATTR:
 	case TLOPEN:
+	case TOPEN:
+	case TSTAT:
+	case TWSTAT:
 	case TSETATTR:
 	case TFSYNC:
 	case TCLUNK:
@@ -348,13 +404,21 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 		msg_begin(&rm, type + 1, tag);
 		if (type == TGETATTR) {
 			getattr_body(&rm, f->node);
-		} else if (type == TLOPEN) {
-			uint32_t flags = gn(&r, 4);
+		} else if (type == TLOPEN || type == TOPEN) {
+			/* Rlopen and Ropen: qid iounit. Truncation: P9_DOTL_TRUNC, P9_OTRUNC. */
+			uint32_t flags = gn(&r, type == TLOPEN ? 4 : 1);
 
-			if (f->node == N_DATA && (flags & 01000)) /* P9_DOTL_TRUNC */
+			if (f->node == N_DATA && (flags & (type == TLOPEN ? 01000 : 0x10)))
 				data_truncate(0);
 			pqid(&rm, f->node);
 			p32(&rm, 0);
+		} else if (type == TSTAT) {
+			size_t at = rm.len;
+
+			p16(&rm, 0);	/* Rstat: n[2] stat[n] */
+			stat_body(&rm, f->node);
+			rm.b[at] = (rm.len - at - 2) & 0xff;
+			rm.b[at + 1] = (rm.len - at - 2) >> 8;
 		} else if (type == TSETATTR) {
 			uint32_t valid = gn(&r, 4);
 			uint64_t sz;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zc9p-hostile's wire: 9P2000.L messages built into and parsed from byte
+ * zc9p-hostile's wire: 9P messages built into and parsed from byte
  * buffers (wire.c), and the connection's output queue.
  */
 #ifndef ZC9P_HOSTILE_WIRE_H
@@ -9,12 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 9P2000.L message types. */
+/* 9P2000.L message types, and those of 9P2000 and 9P2000.u (Rerror, Topen, Tstat, Twstat). */
 enum {
 	RLERROR = 7, TSTATFS = 8, TLOPEN = 12, TGETATTR = 24, TSETATTR = 26,
 	TXATTRWALK = 30, TREADDIR = 40, TFSYNC = 50, TVERSION = 100,
-	TATTACH = 104, TFLUSH = 108, RFLUSH = 109, TWALK = 110, TREAD = 116, RREAD = 117,
-	TWRITE = 118, RWRITE = 119, TCLUNK = 120,
+	TATTACH = 104, RERROR = 107, TFLUSH = 108, RFLUSH = 109, TWALK = 110, TOPEN = 112,
+	TREAD = 116, RREAD = 117, TWRITE = 118, RWRITE = 119, TCLUNK = 120, TSTAT = 124,
+	TWSTAT = 126,
 };
 #define NOTAG 0xffff
 #define HDR 7
