@@ -156,37 +156,53 @@ vs_one() {
 # at a page boundary), with EACCES in each version's form: plain 9P2000's
 # Rerror "Permission denied" (26 bytes), 9P2000.u's string padded to a frame
 # of 200 and of 4096 bytes (the whole reply buffer of a zero-copy request)
-# with errno 13, 9P2000.L's Rlerror. The read fails with EACCES, the
+# with errno 13, 9P2000.L's Rlerror; over each of VS_TRANSPORTS (tcp, unix,
+# and fd: the server's own socketpair). The read fails with EACCES, the
 # connection goes on (a later read verifies), and zc9p_fd counts no
 # protocol error.
 VS_HS=$ZC9P_DIR/zc9p-hostile
+# vs_hs_mount TRANSPORT VERSION LEN: zc9p-hostile in --mode long-rerror with
+# an error frame of LEN bytes, mounted on $FD_M over TRANSPORT (tcp, unix, or
+# fd: the server's own socketpair, trans=fd); prints OK or the errno name.
+vs_hs_mount() {
+	vs_srv="--mode long-rerror --arg $3 --size 262144 --seed 23 --log $vs_log --pidfile $FD_X/vs-hostile.pid"
+	case $1 in
+	tcp) $VS_HS -l 127.0.0.1:$vs_port $vs_srv >/dev/null &&
+		$FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=$vs_port,version=$2,msize=65536 ;;
+	unix) $VS_HS -l $FD_X/vs-hostile.sock $vs_srv >/dev/null &&
+		$FD_CHK mount $FD_X/vs-hostile.sock $FD_M trans=unix,version=$2,msize=65536 ;;
+	fd*) $VS_HS --mount $FD_M --mopts version=$2,msize=65536 $vs_srv ;;
+	esac
+}
+
 vs_rerror() {
 	vs_n=0
-	for vs_c in 9p2000:26 9p2000.u:200 9p2000.u:4096 9p2000.L:11; do
-		vs_v=${vs_c%:*} vs_len=${vs_c#*:}
-		vs_n=$((vs_n + 1))
-		vs_port=$((VS_PORT + 10 + vs_n))
-		vs_log=$FD_X/vs-hostile-$vs_n.log
-		P="$VS_P Rerror to a zero-copy read, $vs_v, $vs_len-byte frame:"
-		rm -f $vs_log $FD_X/vs-hostile.pid
-		$VS_HS -l 127.0.0.1:$vs_port --mode long-rerror --arg $vs_len --size 262144 --seed 23 \
-			--log $vs_log --pidfile $FD_X/vs-hostile.pid
-		expect "$P mount" OK $FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=$vs_port,version=$vs_v,msize=65536
-		if fd_mounted; then
-			check "$P good verifies" $VS_HS readat $FD_M/good 0 65536 23
-			[ $VS_MOD = zc ] && vs_z0=$(connstat zc_requests)
-			expect "$P the read of bad fails with EACCES" EACCES $VS_HS readat $FD_M/bad 0 65536 23
-			check "$P (the server sent that error)" grep -q 'sent the error' $vs_log
-			[ $VS_MOD = zc ] && [ $VS_ZC = 1 ] &&
-				check "$P that read went by zero copy" [ "$(connstat zc_requests)" -gt "$vs_z0" ]
-			check "$P the connection goes on: good verifies after it" $VS_HS readat $FD_M/good 65536 65536 23
-			[ $VS_MOD = zc ] && expect "$P stats: no protocol error" 0 connstat protocol_errors
-			check "$P unmount" umount $FD_M
-		else
-			tail -20 $vs_log | diag
-		fi
-		vs_p=$(cat $FD_X/vs-hostile.pid 2>/dev/null)
-		[ -n "$vs_p" ] && ! fd_wait_gone 5 $vs_p && kill -9 $vs_p 2>/dev/null
+	for vs_tr in ${VS_TRANSPORTS:-tcp unix fd}; do
+		vs_tr=${vs_tr%%-*}
+		for vs_c in 9p2000:26 9p2000.u:200 9p2000.u:4096 9p2000.L:11; do
+			vs_v=${vs_c%:*} vs_len=${vs_c#*:}
+			vs_n=$((vs_n + 1))
+			vs_port=$((VS_PORT + 10 + vs_n))
+			vs_log=$FD_X/vs-hostile-$vs_n.log
+			P="$VS_P $vs_tr: Rerror to a zero-copy read, $vs_v, $vs_len-byte frame:"
+			rm -f $vs_log $FD_X/vs-hostile.pid
+			expect "$P mount" OK vs_hs_mount $vs_tr $vs_v $vs_len
+			if fd_mounted; then
+				check "$P good verifies" $VS_HS readat $FD_M/good 0 65536 23
+				[ $VS_MOD = zc ] && vs_z0=$(connstat zc_requests)
+				expect "$P the read of bad fails with EACCES" EACCES $VS_HS readat $FD_M/bad 0 65536 23
+				check "$P (the server sent that error)" grep -q 'sent the error' $vs_log
+				[ $VS_MOD = zc ] && [ $VS_ZC = 1 ] &&
+					check "$P that read went by zero copy" [ "$(connstat zc_requests)" -gt "$vs_z0" ]
+				check "$P the connection goes on: good verifies after it" $VS_HS readat $FD_M/good 65536 65536 23
+				[ $VS_MOD = zc ] && expect "$P stats: no protocol error" 0 connstat protocol_errors
+				check "$P unmount" umount $FD_M
+			else
+				tail -20 $vs_log | diag
+			fi
+			vs_p=$(cat $FD_X/vs-hostile.pid 2>/dev/null)
+			[ -n "$vs_p" ] && ! fd_wait_gone 5 $vs_p && kill -9 $vs_p 2>/dev/null
+		done
 	done
 }
 
