@@ -3,7 +3,8 @@
 //! zc9p_fd: zero-copy 9P transports over file descriptors, written in Rust.
 //!
 //! Registers the `tcp`, `unix` and `fd` 9P transports (`mount -t 9p -o trans=tcp ADDR /mnt`),
-//! as mainline's `9pnet_fd` does, with a `zc_request` that sends a write's payload from its own
+//! as mainline's `9pnet_fd` does, and `vsock` (`mount -t 9p -o trans=vsock,port=P CID /mnt`),
+//! which mainline has not, with a `zc_request` that sends a write's payload from its own
 //! pages and receives a read's data straight into them. See `Documentation/fd-transports.rst`.
 //!
 //! Layers, bottom up: [`bindings`] (the kernel's 9P headers and the C shims), the shared
@@ -32,7 +33,7 @@ module! {
     type: Zc9pFd,
     name: "zc9p_fd",
     authors: ["zc9p developers"],
-    description: "Zero-copy 9P transports over tcp, unix sockets and file descriptors, in Rust",
+    description: "Zero-copy 9P transports over tcp, unix sockets, file descriptors and vsock, in Rust",
     license: "GPL",
 }
 

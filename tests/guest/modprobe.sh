@@ -88,7 +88,7 @@ mp_conf_aliases() {
 modprobe_suite() {
 	case $1 in
 	virtio) MP_M=zc9p_virtio MP_C=9pnet_virtio MP_ALIASES="9p-virtio virtio:d00000009v*" ;;
-	fd) MP_M=zc9p_fd MP_C=9pnet_fd MP_ALIASES="9p-fd 9p-tcp 9p-unix" ;;
+	fd) MP_M=zc9p_fd MP_C=9pnet_fd MP_ALIASES="9p-fd 9p-tcp 9p-unix 9p-vsock" ;;
 	esac
 	MP_P="[modprobe $MP_M]"
 	mp_kpath=$(cat /proc/sys/kernel/modprobe)
