@@ -48,12 +48,12 @@ default_msize_test() {
 	check "$P modinfo documents it" sh -c \
 		"$(command -v modinfo || echo /usr/lib/zc9p-kmod/modinfo) -p $MOD | grep -q '^default_msize:msize of a mount without msize='"
 	log0=$(dmesg | wc -l)
-	want=$DEFAULT_MSIZE_VIRTIO
-	[ $ZC = 1 ] || want=131096
+	dm_want=$DEFAULT_MSIZE_VIRTIO
+	[ $ZC = 1 ] || dm_want=131096
 	expect "$P a mount without msize= mounts" OK mount9p zc9p0 $1 version=9p2000.L
-	expect "$P and negotiates $want" $want mounted_msize $1
+	expect "$P and negotiates $dm_want" $dm_want mounted_msize $1
 	if [ $ZC = 1 ]; then
-		check "$P and says so, once" sh -c "[ \$(dmesg | tail -n +$((log0 + 1)) | grep -c 'zc9p0: mount without msize=: msize $want (default_msize') = 1 ]"
+		check "$P and says so, once" sh -c "[ \$(dmesg | tail -n +$((log0 + 1)) | grep -c 'zc9p0: mount without msize=: msize $dm_want (default_msize') = 1 ]"
 		mkdir -p $1/zc$ZC
 		$CHK write $1/zc$ZC/ms-dflt $MIB 25 $MIB >/dev/null 2>&1
 		expect "$P there a 1 MiB write is one Twrite on the server" "0 1" \
