@@ -314,7 +314,9 @@ fd_part() {
 	DIOD_OPTS="-f -n -N -c /dev/null -L stderr -e $FD_EXP"
 	fd_start diod-tcp tcp 564 /usr/sbin/diod $DIOD_OPTS -l 127.0.0.1:564 || return
 	fd_start diod-unix unix $FDX/diod.sock /usr/sbin/diod $DIOD_OPTS -l $FDX/diod.sock || return
-	fd_start socat-vsock vsock 564 socat VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FDX/diod.sock || return
+	# socat moves 256 KiB per read (its default, 8 KiB, would be eight
+	# system calls a 64 KiB message each way).
+	fd_start socat-vsock vsock 564 socat -b 262144 VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FDX/diod.sock || return
 	unpfs=0
 	if [ -x /usr/bin/unpfs ]; then
 		fd_start unpfs-tcp tcp 5640 /usr/bin/unpfs 'tcp!127.0.0.1!5640' $FD_EXP && unpfs=1

@@ -141,7 +141,7 @@ fd_servers_start() {
 	fd_start diod-unix unix $FD_X/diod.sock $FD_DIOD $FD_DIOD_OPTS -l $FD_X/diod.sock || return 1
 	# A connection to vsock port 564 (any CID of this guest) becomes one to
 	# diod's unix socket.
-	fd_start socat-vsock vsock 564 socat VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FD_X/diod.sock || return 1
+	fd_start socat-vsock vsock 564 socat -b 262144 VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FD_X/diod.sock || return 1
 	if fd_have_unpfs; then
 		# unpfs's unix listener is at PATH:PORT.
 		fd_start unpfs-tcp tcp 5640 $FD_UNPFS 'tcp!127.0.0.1!5640' $FD_EXP || return 1
