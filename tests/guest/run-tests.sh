@@ -445,16 +445,6 @@ if part fd; then
 		FD_TRANSPORTS="tcp unix vsock fd-pipes unpfs-tcp-512000" fd_suite zc 1
 		FD_TRANSPORTS="tcp" fd_suite zc 0
 	fi
-	# Every protocol version on tcp, unix and fd, against lawn-9p
-	# (tests/guest/versions.sh), mainline's beside zc9p's.
-	. $ZC9P_DIR/versions.sh
-	if [ $REFERENCE_HERE = 1 ]; then
-		vs_suite c
-	else
-		echo "[versions c] 9pnet_fd's pass runs in the stock-kernel guest (zc9p.reference=stock)" | diag
-	fi
-	vs_suite zc 1
-	VS_TRANSPORTS=tcp vs_suite zc 0
 	# The 9P client's contract under exit, kill and allocation failure, on
 	# mainline's transport and on zc9p's (tests/guest/hostile.sh); mainline's
 	# only where it needs this kernel's fault injection when the stock guest
@@ -470,11 +460,24 @@ if part fd; then
 fi
 
 # The hostile part: a hostile server (tests/guest/hostile/): every way of
-# breaking the protocol or going away, against zc9p_fd. Its own part, so that
+# breaking the protocol or going away, against zc9p_fd; and the protocol
+# versions (9P2000, .u, .L) on every fd transport. Its own part, so that
 # tools/run-tests.sh can run it in another guest than the fd part's.
 if part hostile; then
 	. $ZC9P_DIR/hostile.sh
 	hostile_suite zc
+	# Every protocol version on tcp, unix and fd, against lawn-9p and
+	# zc9p-hostile (tests/guest/versions.sh), mainline's beside zc9p's; here
+	# rather than in the fd part, which is the longest guest's.
+	. $ZC9P_DIR/fdsuite.sh
+	. $ZC9P_DIR/versions.sh
+	if [ $REFERENCE_HERE = 1 ]; then
+		vs_suite c
+	else
+		echo "[versions c] 9pnet_fd's pass runs in the stock-kernel guest (zc9p.reference=stock)" | diag
+	fi
+	vs_suite zc 1
+	VS_TRANSPORTS=tcp vs_suite zc 0
 fi
 
 # kmemleak: unreferenced objects allocated by 9P or zc9p code (or by a module
