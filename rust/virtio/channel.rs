@@ -2,7 +2,7 @@
 
 //! Channels: one per virtio 9P device, each usable by one mount at a time.
 //!
-//! This is the transport's logic, in safe Rust over the wrappers in `virtio.rs`, `sg.rs`,
+//! This is the transport's logic, in safe Rust over the wrappers in `device.rs`, `sg.rs`,
 //! `p9.rs`, `irqsave.rs` and `wait.rs`.
 //!
 //! Ownership of a request's buffers follows one rule: the transport's reference to a request
@@ -22,7 +22,7 @@ use crate::{
     layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
     stats::ChannelStats,
-    virtio::{VirtioDevice, Virtqueue},
+    device::{VirtioDevice, Virtqueue},
 };
 use kernel::{
     alloc::KVec,

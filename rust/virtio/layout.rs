@@ -7,7 +7,7 @@
 use crate::{
     common::{p9::LinearBuf, trans_common::PayloadPages},
     sg::SgArray,
-    virtio::SgGroup,
+    device::SgGroup,
 };
 use kernel::prelude::*;
 
