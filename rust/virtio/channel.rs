@@ -588,7 +588,11 @@ impl WriteStats for Channel {
             let ring = self.ring.lock();
             (ring.on_device, ring.dead)
         };
-        self.stats.write(f, self.tag_str(), on_device, dead)?;
+        writeln!(f, "tag: {}", self.tag_str())?;
+        // Shut down: its device was removed or stopped working.
+        writeln!(f, "dead: {}", u8::from(dead))?;
+        writeln!(f, "on_device: {on_device}")?;
+        self.stats.write(f)?;
         // What the device allows: entries per message, descriptors in the ring, bytes per entry.
         writeln!(f, "max_entries: {}", self.max_entries)?;
         writeln!(f, "ring_size: {}", self.ring_size)?;
