@@ -111,6 +111,7 @@ impl Layout {
 
     /// Entries used.
     #[inline]
+    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code, reason = "the KUnit suites' only"))]
     pub(crate) fn entries(&self) -> usize {
         self.next
     }

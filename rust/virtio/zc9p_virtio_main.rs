@@ -13,8 +13,8 @@
 //! code's (`common_tests`).
 
 mod bindings;
-// Shared with the fd transports; each module uses part of it.
-#[allow(dead_code)]
+// Shared with the fd transports; each module uses part of it, and what this one does not use
+// expects dead_code under `cfg(zc9p_virtio)` (rust/common/mod.rs).
 #[path = "../common/mod.rs"]
 mod common;
 // The KUnit suites of the shared code, in this module only (see the file).
