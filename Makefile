@@ -9,10 +9,14 @@
 #   make profile  where a request's time goes, per transport, into results/profile.md
 #   make soak     16 mixed-I/O processes for SOAK_SECS (default 120) per zerocopy mode
 #   make conformance  pjdfstest on 9pnet_virtio and on zc9p, same boot
-#   make module   build zc9p_virtio.ko (KDIR=/path/to/rust-enabled/kernel/build, or a
-#                 Debian kernel's headers: /lib/modules/RELEASE/build; Documentation/install.rst)
+#   make module   build rust/virtio/zc9p_virtio.ko, rust/fd/zc9p_fd.ko and the test module
+#                 tests/pintest/zc9p_pintest.ko, each by its folder's Kbuild
+#                 (KDIR=/path/to/rust-enabled/kernel/build, or a Debian kernel's headers:
+#                 /lib/modules/RELEASE/build; Documentation/install.rst)
 #   make install  modules_install of zc9p_virtio.ko and zc9p_fd.ko into the target kernel's
 #                 extra/ and depmod (KDIR as for module; INSTALL_MOD_PATH=/staging/root)
+#   make rust-analyzer  rust-project.json for rust-analyzer: a crate per module root
+#                 (KDIR as for module; tools/rust-analyzer.sh)
 #   make install-modprobe-conf  /etc/modprobe.d/zc9p.conf (under INSTALL_MOD_PATH): zc9p's
 #                 modules, not mainline's, serve trans=virtio, tcp, unix and fd
 #   make deb      the zc9p-dkms Debian package, into dist/ (apt install ./dist/zc9p-dkms_*.deb)
@@ -24,7 +28,7 @@
 # 7.2 while Debian offers it; Documentation/kernels.rst).
 
 .PHONY: all demo test check bench profile soak conformance module install install-modprobe-conf \
-	deb setup kernel clean
+	deb setup kernel clean rust-analyzer
 
 all: module
 
@@ -42,6 +46,9 @@ install: $(if $(KDIR),,kernel)
 
 deb:
 	bash tools/build-deb.sh
+
+rust-analyzer: $(if $(KDIR),,kernel)
+	bash tools/rust-analyzer.sh
 
 install-modprobe-conf:
 	install -D -m 644 tools/modprobe/zc9p.conf $(INSTALL_MOD_PATH)/etc/modprobe.d/zc9p.conf
@@ -66,4 +73,4 @@ conformance:
 
 clean:
 	-bash tools/build-module.sh clean
-	rm -f rust/*/bindings_generated.rs tests/pintest/bindings_generated.rs
+	rm -f rust/*/bindings_generated.rs tests/pintest/bindings_generated.rs rust-project.json

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Build zc9p_virtio.ko (and the test module) out of tree against KDIR, by default
-# the cached kernel of the current flavour (ZC9P_KERNEL, see tools/lib.sh).
+# Build zc9p's modules out of tree against KDIR, by default the cached kernel of
+# the current flavour (ZC9P_KERNEL, see tools/lib.sh): each in its folder,
+# rust/virtio/zc9p_virtio.ko, rust/fd/zc9p_fd.ko and the test module
+# tests/pintest/zc9p_pintest.ko (module_ko in tools/lib.sh).
 # Extra arguments go to make (e.g. `clean`).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -82,14 +82,32 @@ kernel_build_dir() {
 }
 
 # Where the modules for the current flavour are built: the repository itself for
-# the test kernel (so `make module` leaves zc9p_virtio.ko where a developer looks),
-# a copy of the sources in the cache for the perf kernel (modules built against
-# one tree do not load into the other).
+# the test kernel (so `make module` leaves rust/virtio/zc9p_virtio.ko where a
+# developer looks), a copy of the sources in the cache for the perf kernel
+# (modules built against one tree do not load into the other).
 module_dir() {
 	case "$ZC9P_KERNEL" in
 	test) echo "$ZC9P_ROOT" ;;
 	*) echo "$(kernel_build_dir)/zc9p-module" ;;
 	esac
+}
+
+# The folder (under the sources) whose Kbuild builds module NAME.
+module_folder() {
+	case "$1" in
+	zc9p_virtio) echo rust/virtio ;;
+	zc9p_fd) echo rust/fd ;;
+	zc9p_pintest) echo tests/pintest ;;
+	*) echo "error: no zc9p module named '$1'" >&2; return 1 ;;
+	esac
+}
+
+# module_ko NAME [DIR]: the built module NAME.ko under DIR (default: module_dir),
+# e.g. DIR/rust/virtio/zc9p_virtio.ko.
+module_ko() {
+	local folder
+	folder=$(module_folder "$1") || return 1
+	echo "${2:-$(module_dir)}/$folder/$1.ko"
 }
 
 # Kernel parameters giving a perf guest a nanosecond clock: its TSC rate, when

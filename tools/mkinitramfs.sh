@@ -37,10 +37,11 @@ ln -s kselftest/zc9p "$stage/zc9p"
 # which busybox's timeout does not have: coreutils' (the scripts' own
 # `timeout` stays busybox's, first in PATH).
 copy_with_libs /usr/bin/timeout /usr/bin/timeout
-mods=$(module_dir)
-# zc9p's modules (a suite that needs a missing one fails on its insmod).
-for ko in zc9p_virtio zc9p_fd zc9p_pintest; do
-	if [ -e "$mods/$ko.ko" ]; then cp "$mods/$ko.ko" "$stage/zc9p/"; else say "no $mods/$ko.ko"; fi
+# zc9p's modules (a suite that needs a missing one fails on its insmod), each
+# built in its folder (module_ko).
+for m in zc9p_virtio zc9p_fd zc9p_pintest; do
+	ko=$(module_ko $m)
+	if [ -e "$ko" ]; then cp "$ko" "$stage/zc9p/"; else say "no $ko"; fi
 done
 # The C transports, for comparison runs in the same boot.
 for c9p in 9pnet_virtio 9pnet_fd; do

@@ -241,7 +241,8 @@ fi
 
 # A module built with KUnit suites (.kunit_test_suites) has run them (in the
 # test kernel's guests: the stock kernel has no KUnit).
-with_kunit=$(kunit_modules "$(module_dir)"/{zc9p_virtio,zc9p_fd,zc9p_pintest}.ko | tr '\n' ' ')
+with_kunit=$(kunit_modules "$(module_ko zc9p_virtio)" "$(module_ko zc9p_fd)" "$(module_ko zc9p_pintest)" |
+	tr '\n' ' ')
 if ! part_on virtio && ! part_on fd && ! part_on dma; then
 	echo "# kunit: no test-kernel guest in ZC9P_PARTS"
 elif [ -n "$with_kunit" ]; then

@@ -163,7 +163,7 @@ stock_initramfs_part() {
 	/sbin/depmod -b "$stage" "$rel"
 	# The suites' own copies: zc9p's as DKMS installed them, mainline's as Debian ships them.
 	cp "$mods"/updates/dkms/zc9p_{virtio,fd}.ko "$coll/"
-	cp "$root/tmp/zc9p-pintest/zc9p_pintest.ko" "$coll/"
+	cp "$root/tmp/zc9p-pintest/tests/pintest/zc9p_pintest.ko" "$coll/"
 	find "$mods/kernel/net/9p" -name '9pnet_*.ko' -exec cp {} "$coll/" \;
 	# vsock_loopback: trans=vsock's tests use CID 1 (the test kernel has it built in).
 	echo "virtio_pci virtio_net 9pnet 9p vsock_loopback" >"$stage/etc/zc9p-preload"

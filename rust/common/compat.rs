@@ -13,6 +13,7 @@
 /// 7.3's `kernel::sync::barrier::smp_mb` takes the ordering as an argument (`Full`, `Read`,
 /// `Write`); 7.2's is the full barrier with no argument.
 #[inline]
+#[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
 pub(crate) fn smp_mb() {
     #[cfg(zc9p_since_7_3)]
     kernel::sync::barrier::smp_mb(kernel::sync::barrier::Full);

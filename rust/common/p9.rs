@@ -46,6 +46,7 @@ impl LinearBuf {
     /// `ptr` points to `len` bytes of kmalloc'ed memory that stay allocated while the buffer is
     /// used.
     #[cfg(CONFIG_KUNIT = "y")]
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's KUnit suites' only"))]
     pub(crate) unsafe fn from_raw(ptr: *mut u8, len: usize) -> Self {
         // INVARIANT: The caller's guarantee.
         Self { ptr, len }
@@ -128,6 +129,7 @@ impl Client {
 
     /// Whether the client speaks 9P2000.L (errors come as Rlerror) rather than a legacy
     /// protocol (Rerror).
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn is_dotl(self) -> bool {
         // SAFETY: The client is live (type invariant); the field is set before `create`.
         unsafe { (*self.as_ptr()).proto_version == zb::p9_proto_versions_p9_proto_2000L as _ }
@@ -189,6 +191,7 @@ impl<'a> Request<'a> {
 
     /// The raw pointer, for the C API (e.g. to take a reference of one's own).
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn as_raw(self) -> *mut zb::p9_req_t {
         self.raw()
     }
@@ -214,6 +217,7 @@ impl<'a> Request<'a> {
     /// The first `len` bytes of the reply buffer (at most its capacity): where a zero-copy
     /// request wants the reply's header.
     #[inline]
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
     pub(crate) fn rc_head(self, len: usize) -> LinearBuf {
         let rc = self.rc();
         // INVARIANT: A prefix of the reply buffer.
@@ -222,6 +226,7 @@ impl<'a> Request<'a> {
 
     /// The request's tag.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn tag(self) -> u16 {
         // SAFETY: The request is live (type invariant); the tag is set before the request is
         // handed to the transport and never changes.
@@ -230,6 +235,7 @@ impl<'a> Request<'a> {
 
     /// Whether `self` and `other` are the same request.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn is(self, other: Request<'_>) -> bool {
         self.ptr == other.ptr
     }
@@ -246,6 +252,7 @@ impl<'a> Request<'a> {
     }
 
     /// The little-endian `u16` at byte `at` of the message, if it lies inside it.
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn tc_u16(self, at: usize) -> Option<u16> {
         let tc = self.tc();
         if at.checked_add(2)? > tc.len {
@@ -282,6 +289,7 @@ impl<'a> Request<'a> {
 
     /// Waits uninterruptibly, at most `timeout` jiffies, until the request is finished; returns
     /// whether it is.
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
     pub(crate) fn wait_timeout(self, timeout: kernel::ffi::c_long) -> bool {
         // SAFETY: The request is live (type invariant) and its wait queue initialised.
         unsafe { zb::zc9p_req_wait_timeout(self.raw(), timeout) != 0 }
@@ -418,6 +426,7 @@ impl TransportRef {
 
     /// The token identifying this request on a device queue.
     #[inline]
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
     pub(crate) fn token(&self) -> *mut c_void {
         self.0.as_ptr().cast()
     }
@@ -460,6 +469,7 @@ impl TransportRef {
     /// The caller holds the lock of the table the returned value goes into, so no reply can be
     /// matched to the request before it is there.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) unsafe fn sent(self) -> InFlight {
         // SAFETY: Same contract as `on_device`: the request goes where only its reply, a
         // failure or a flush takes it back, under a lock the caller holds.
@@ -469,6 +479,7 @@ impl TransportRef {
     /// Finishes a request that was never sent with `err` (its connection failed first): the
     /// 9P core wakes the waiter and drops the reference.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn fail(self, client: Client, err: Error) {
         // SAFETY: The request is live (type invariant); `t_err` is read only once the status
         // says ERROR, which `p9_client_cb` stores after a write barrier.
@@ -483,6 +494,7 @@ impl TransportRef {
     /// `cancel`: the request was taken back before it was sent. Marks it flushed and gives the
     /// reference back, as the 9P core expects of a transport whose `cancel` returns 0.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn withdraw(self, client: Client) {
         set_flushed(self.0);
         self.put(client);
@@ -539,6 +551,7 @@ impl InFlight {
     /// [`TransportRef::on_device`], returned by the device for the first time, so this is the
     /// only `InFlight` for it.
     #[inline]
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
     pub(crate) unsafe fn from_token(token: *mut c_void) -> Option<Self> {
         NonNull::new(token.cast()).map(Self)
     }
@@ -546,6 +559,7 @@ impl InFlight {
     /// Leaves the reference to the device queue the request was just added to: the queue's token
     /// stands for it until [`InFlight::from_token`] takes it back.
     #[inline]
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
     pub(crate) fn into_token(self) {
         core::mem::forget(self);
     }
@@ -570,6 +584,7 @@ impl InFlight {
 
     /// The request this reference keeps alive.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn request(&self) -> Request<'_> {
         // INVARIANT: The reference held by `self` keeps the request live while borrowed.
         Request { ptr: self.0, _life: PhantomData }
@@ -578,6 +593,7 @@ impl InFlight {
     /// `cancelled`: the server answered the client's Tflush for this request, so no reply will
     /// come. Marks it flushed and gives the reference back.
     #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn flushed(self, client: Client) {
         set_flushed(self.0);
         // SAFETY: The request is live and this value owns a reference (type invariant), consumed

@@ -68,6 +68,89 @@ impl PinGauge {
     }
 }
 
+/// A counter's lines in a `stats` file, under the names the [`counters!`] declaration gives.
+pub(crate) trait WriteCounter {
+    /// The names of its lines: one name, or a group's names for the lines it names itself.
+    type Names;
+
+    /// Writes its lines.
+    fn write_counter(&self, f: &mut fmt::Formatter<'_>, names: Self::Names) -> fmt::Result;
+}
+
+impl WriteCounter for Counter {
+    type Names = &'static str;
+
+    fn write_counter(&self, f: &mut fmt::Formatter<'_>, name: &'static str) -> fmt::Result {
+        writeln!(f, "{name}: {}", self.get())
+    }
+}
+
+impl WriteCounter for ZcStats {
+    /// The names of the payload byte counters, out and in.
+    type Names = (&'static str, &'static str);
+
+    fn write_counter(&self, f: &mut fmt::Formatter<'_>, (out, inn): Self::Names) -> fmt::Result {
+        self.write(f, out, inn)
+    }
+}
+
+/// Declares a struct of counters, one line each, with its `const fn new()` (every counter at
+/// zero) and its `write(&self, f)`, which writes one `name: value` line per counter, in the
+/// declared order (a [`ZcStats`] writes its group of lines, the names of its byte counters
+/// given after `=`):
+///
+/// ```ignore
+/// counters! {
+///     /// What one connection did.
+///     pub(crate) struct ConnStats {
+///         copy_requests: Counter,
+///         /// The zero-copy path.
+///         zc: ZcStats = ("zc_bytes_sent", "zc_bytes_received"),
+///     }
+/// }
+/// ```
+macro_rules! counters {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$field_attr:meta])*
+                $field:ident: $ty:ty $(= $names:expr)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis struct $name {
+            $(
+                $(#[$field_attr])*
+                pub(crate) $field: $ty,
+            )*
+        }
+
+        impl $name {
+            /// Every counter at zero.
+            pub(crate) const fn new() -> Self {
+                Self { $($field: <$ty>::new(),)* }
+            }
+
+            /// Writes one line per counter (a group's lines for a group), in declared order.
+            pub(crate) fn write(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $(
+                    $crate::common::stats::WriteCounter::write_counter(
+                        &self.$field,
+                        f,
+                        $crate::common::stats::counters!(@names $field $($names)?),
+                    )?;
+                )*
+                Ok(())
+            }
+        }
+    };
+    (@names $field:ident) => { ::core::stringify!($field) };
+    (@names $field:ident $names:expr) => { $names };
+}
+pub(crate) use counters;
+
 /// What the zero-copy path of one channel or connection did.
 pub(crate) struct ZcStats {
     pub(crate) requests: Counter,

@@ -48,6 +48,7 @@ fn unpin_pages(pages: &mut [*mut bindings::page], dirty: bool) {
 
 /// Runs `f` with every allocation as GFP_NOIO: a transport's worker (and its request path) runs
 /// under writeback, where reclaim must not wait for I/O, least of all its own.
+#[cfg_attr(any(zc9p_virtio, zc9p_pintest), expect(dead_code, reason = "zc9p_fd's only"))]
 pub(crate) fn noio<T>(f: impl FnOnce() -> T) -> T {
     // SAFETY: Save and restore are paired on this task.
     let flags = unsafe { zb::zc9p_memalloc_noio_save() };
@@ -344,6 +345,7 @@ impl PayloadPages {
     /// Shortens the payload to its first `len` bytes (a transport that cannot hand it over
     /// whole sends less; the client accepts the short count), giving back the pages past them:
     /// unpinned (never written: the transport has not sent them) and returned to the budget.
+    #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn truncate(&mut self, len: usize) {
         if len >= self.len {
             return;
@@ -387,18 +389,21 @@ impl PayloadPages {
 
     /// The segments, in payload order.
     #[inline]
+    #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn segments(&self) -> &[Segment] {
         self.segs.as_slice()
     }
 
     /// Whether getting the pages had to wait for the pin budget.
     #[inline]
+    #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn waited_for_budget(&self) -> bool {
         self.charge.as_ref().is_some_and(|c| c.waited)
     }
 
     /// Pages pinned (FOLL_PIN) for this payload.
     #[inline]
+    #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn pinned_pages(&self) -> usize {
         if self.pinned {
             self.segs.as_slice().len()
@@ -409,6 +414,7 @@ impl PayloadPages {
 
     /// Pages charged to the budget for this payload.
     #[inline]
+    #[cfg_attr(not(all(zc9p_virtio, CONFIG_KUNIT = "y")), expect(dead_code, reason = "zc9p_virtio's KUnit suites' only"))]
     pub(crate) fn charged_pages(&self) -> usize {
         self.charge.as_ref().map_or(0, |c| c.pages())
     }

@@ -38,11 +38,13 @@ unsafe impl Send for WaitQueue {}
 unsafe impl Sync for WaitQueue {}
 
 /// Creates a [`WaitQueue`] initialiser with a lockdep class of its own.
+#[cfg_attr(zc9p_pintest, expect(unused_macros, reason = "the transports' only"))]
 macro_rules! new_wait_queue {
     ($name:literal) => {
         $crate::common::wait::WaitQueue::new(::kernel::c_str!($name), ::kernel::static_lock_class!())
     };
 }
+#[cfg_attr(zc9p_pintest, expect(unused_imports, reason = "the transports' only"))]
 pub(crate) use new_wait_queue;
 
 /// Calls the closure `ctx` points at; the C wait macros evaluate it as their condition.
@@ -58,6 +60,7 @@ unsafe extern "C" fn condition_trampoline<F: Fn() -> bool>(ctx: *const c_void) -
 
 impl WaitQueue {
     /// Returns an initialiser for a wait queue named `name` in lockdep class `key`.
+    #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
         pin_init!(Self {
             // SAFETY: `slot` is valid for writes during the call; `name` and `key` are static.
@@ -102,6 +105,7 @@ impl WaitQueue {
     /// Sleeps uninterruptibly until `cond` returns true or `timeout` jiffies pass.
     ///
     /// Returns whether `cond` became true.
+    #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn wait_timeout<F: Fn() -> bool>(&self, cond: F, timeout: c_long) -> bool {
         // SAFETY: As in `wait_killable`.
         let ret = unsafe {

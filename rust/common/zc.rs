@@ -96,6 +96,7 @@ impl Mapped<'_> {
     /// over; see [`PayloadPages::truncate`]) and patches the message to match, as [`map`] does:
     /// the count field, and for a write the size field. A payload of `len` or less is left as
     /// it is.
+    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
     pub(crate) fn shorten(&mut self, req: Request<'_>, payload: &mut PayloadPages, len: usize) -> Result {
         if self.dir == Direction::None || len >= payload.len() {
             return Ok(());
@@ -114,12 +115,6 @@ impl Mapped<'_> {
             self.pinned = pinned;
         }
         Ok(())
-    }
-
-    /// The reply header's length before a read's payload.
-    #[inline]
-    pub(crate) fn in_hdr_len(&self) -> usize {
-        self.in_hdr_len
     }
 
     /// The call is over and the other side no longer touches `payload`: counts it (with what

@@ -13,8 +13,8 @@
 //! [`stats`]) and the C-callable entry points ([`transport`]).
 
 mod bindings;
-// Shared with the virtio transport; each module uses part of it.
-#[allow(dead_code, unused_macros, unused_imports)]
+// Shared with the virtio transport; each module uses part of it, and what this one does not use
+// expects dead_code under `cfg(zc9p_fd)` (rust/common/mod.rs).
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -2,7 +2,7 @@
 
 //! Channels: one per virtio 9P device, each usable by one mount at a time.
 //!
-//! This is the transport's logic, in safe Rust over the wrappers in `virtio.rs`, `sg.rs`,
+//! This is the transport's logic, in safe Rust over the wrappers in `device.rs`, `sg.rs`,
 //! `p9.rs`, `irqsave.rs` and `wait.rs`.
 //!
 //! Ownership of a request's buffers follows one rule: the transport's reference to a request
@@ -22,7 +22,7 @@ use crate::{
     layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
     stats::ChannelStats,
-    virtio::{VirtioDevice, Virtqueue},
+    device::{VirtioDevice, Virtqueue},
 };
 use kernel::{
     alloc::KVec,
@@ -588,7 +588,11 @@ impl WriteStats for Channel {
             let ring = self.ring.lock();
             (ring.on_device, ring.dead)
         };
-        self.stats.write(f, self.tag_str(), on_device, dead)?;
+        writeln!(f, "tag: {}", self.tag_str())?;
+        // Shut down: its device was removed or stopped working.
+        writeln!(f, "dead: {}", u8::from(dead))?;
+        writeln!(f, "on_device: {on_device}")?;
+        self.stats.write(f)?;
         // What the device allows: entries per message, descriptors in the ring, bytes per entry.
         writeln!(f, "max_entries: {}", self.max_entries)?;
         writeln!(f, "ring_size: {}", self.ring_size)?;

@@ -7,7 +7,7 @@
 use crate::{
     common::{p9::LinearBuf, trans_common::PayloadPages},
     sg::SgArray,
-    virtio::SgGroup,
+    device::SgGroup,
 };
 use kernel::prelude::*;
 
@@ -111,6 +111,7 @@ impl Layout {
 
     /// Entries used.
     #[inline]
+    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code, reason = "the KUnit suites' only"))]
     pub(crate) fn entries(&self) -> usize {
         self.next
     }

@@ -47,6 +47,7 @@ pub(crate) struct EntryLimit(usize);
 
 impl EntryLimit {
     /// No limit but the length field's.
+    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code, reason = "the KUnit suites' only"))]
     pub(crate) const NONE: Self = Self(u32::MAX as usize);
 
     /// At most `bytes` per entry.

@@ -12,7 +12,7 @@ use crate::{
         p9::{Client, TransportRef},
         stats::ModuleDebugfs,
     },
-    virtio::{self, VirtioDevice},
+    device::{self, VirtioDevice},
 };
 use kernel::{
     bindings,
@@ -94,7 +94,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_config_changed(vdev: *mut zb::virtio_dev
 /// The virtqueue interrupt callback (hard IRQ).
 unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
     // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`.
-    let chan = unsafe { virtio::queue_private(vq) }.cast::<Channel>();
+    let chan = unsafe { device::queue_private(vq) }.cast::<Channel>();
     // SAFETY: The private pointer holds a channel reference from probe until remove, which deletes
     // the queue (after a reset that waits for running callbacks) before giving it back.
     if let Some(chan) = unsafe { chan.as_ref() } {

@@ -7,14 +7,14 @@
 //!
 //! Layers, bottom up: [`bindings`] (the kernel's 9P and virtio headers and the C shims), the
 //! shared [`common`] code (wrappers, `trans_common`, the transport-independent half of
-//! `zc_request`), this transport's wrappers ([`virtio`], [`sg`]), its logic ([`channel`],
+//! `zc_request`), this transport's wrappers ([`device`], [`sg`]), its logic ([`channel`],
 //! [`layout`], [`zc`], [`stats`]) and the C-callable entry points ([`transport`]). KUnit suites
 //! (with `CONFIG_KUNIT`, run at load): the layout, the scatterlist packing, and the shared
 //! code's (`common_tests`).
 
 mod bindings;
-// Shared with the fd transports; each module uses part of it.
-#[allow(dead_code)]
+// Shared with the fd transports; each module uses part of it, and what this one does not use
+// expects dead_code under `cfg(zc9p_virtio)` (rust/common/mod.rs).
 #[path = "../common/mod.rs"]
 mod common;
 // The KUnit suites of the shared code, in this module only (see the file).
@@ -23,11 +23,11 @@ mod common;
 mod common_tests;
 
 mod channel;
+mod device;
 mod layout;
 mod sg;
 mod stats;
 mod transport;
-mod virtio;
 mod zc;
 
 use kernel::prelude::*;
