@@ -20,7 +20,10 @@ pub(crate) fn to_errno(r: Result) -> c_int {
 
 /// Creates the module's debugfs directory `name`, then runs `register` (the C side's transport
 /// registration); the directory goes again if that fails.
-pub(crate) fn register_with_debugfs(name: &'static CStr, register: impl FnOnce() -> Result) -> Result {
+pub(crate) fn register_with_debugfs(
+    name: &'static CStr,
+    register: impl FnOnce() -> Result,
+) -> Result {
     ModuleDebugfs::create(name)?;
     let registered = register();
     if registered.is_err() {
@@ -79,18 +82,33 @@ impl ZcCall<'_> {
     ) -> Result<Self> {
         // SAFETY: The caller's contract: a live client and request, and the transport's reference.
         let (Some(client), Some(view), Some(tref)) = (unsafe {
-            (Client::from_raw(client), Request::from_raw(req), TransportRef::from_raw(req))
+            (
+                Client::from_raw(client),
+                Request::from_raw(req),
+                TransportRef::from_raw(req),
+            )
         }) else {
             return Err(EINVAL);
         };
-        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) =
-            (usize::try_from(inlen), usize::try_from(outlen), usize::try_from(in_hdr_len))
-        else {
+        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) = (
+            usize::try_from(inlen),
+            usize::try_from(outlen),
+            usize::try_from(in_hdr_len),
+        ) else {
             tref.put(client);
             return Err(EINVAL);
         };
         // SAFETY: The 9P core lends the iterators for this call only.
         let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
-        Ok(Self { client, req: view, tref, uidata, uodata, inlen, outlen, in_hdr_len })
+        Ok(Self {
+            client,
+            req: view,
+            tref,
+            uidata,
+            uodata,
+            inlen,
+            outlen,
+            in_hdr_len,
+        })
     }
 }

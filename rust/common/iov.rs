@@ -28,7 +28,10 @@ impl IovIter<'_> {
     /// exists.
     #[inline]
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::iov_iter) -> Option<Self> {
-        NonNull::new(ptr).map(|ptr| Self { ptr, _borrow: PhantomData })
+        NonNull::new(ptr).map(|ptr| Self {
+            ptr,
+            _borrow: PhantomData,
+        })
     }
 
     /// Bytes left in the iterator.

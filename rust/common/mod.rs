@@ -28,7 +28,12 @@ pub(crate) mod compat;
 pub(crate) mod iov;
 #[cfg_attr(
     zc9p_fd,
-    expect(dead_code, unused_imports, unused_macros, reason = "zc9p_virtio's only")
+    expect(
+        dead_code,
+        unused_imports,
+        unused_macros,
+        reason = "zc9p_virtio's only"
+    )
 )]
 pub(crate) mod irqsave;
 pub(crate) mod msize;
@@ -36,7 +41,10 @@ pub(crate) mod p9;
 pub(crate) mod segments;
 pub(crate) mod stats;
 #[cfg(CONFIG_KUNIT = "y")]
-#[cfg_attr(zc9p_fd, expect(dead_code, reason = "for zc9p_virtio's KUnit suites (unit_tests.rs)"))]
+#[cfg_attr(
+    zc9p_fd,
+    expect(dead_code, reason = "for zc9p_virtio's KUnit suites (unit_tests.rs)")
+)]
 pub(crate) mod test_pages;
 pub(crate) mod trans_common;
 pub(crate) mod wait;

@@ -33,11 +33,17 @@ pub(crate) fn chosen(asked: u32, p9_default: u32, param: u32, maxsize: u32) -> O
 /// with one log line naming the mount's `source`: returns the msize it set, if it set one.
 pub(crate) fn apply_default(client: Client, source: &[u8]) -> Option<u32> {
     // SAFETY: FFI calls without preconditions.
-    let (p9_default, param) = unsafe { (zb::zc9p_p9_default_msize(), zb::zc9p_param_default_msize()) };
+    let (p9_default, param) =
+        unsafe { (zb::zc9p_p9_default_msize(), zb::zc9p_param_default_msize()) };
     if !client.trans_has_zc() {
         return None;
     }
-    let msize = chosen(client.msize() as u32, p9_default, param, client.trans_maxsize())?;
+    let msize = chosen(
+        client.msize() as u32,
+        p9_default,
+        param,
+        client.trans_maxsize(),
+    )?;
     // SAFETY: `create` runs before the version handshake, the only other writer of `msize`,
     // and before any request exists to read it concurrently.
     unsafe { client.set_msize(msize) };

@@ -46,7 +46,10 @@ impl LinearBuf {
     /// `ptr` points to `len` bytes of kmalloc'ed memory that stay allocated while the buffer is
     /// used.
     #[cfg(CONFIG_KUNIT = "y")]
-    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's KUnit suites' only"))]
+    #[cfg_attr(
+        zc9p_fd,
+        expect(dead_code, reason = "zc9p_virtio's KUnit suites' only")
+    )]
     pub(crate) unsafe fn from_raw(ptr: *mut u8, len: usize) -> Self {
         // INVARIANT: The caller's guarantee.
         Self { ptr, len }
@@ -181,7 +184,10 @@ impl<'a> Request<'a> {
     #[inline]
     pub(crate) unsafe fn from_raw(ptr: *mut zb::p9_req_t) -> Option<Self> {
         // INVARIANT: Guaranteed by the caller.
-        NonNull::new(ptr).map(|ptr| Self { ptr, _life: PhantomData })
+        NonNull::new(ptr).map(|ptr| Self {
+            ptr,
+            _life: PhantomData,
+        })
     }
 
     #[inline]
@@ -202,7 +208,10 @@ impl<'a> Request<'a> {
         // SAFETY: The request is live (type invariant).
         let tc = unsafe { &(*self.raw()).tc };
         // INVARIANT: `sdata` is the request's kmalloc'ed buffer of at least `size` bytes.
-        LinearBuf { ptr: tc.sdata, len: tc.size as usize }
+        LinearBuf {
+            ptr: tc.sdata,
+            len: tc.size as usize,
+        }
     }
 
     /// The whole reply buffer: `rc.sdata[..rc.capacity]`.
@@ -211,7 +220,10 @@ impl<'a> Request<'a> {
         // SAFETY: The request is live (type invariant).
         let rc = unsafe { &(*self.raw()).rc };
         // INVARIANT: `sdata` is the request's kmalloc'ed buffer of `capacity` bytes.
-        LinearBuf { ptr: rc.sdata, len: rc.capacity }
+        LinearBuf {
+            ptr: rc.sdata,
+            len: rc.capacity,
+        }
     }
 
     /// The first `len` bytes of the reply buffer (at most its capacity): where a zero-copy
@@ -221,7 +233,10 @@ impl<'a> Request<'a> {
     pub(crate) fn rc_head(self, len: usize) -> LinearBuf {
         let rc = self.rc();
         // INVARIANT: A prefix of the reply buffer.
-        LinearBuf { ptr: rc.ptr, len: len.min(rc.len) }
+        LinearBuf {
+            ptr: rc.ptr,
+            len: len.min(rc.len),
+        }
     }
 
     /// The request's tag.
@@ -421,7 +436,10 @@ impl TransportRef {
     #[inline]
     pub(crate) fn request(&self) -> Request<'_> {
         // INVARIANT: The reference held by `self` keeps the request live while borrowed.
-        Request { ptr: self.0, _life: PhantomData }
+        Request {
+            ptr: self.0,
+            _life: PhantomData,
+        }
     }
 
     /// The token identifying this request on a device queue.
@@ -487,7 +505,11 @@ impl TransportRef {
         // SAFETY: `client` created the request; `p9_client_cb` consumes the reference this value
         // owns.
         unsafe {
-            zb::p9_client_cb(client.as_ptr(), self.0.as_ptr(), zb::p9_req_status_t_REQ_STATUS_ERROR as _)
+            zb::p9_client_cb(
+                client.as_ptr(),
+                self.0.as_ptr(),
+                zb::p9_req_status_t_REQ_STATUS_ERROR as _,
+            )
         };
     }
 
@@ -587,7 +609,10 @@ impl InFlight {
     #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn request(&self) -> Request<'_> {
         // INVARIANT: The reference held by `self` keeps the request live while borrowed.
-        Request { ptr: self.0, _life: PhantomData }
+        Request {
+            ptr: self.0,
+            _life: PhantomData,
+        }
     }
 
     /// `cancelled`: the server answered the client's Tflush for this request, so no reply will
@@ -627,6 +652,10 @@ fn set_flushed(req: NonNull<zb::p9_req_t>) {
     // SAFETY: The caller owns a reference to the live request; every other access to the status
     // while the transport holds it is an atomic load or `WRITE_ONCE`.
     unsafe {
-        atomic_store(&raw mut (*req.as_ptr()).status, zb::p9_req_status_t_REQ_STATUS_FLSHD as i32, Relaxed)
+        atomic_store(
+            &raw mut (*req.as_ptr()).status,
+            zb::p9_req_status_t_REQ_STATUS_FLSHD as i32,
+            Relaxed,
+        )
     };
 }

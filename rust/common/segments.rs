@@ -34,7 +34,11 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
-    pub(super) const EMPTY: Self = Self { page: core::ptr::null_mut(), offset: 0, len: 0 };
+    pub(super) const EMPTY: Self = Self {
+        page: core::ptr::null_mut(),
+        offset: 0,
+        len: 0,
+    };
 
     /// The run of `len` bytes at `offset` in `page`, or `None` if it does not fit in the page.
     #[inline]
@@ -43,7 +47,11 @@ impl Segment {
             return None;
         }
         // INVARIANT: Checked just above; both fit in `u32` as they are at most `PAGE_SIZE`.
-        Some(Self { page, offset: offset as u32, len: len as u32 })
+        Some(Self {
+            page,
+            offset: offset as u32,
+            len: len as u32,
+        })
     }
 
     /// The page.
@@ -136,10 +144,18 @@ pub(crate) fn drain_pool() {
 /// Writes the pool's counters (part of the debugfs `pins` file).
 pub(crate) fn write_counters(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     let idle = POOL.iter().filter(|s| s.load(Relaxed) != 0).count();
-    writeln!(f, "segment_lists_allocated: {}", LISTS_ALLOCATED.load(Relaxed))?;
+    writeln!(
+        f,
+        "segment_lists_allocated: {}",
+        LISTS_ALLOCATED.load(Relaxed)
+    )?;
     writeln!(f, "segment_lists_in_use: {}", LISTS_IN_USE.load(Relaxed))?;
     writeln!(f, "segment_lists_idle: {idle}")?;
-    writeln!(f, "segment_list_fallbacks: {}", LIST_FALLBACKS.load(Relaxed))
+    writeln!(
+        f,
+        "segment_list_fallbacks: {}",
+        LIST_FALLBACKS.load(Relaxed)
+    )
 }
 
 /// The segments of a payload: inline for small payloads, a pooled list for large ones.

@@ -42,7 +42,10 @@ pub(crate) struct PinGauge {
 
 impl PinGauge {
     pub(crate) const fn new() -> Self {
-        Self { now: Atomic::new(0), peak: Atomic::new(0) }
+        Self {
+            now: Atomic::new(0),
+            peak: Atomic::new(0),
+        }
     }
 
     /// Records `pages` more pages pinned.
@@ -244,6 +247,9 @@ impl<T: WriteStats> StatsDir<T> {
             }),
             GFP_KERNEL,
         )?;
-        Ok(Self { _stats: stats, _dir: dir })
+        Ok(Self {
+            _stats: stats,
+            _dir: dir,
+        })
     }
 }

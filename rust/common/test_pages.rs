@@ -26,7 +26,10 @@ impl TestPages {
         // SAFETY: FFI call without preconditions.
         let first = unsafe { bindings::alloc_pages(bindings::GFP_KERNEL, order) };
         // INVARIANT: A fresh allocation of that order, or none.
-        Ok(Self { first: NonNull::new(first).ok_or(ENOMEM)?, order })
+        Ok(Self {
+            first: NonNull::new(first).ok_or(ENOMEM)?,
+            order,
+        })
     }
 
     /// Pages in the block.
@@ -60,12 +63,20 @@ impl TestPages {
             if i >= self.count() || offset.checked_add(len).is_none_or(|end| end > PAGE_SIZE) {
                 return Err(EINVAL);
             }
-            let bv = bindings::bio_vec { bv_page: self.page(i), bv_len: len as u32, bv_offset: offset as u32 };
+            let bv = bindings::bio_vec {
+                bv_page: self.page(i),
+                bv_len: len as u32,
+                bv_offset: offset as u32,
+            };
             bvecs.push(bv, GFP_KERNEL)?;
             count += len;
         }
         let mut iter = bindings::iov_iter::default();
-        let dir = if device_writes { bindings::ITER_DEST } else { bindings::ITER_SOURCE };
+        let dir = if device_writes {
+            bindings::ITER_DEST
+        } else {
+            bindings::ITER_SOURCE
+        };
         // SAFETY: `iter` is ours to initialise; `bvecs` outlives it (both live until return) and
         // names pages of this block, each run inside its page (checked above).
         unsafe { bindings::iov_iter_bvec(&mut iter, dir, bvecs.as_ptr(), bvecs.len() as _, count) };

@@ -48,7 +48,10 @@ fn unpin_pages(pages: &mut [*mut bindings::page], dirty: bool) {
 
 /// Runs `f` with every allocation as GFP_NOIO: a transport's worker (and its request path) runs
 /// under writeback, where reclaim must not wait for I/O, least of all its own.
-#[cfg_attr(any(zc9p_virtio, zc9p_pintest), expect(dead_code, reason = "zc9p_fd's only"))]
+#[cfg_attr(
+    any(zc9p_virtio, zc9p_pintest),
+    expect(dead_code, reason = "zc9p_fd's only")
+)]
 pub(crate) fn noio<T>(f: impl FnOnce() -> T) -> T {
     // SAFETY: Save and restore are paired on this task.
     let flags = unsafe { zb::zc9p_memalloc_noio_save() };
@@ -148,7 +151,10 @@ impl PinBudget {
     /// dropped.
     pub(crate) fn acquire(want: usize) -> Result<PinCharge> {
         if let Some(pages) = Self::try_take(want) {
-            return Ok(PinCharge { pages, waited: false });
+            return Ok(PinCharge {
+                pages,
+                waited: false,
+            });
         }
         BUDGET_WAITS.fetch_add(1, Relaxed);
         let taken = core::cell::Cell::new(0);
@@ -163,7 +169,10 @@ impl PinBudget {
         // what this waiter asked for is noticed even when nothing is released.
         let second = kernel::time::msecs_to_jiffies(1000) as kernel::ffi::c_long;
         while !Self::wait_queue().wait_killable_timeout(&cond, second)? {}
-        Ok(PinCharge { pages: taken.get(), waited: true })
+        Ok(PinCharge {
+            pages: taken.get(),
+            waited: true,
+        })
     }
 }
 
@@ -264,13 +273,20 @@ impl PayloadPages {
     /// how much, and the caller must shorten the request to match. Only if nothing at all could
     /// be mapped is the extraction error returned (`EFAULT` for an unmapped user buffer), and
     /// the payload is left empty.
-    pub(crate) fn extract(&mut self, iter: &mut IovIter<'_>, count: usize, max_pages: usize) -> Result {
+    pub(crate) fn extract(
+        &mut self,
+        iter: &mut IovIter<'_>,
+        count: usize,
+        max_pages: usize,
+    ) -> Result {
         if self.len != 0 || !self.segs.as_slice().is_empty() || self.charge.is_some() {
             return Err(EINVAL);
         }
         let count = count.min(iter.count());
         // The list first: if it has to fall back to its inline room, the charge is smaller.
-        let mut max_pages = self.segs.reserve(max_pages.min(count.div_ceil(PAGE_SIZE) + 1));
+        let mut max_pages = self
+            .segs
+            .reserve(max_pages.min(count.div_ceil(PAGE_SIZE) + 1));
         if count > 0 {
             let charge = match PinBudget::acquire(max_pages) {
                 Ok(charge) => charge,
@@ -414,7 +430,10 @@ impl PayloadPages {
 
     /// Pages charged to the budget for this payload.
     #[inline]
-    #[cfg_attr(not(all(zc9p_virtio, CONFIG_KUNIT = "y")), expect(dead_code, reason = "zc9p_virtio's KUnit suites' only"))]
+    #[cfg_attr(
+        not(all(zc9p_virtio, CONFIG_KUNIT = "y")),
+        expect(dead_code, reason = "zc9p_virtio's KUnit suites' only")
+    )]
     pub(crate) fn charged_pages(&self) -> usize {
         self.charge.as_ref().map_or(0, |c| c.pages())
     }
@@ -424,7 +443,9 @@ impl PayloadPages {
         self.walk(pos, dst.len(), |seg_page, seg_off, at, n| {
             // SAFETY: `seg_page` is a live page of the payload (type invariant) and
             // `seg_off + n` stays inside it; `dst[at..at + n]` is in bounds.
-            unsafe { zb::zc9p_memcpy_from_page(dst[at..].as_mut_ptr().cast(), seg_page, seg_off, n) }
+            unsafe {
+                zb::zc9p_memcpy_from_page(dst[at..].as_mut_ptr().cast(), seg_page, seg_off, n)
+            }
         })
     }
 

@@ -102,13 +102,29 @@ mod payload_pages {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // SAFETY: `payload` is released below, before `pages` goes.
-        let n = unsafe { pages.map(&[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)], true, 16, &mut payload) }?;
+        let n = unsafe {
+            pages.map(
+                &[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)],
+                true,
+                16,
+                &mut payload,
+            )
+        }?;
         assert_eq!(n, 2 * PAGE - 50);
         let segs = payload.segments();
         assert_eq!(segs.len(), 3);
-        assert_eq!((segs[0].page(), segs[0].offset(), segs[0].len()), (pages.page(0), 100, PAGE - 100));
-        assert_eq!((segs[1].page(), segs[1].offset(), segs[1].len()), (pages.page(1), 0, PAGE));
-        assert_eq!((segs[2].page(), segs[2].offset(), segs[2].len()), (pages.page(2), 0, 50));
+        assert_eq!(
+            (segs[0].page(), segs[0].offset(), segs[0].len()),
+            (pages.page(0), 100, PAGE - 100)
+        );
+        assert_eq!(
+            (segs[1].page(), segs[1].offset(), segs[1].len()),
+            (pages.page(1), 0, PAGE)
+        );
+        assert_eq!(
+            (segs[2].page(), segs[2].offset(), segs[2].len()),
+            (pages.page(2), 0, 50)
+        );
         // Kernel-backed pages are listed and charged to the budget, not pinned.
         assert_eq!(payload.pinned_pages(), 0);
         assert_eq!(payload.charged_pages(), 3);
@@ -126,7 +142,14 @@ mod payload_pages {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // SAFETY: As above.
-        let n = unsafe { pages.map(&[(0, 0, PAGE), (1, 0, PAGE), (2, 0, PAGE)], false, 2, &mut payload) }?;
+        let n = unsafe {
+            pages.map(
+                &[(0, 0, PAGE), (1, 0, PAGE), (2, 0, PAGE)],
+                false,
+                2,
+                &mut payload,
+            )
+        }?;
         assert_eq!(n, 2 * PAGE);
         assert_eq!(payload.segments().len(), 2);
         payload.release();
@@ -138,16 +161,29 @@ mod payload_pages {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // SAFETY: `payload` is released below, before `pages` goes.
-        unsafe { pages.map(&[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)], true, 16, &mut payload) }?;
+        unsafe {
+            pages.map(
+                &[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)],
+                true,
+                16,
+                &mut payload,
+            )
+        }?;
         // Longer than the payload: nothing changes.
         payload.truncate(4 * PAGE);
-        assert_eq!((payload.len(), payload.segments().len()), (2 * PAGE - 50, 3));
+        assert_eq!(
+            (payload.len(), payload.segments().len()),
+            (2 * PAGE - 50, 3)
+        );
         // Into the second segment: the first whole, 100 bytes of the second.
         payload.truncate(PAGE);
         assert_eq!(payload.len(), PAGE);
         let segs = payload.segments();
         assert_eq!(segs.len(), 2);
-        assert_eq!((segs[1].page(), segs[1].offset(), segs[1].len()), (pages.page(1), 0, 100));
+        assert_eq!(
+            (segs[1].page(), segs[1].offset(), segs[1].len()),
+            (pages.page(1), 0, 100)
+        );
         // At a segment's end: that segment is the last.
         payload.truncate(PAGE - 100);
         assert_eq!((payload.len(), payload.segments().len()), (PAGE - 100, 1));
@@ -162,7 +198,10 @@ mod payload_pages {
         // SAFETY: As above.
         unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) }?;
         // SAFETY: As above.
-        assert_eq!(unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) }, Err(EINVAL));
+        assert_eq!(
+            unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) },
+            Err(EINVAL)
+        );
         payload.release();
         Ok(())
     }

@@ -41,7 +41,10 @@ unsafe impl Sync for WaitQueue {}
 #[cfg_attr(zc9p_pintest, expect(unused_macros, reason = "the transports' only"))]
 macro_rules! new_wait_queue {
     ($name:literal) => {
-        $crate::common::wait::WaitQueue::new(::kernel::c_str!($name), ::kernel::static_lock_class!())
+        $crate::common::wait::WaitQueue::new(
+            ::kernel::c_str!($name),
+            ::kernel::static_lock_class!(),
+        )
     };
 }
 #[cfg_attr(zc9p_pintest, expect(unused_imports, reason = "the transports' only"))]
@@ -85,7 +88,11 @@ impl WaitQueue {
 
     /// Sleeps (accounted as I/O wait) until `cond` returns true, a fatal signal arrives or
     /// `timeout` jiffies pass. Returns whether `cond` became true; `Err(ERESTARTSYS)` if killed.
-    pub(crate) fn wait_killable_timeout<F: Fn() -> bool>(&self, cond: F, timeout: c_long) -> Result<bool> {
+    pub(crate) fn wait_killable_timeout<F: Fn() -> bool>(
+        &self,
+        cond: F,
+        timeout: c_long,
+    ) -> Result<bool> {
         // SAFETY: As in `wait_killable`.
         let ret = unsafe {
             zb::zc9p_wait_killable_timeout(

@@ -82,7 +82,12 @@ pub(crate) fn map<'s>(
     if pinned > 0 {
         stats.pins.pin(pinned);
     }
-    Ok(Mapped { dir, in_hdr_len, pinned, stats })
+    Ok(Mapped {
+        dir,
+        in_hdr_len,
+        pinned,
+        stats,
+    })
 }
 
 impl Mapped<'_> {
@@ -97,7 +102,12 @@ impl Mapped<'_> {
     /// the count field, and for a write the size field. A payload of `len` or less is left as
     /// it is.
     #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
-    pub(crate) fn shorten(&mut self, req: Request<'_>, payload: &mut PayloadPages, len: usize) -> Result {
+    pub(crate) fn shorten(
+        &mut self,
+        req: Request<'_>,
+        payload: &mut PayloadPages,
+        len: usize,
+    ) -> Result {
         if self.dir == Direction::None || len >= payload.len() {
             return Ok(());
         }
@@ -120,7 +130,13 @@ impl Mapped<'_> {
     /// The call is over and the other side no longer touches `payload`: counts it (with what
     /// moved, if `replied`), copies a legacy Rerror's string from the pages back into the reply
     /// buffer if the transport let it land there (`error_in_pages`), and releases the pages.
-    pub(crate) fn finish(self, req: Request<'_>, payload: &mut PayloadPages, replied: bool, error_in_pages: bool) {
+    pub(crate) fn finish(
+        self,
+        req: Request<'_>,
+        payload: &mut PayloadPages,
+        replied: bool,
+        error_in_pages: bool,
+    ) {
         let stats = self.stats;
         stats.requests.add(1);
         if replied {
@@ -178,7 +194,9 @@ fn copy_back_error(mut req: Request<'_>, in_hdr_len: usize, payload: &PayloadPag
 /// header room (`P9_ZC_HDR_SZ`, all the 9P client parses of it) nor past the `room` the buffer
 /// has after the header.
 pub(crate) fn copy_back_len(size: usize, in_hdr_len: usize, room: usize) -> usize {
-    size.min(zb::P9_ZC_HDR_SZ as usize).saturating_sub(in_hdr_len).min(room)
+    size.min(zb::P9_ZC_HDR_SZ as usize)
+        .saturating_sub(in_hdr_len)
+        .min(room)
 }
 
 /// Payload bytes that really moved, from the reply: for a read, what follows the reply header

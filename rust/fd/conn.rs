@@ -230,9 +230,18 @@ impl State {
 /// Where the reader is in the byte stream.
 pub(crate) enum Rx {
     /// Reading a frame's 7-byte header.
-    Header { buf: [u8; frame::HEADER_LEN], got: usize },
+    Header {
+        buf: [u8; frame::HEADER_LEN],
+        got: usize,
+    },
     /// Reading the body of a frame into the request it answers, taken out of the table.
-    Body { h: Header, entry: Entry, plan: Plan, rc: LinearBuf, got: usize },
+    Body {
+        h: Header,
+        entry: Entry,
+        plan: Plan,
+        rc: LinearBuf,
+        got: usize,
+    },
 }
 
 /// The frame the worker is sending.
@@ -374,7 +383,8 @@ impl Conn {
         let conn = Arc::pin_init(init, GFP_KERNEL)?;
         // SAFETY: The context is the connection, which outlives its poller: `close` drops the
         // poller before the client's reference to the connection.
-        let (poller, _mask) = unsafe { conn.ends.poll_start(Arc::as_ptr(&conn).cast_mut().cast()) }?;
+        let (poller, _mask) =
+            unsafe { conn.ends.poll_start(Arc::as_ptr(&conn).cast_mut().cast()) }?;
         *conn.poller.lock() = Some(poller);
         let id = NEXT_ID.fetch_add(1, Relaxed);
         let mut dir = [0u8; 32];
@@ -615,7 +625,13 @@ impl Conn {
         self.tx_lent.store(0, Relaxed);
         let mut failed = 0;
         if let Rx::Body { .. } = io.rx {
-            let rx = core::mem::replace(&mut io.rx, Rx::Header { buf: [0; frame::HEADER_LEN], got: 0 });
+            let rx = core::mem::replace(
+                &mut io.rx,
+                Rx::Header {
+                    buf: [0; frame::HEADER_LEN],
+                    got: 0,
+                },
+            );
             if let Rx::Body { entry, .. } = rx {
                 entry.fail(self.client, err);
                 failed += 1;

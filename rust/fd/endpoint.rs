@@ -80,14 +80,21 @@ impl Endpoints {
         let w = wr.as_ref().unwrap_or(&rd);
         // SAFETY: The file is live (`FileRef` invariant).
         let splices = unsafe { zb::zc9p_fd_splices_pages(w.as_ptr()) };
-        Self { rd, wr, own_socket, splices }
+        Self {
+            rd,
+            wr,
+            own_socket,
+            splices,
+        }
     }
 
     /// Connects a unix stream socket to `path`.
     pub(crate) fn connect_unix(path: &CStr) -> Result<Self> {
         let mut file = core::ptr::null_mut();
         // SAFETY: `path` is NUL-terminated; `file` is written only on success.
-        kernel::error::to_result(unsafe { zb::zc9p_fd_connect_unix(path.as_char_ptr(), &mut file) })?;
+        kernel::error::to_result(unsafe {
+            zb::zc9p_fd_connect_unix(path.as_char_ptr(), &mut file)
+        })?;
         // SAFETY: On success the shim returned a new file reference.
         let rd = unsafe { FileRef::from_raw(file) }?;
         Ok(Self::new(rd, None, true))
@@ -98,7 +105,9 @@ impl Endpoints {
     pub(crate) fn connect_vsock(cid: u32, port: u16) -> Result<Self> {
         let mut file = core::ptr::null_mut();
         // SAFETY: `file` is written only on success.
-        kernel::error::to_result(unsafe { zb::zc9p_fd_connect_vsock(cid, port.into(), &mut file) })?;
+        kernel::error::to_result(unsafe {
+            zb::zc9p_fd_connect_vsock(cid, port.into(), &mut file)
+        })?;
         // SAFETY: On success the shim returned a new file reference.
         let rd = unsafe { FileRef::from_raw(file) }?;
         Ok(Self::new(rd, None, true))
@@ -135,7 +144,13 @@ impl Endpoints {
         // SAFETY: The file is live; `bv`'s entries name pages that its builder keeps alive for
         // the call (`BvecBatch` invariant).
         to_result_len(unsafe {
-            zb::zc9p_fd_send(self.wr().as_ptr(), bv.as_mut_ptr(), bv.count(), bv.bytes(), flags)
+            zb::zc9p_fd_send(
+                self.wr().as_ptr(),
+                bv.as_mut_ptr(),
+                bv.count(),
+                bv.bytes(),
+                flags,
+            )
         })
     }
 
@@ -221,7 +236,11 @@ pub(crate) struct BvecBatch {
 
 impl BvecBatch {
     pub(crate) fn new() -> Self {
-        Self { entries: [bindings::bio_vec::default(); BVEC_BATCH], count: 0, bytes: 0 }
+        Self {
+            entries: [bindings::bio_vec::default(); BVEC_BATCH],
+            count: 0,
+            bytes: 0,
+        }
     }
 
     pub(crate) fn clear(&mut self) {
@@ -246,13 +265,23 @@ impl BvecBatch {
     }
 
     /// Adds `len` bytes of `page` from `offset` (within the page); false if full.
-    pub(crate) fn push_page(&mut self, page: *mut bindings::page, offset: usize, len: usize) -> bool {
+    pub(crate) fn push_page(
+        &mut self,
+        page: *mut bindings::page,
+        offset: usize,
+        len: usize,
+    ) -> bool {
         if self.is_full() || len == 0 {
             return len == 0;
         }
         // SAFETY: `entries[count]` exists (not full); the shim only stores the values.
         unsafe {
-            zb::zc9p_fd_bvec_set(&mut self.entries[self.count], page, len as u32, offset as u32)
+            zb::zc9p_fd_bvec_set(
+                &mut self.entries[self.count],
+                page,
+                len as u32,
+                offset as u32,
+            )
         };
         self.count += 1;
         self.bytes += len;

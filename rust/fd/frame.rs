@@ -113,10 +113,16 @@ impl fmt::Display for Violation {
                 write!(f, "reply type {got} to tag {tag}, which expects {want}")
             }
             Violation::TooBig { tag, size, room } => {
-                write!(f, "reply of {size} bytes to tag {tag}, which has room for {room}")
+                write!(
+                    f,
+                    "reply of {size} bytes to tag {tag}, which has room for {room}"
+                )
             }
             Violation::BadCount { tag, count, size } => {
-                write!(f, "Rread count {count} in a frame of {size} bytes (tag {tag})")
+                write!(
+                    f,
+                    "Rread count {count} in a frame of {size} bytes (tag {tag})"
+                )
             }
             Violation::Truncated => write!(f, "connection closed inside a frame"),
         }
@@ -129,7 +135,10 @@ pub(crate) fn check_size(h: &Header, msize: usize) -> Result<(), Violation> {
         return Err(Violation::TooShort(h.size));
     }
     if h.size as usize > msize {
-        return Err(Violation::OverMsize { size: h.size, msize });
+        return Err(Violation::OverMsize {
+            size: h.size,
+            msize,
+        });
     }
     Ok(())
 }
@@ -138,19 +147,31 @@ pub(crate) fn check_size(h: &Header, msize: usize) -> Result<(), Violation> {
 pub(crate) fn check(h: &Header, e: &Expect) -> Result<Plan, Violation> {
     let size = h.size as usize;
     if h.ty != e.reply && h.ty != e.error {
-        return Err(Violation::WrongType { tag: h.tag, got: h.ty, want: e.reply });
+        return Err(Violation::WrongType {
+            tag: h.tag,
+            got: h.ty,
+            want: e.reply,
+        });
     }
     match e.payload {
         Some(mapped) if h.ty == e.reply => {
             let room = COUNT_HEADER_LEN.saturating_add(mapped);
             if size < COUNT_HEADER_LEN || size > room || e.rc_capacity < COUNT_HEADER_LEN {
-                return Err(Violation::TooBig { tag: h.tag, size: h.size, room });
+                return Err(Violation::TooBig {
+                    tag: h.tag,
+                    size: h.size,
+                    room,
+                });
             }
             Ok(Plan::Payload)
         }
         _ => {
             if size > e.rc_capacity {
-                return Err(Violation::TooBig { tag: h.tag, size: h.size, room: e.rc_capacity });
+                return Err(Violation::TooBig {
+                    tag: h.tag,
+                    size: h.size,
+                    room: e.rc_capacity,
+                });
             }
             Ok(Plan::Whole)
         }
@@ -160,7 +181,11 @@ pub(crate) fn check(h: &Header, e: &Expect) -> Result<Plan, Violation> {
 /// Checks an Rread's count (the 4 bytes after the header) against its frame's size.
 pub(crate) fn check_count(h: &Header, count: u32) -> Result<(), Violation> {
     if count as usize + COUNT_HEADER_LEN != h.size as usize {
-        return Err(Violation::BadCount { tag: h.tag, count, size: h.size });
+        return Err(Violation::BadCount {
+            tag: h.tag,
+            count,
+            size: h.size,
+        });
     }
     Ok(())
 }
@@ -173,7 +198,12 @@ mod tests {
     /// An Rread's expectations: reply type 117, Rlerror, a reply buffer of `rc`, `mapped`
     /// payload bytes (a zero-copy read) or none.
     fn rread(rc: usize, mapped: Option<usize>) -> Expect {
-        Expect { reply: 117, error: RLERROR, rc_capacity: rc, payload: mapped }
+        Expect {
+            reply: 117,
+            error: RLERROR,
+            rc_capacity: rc,
+            payload: mapped,
+        }
     }
 
     fn header(size: u32, ty: u8, tag: u16) -> Header {
@@ -188,16 +218,25 @@ mod tests {
 
     #[test]
     fn size_below_header_or_over_msize_is_refused() {
-        assert_eq!(check_size(&header(6, 117, 1), 8192), Err(Violation::TooShort(6)));
+        assert_eq!(
+            check_size(&header(6, 117, 1), 8192),
+            Err(Violation::TooShort(6))
+        );
         assert_eq!(check_size(&header(7, 117, 1), 8192), Ok(()));
         assert_eq!(check_size(&header(8192, 117, 1), 8192), Ok(()));
         assert_eq!(
             check_size(&header(8193, 117, 1), 8192),
-            Err(Violation::OverMsize { size: 8193, msize: 8192 })
+            Err(Violation::OverMsize {
+                size: 8193,
+                msize: 8192
+            })
         );
         assert_eq!(
             check_size(&header(u32::MAX, 117, 1), 8192),
-            Err(Violation::OverMsize { size: u32::MAX, msize: 8192 })
+            Err(Violation::OverMsize {
+                size: u32::MAX,
+                msize: 8192
+            })
         );
     }
 
@@ -208,11 +247,19 @@ mod tests {
         assert_eq!(check(&header(20, RLERROR, 3), &e), Ok(Plan::Whole));
         assert_eq!(
             check(&header(20, RERROR, 3), &e),
-            Err(Violation::WrongType { tag: 3, got: RERROR, want: 117 })
+            Err(Violation::WrongType {
+                tag: 3,
+                got: RERROR,
+                want: 117
+            })
         );
         assert_eq!(
             check(&header(20, 116, 3), &e),
-            Err(Violation::WrongType { tag: 3, got: 116, want: 117 })
+            Err(Violation::WrongType {
+                tag: 3,
+                got: 116,
+                want: 117
+            })
         );
     }
 
@@ -222,7 +269,11 @@ mod tests {
         assert_eq!(check(&header(4096, 117, 9), &e), Ok(Plan::Whole));
         assert_eq!(
             check(&header(4097, 117, 9), &e),
-            Err(Violation::TooBig { tag: 9, size: 4097, room: 4096 })
+            Err(Violation::TooBig {
+                tag: 9,
+                size: 4097,
+                room: 4096
+            })
         );
     }
 
@@ -233,17 +284,28 @@ mod tests {
         assert_eq!(check(&header(11 + 8192, 117, 5), &e), Ok(Plan::Payload));
         assert_eq!(
             check(&header(11 + 8193, 117, 5), &e),
-            Err(Violation::TooBig { tag: 5, size: 11 + 8193, room: 11 + 8192 })
+            Err(Violation::TooBig {
+                tag: 5,
+                size: 11 + 8193,
+                room: 11 + 8192
+            })
         );
         // An Rread shorter than its count header cannot be split there.
         assert_eq!(
             check(&header(10, 117, 5), &e),
-            Err(Violation::TooBig { tag: 5, size: 10, room: 11 + 8192 })
+            Err(Violation::TooBig {
+                tag: 5,
+                size: 10,
+                room: 11 + 8192
+            })
         );
         // A reply buffer without room for the count header takes no split frame.
         assert!(check(&header(20, 117, 5), &rread(10, Some(8192))).is_err());
         // No overflow for the largest mapping.
-        assert_eq!(check(&header(u32::MAX, 117, 5), &rread(64, Some(usize::MAX))), Ok(Plan::Payload));
+        assert_eq!(
+            check(&header(u32::MAX, 117, 5), &rread(64, Some(usize::MAX))),
+            Ok(Plan::Payload)
+        );
     }
 
     #[test]
@@ -252,7 +314,11 @@ mod tests {
         assert_eq!(check(&header(64, RLERROR, 5), &e), Ok(Plan::Whole));
         assert_eq!(
             check(&header(65, RLERROR, 5), &e),
-            Err(Violation::TooBig { tag: 5, size: 65, room: 64 })
+            Err(Violation::TooBig {
+                tag: 5,
+                size: 65,
+                room: 64
+            })
         );
     }
 
@@ -260,8 +326,22 @@ mod tests {
     fn rread_count_must_match_the_frame() {
         let h = header(11 + 100, 117, 2);
         assert_eq!(check_count(&h, 100), Ok(()));
-        assert_eq!(check_count(&h, 99), Err(Violation::BadCount { tag: 2, count: 99, size: 111 }));
-        assert_eq!(check_count(&h, 101), Err(Violation::BadCount { tag: 2, count: 101, size: 111 }));
+        assert_eq!(
+            check_count(&h, 99),
+            Err(Violation::BadCount {
+                tag: 2,
+                count: 99,
+                size: 111
+            })
+        );
+        assert_eq!(
+            check_count(&h, 101),
+            Err(Violation::BadCount {
+                tag: 2,
+                count: 101,
+                size: 111
+            })
+        );
         assert!(check_count(&h, u32::MAX).is_err());
     }
 

@@ -35,7 +35,12 @@ enum RxStop {
 }
 
 /// Payload bytes from `pos` of `pages`, at most `max`, into `bv`.
-fn fill_payload(bv: &mut BvecBatch, pages: &crate::common::trans_common::PayloadPages, mut pos: usize, max: usize) {
+fn fill_payload(
+    bv: &mut BvecBatch,
+    pages: &crate::common::trans_common::PayloadPages,
+    mut pos: usize,
+    max: usize,
+) {
     for seg in pages.segments() {
         if bv.bytes() >= max || bv.is_full() {
             break;
@@ -79,7 +84,11 @@ impl Conn {
             let received = match self.rx_step(io) {
                 Ok(received) => received,
                 Err(RxStop::Eof) => {
-                    self.fail(io, frame::econnreset(), format_args!("server closed the connection"));
+                    self.fail(
+                        io,
+                        frame::econnreset(),
+                        format_args!("server closed the connection"),
+                    );
                     return false;
                 }
                 Err(RxStop::Io(e)) => {
@@ -120,17 +129,33 @@ impl Conn {
             e.held = Held::Sent(unsafe { t.sent() });
         }
         let tc = e.request()?.tc();
-        let pages = if e.dir == Direction::Out { e.pages.take() } else { None };
+        let pages = if e.dir == Direction::Out {
+            e.pages.take()
+        } else {
+            None
+        };
         let payload_len = pages.as_ref().map_or(0, |p| p.get(proof).len());
         if pages.is_some() {
             self.tx_lent.store(u32::from(tag) + 1, Relaxed);
         }
         let splice = payload_len >= SPLICE_MIN
             && self.ends.splices_pages()
-            && pages
-                .as_ref()
-                .is_some_and(|p| p.get(proof).segments().iter().all(|s| page_spliceable(s.page())));
-        Some(Tx { tag, tc, pages, bounce: None, payload_len, sent: 0, splice, _hold: hold })
+            && pages.as_ref().is_some_and(|p| {
+                p.get(proof)
+                    .segments()
+                    .iter()
+                    .all(|s| page_spliceable(s.page()))
+            });
+        Some(Tx {
+            tag,
+            tc,
+            pages,
+            bounce: None,
+            payload_len,
+            sent: 0,
+            splice,
+            _hold: hold,
+        })
     }
 
     /// Sends until the socket would block or nothing is left. Returns whether anything moved.
@@ -238,10 +263,17 @@ impl Conn {
     fn rx_step(&self, io: &mut Io) -> Result<bool, RxStop> {
         let mut progress = false;
         loop {
-            let Io { rx, bv, scratch, proof, .. } = &mut *io;
+            let Io {
+                rx,
+                bv,
+                scratch,
+                proof,
+                ..
+            } = &mut *io;
             match rx {
                 Rx::Header { buf, got } => {
-                    let Some(n) = self.received(self.ends.recv_buf(&mut buf[*got..]), *got == 0)? else {
+                    let Some(n) = self.received(self.ends.recv_buf(&mut buf[*got..]), *got == 0)?
+                    else {
                         return Ok(progress);
                     };
                     progress = true;
@@ -255,7 +287,13 @@ impl Conn {
                     let body = self.start_body(h, entry, buf).map_err(RxStop::Bad)?;
                     *rx = body;
                 }
-                Rx::Body { h, entry, plan, rc, got } => {
+                Rx::Body {
+                    h,
+                    entry,
+                    plan,
+                    rc,
+                    got,
+                } => {
                     let size = h.size as usize;
                     if *got >= size {
                         self.finish_frame(io);
@@ -268,7 +306,9 @@ impl Conn {
                         Plan::Whole => self.ends.recv_buf(unsafe { rc_slice(*rc, got_now, size) }),
                         Plan::Payload if got_now < frame::COUNT_HEADER_LEN => {
                             // SAFETY: As above, with `rc.len() >= 11` (checked for a payload plan).
-                            self.ends.recv_buf(unsafe { rc_slice(*rc, got_now, frame::COUNT_HEADER_LEN) })
+                            self.ends.recv_buf(unsafe {
+                                rc_slice(*rc, got_now, frame::COUNT_HEADER_LEN)
+                            })
                         }
                         Plan::Payload => match entry.pages.as_ref() {
                             Some(pages) => {
@@ -289,7 +329,10 @@ impl Conn {
                     };
                     progress = true;
                     *got += n;
-                    if *plan == Plan::Payload && got_now < frame::COUNT_HEADER_LEN && *got == frame::COUNT_HEADER_LEN {
+                    if *plan == Plan::Payload
+                        && got_now < frame::COUNT_HEADER_LEN
+                        && *got == frame::COUNT_HEADER_LEN
+                    {
                         // SAFETY: As above; the count's 4 bytes were just received.
                         let c = unsafe { rc_slice(*rc, 7, frame::COUNT_HEADER_LEN) };
                         let count = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
@@ -319,7 +362,12 @@ impl Conn {
 
     /// Checks a frame against its request and copies its header into the reply buffer. A
     /// refused frame fails the request here (the connection fails next).
-    fn start_body(&self, h: Header, entry: Entry, hdr: &[u8; frame::HEADER_LEN]) -> Result<Rx, Violation> {
+    fn start_body(
+        &self,
+        h: Header,
+        entry: Entry,
+        hdr: &[u8; frame::HEADER_LEN],
+    ) -> Result<Rx, Violation> {
         let Some(req) = entry.request() else {
             return Err(Violation::UnknownTag(h.tag));
         };
@@ -329,7 +377,13 @@ impl Conn {
             Ok(plan) => {
                 // SAFETY: The entry is the reader's now; `rc.len() >= size >= 7` (checked).
                 unsafe { rc_slice(rc, 0, frame::HEADER_LEN) }.copy_from_slice(hdr);
-                Ok(Rx::Body { h, entry, plan, rc, got: frame::HEADER_LEN })
+                Ok(Rx::Body {
+                    h,
+                    entry,
+                    plan,
+                    rc,
+                    got: frame::HEADER_LEN,
+                })
             }
             Err(v) => {
                 self.retire(1);
@@ -341,7 +395,13 @@ impl Conn {
 
     /// The frame in `io.rx` is all there: hand the reply to the client.
     fn finish_frame(&self, io: &mut Io) {
-        let rx = core::mem::replace(&mut io.rx, Rx::Header { buf: [0; frame::HEADER_LEN], got: 0 });
+        let rx = core::mem::replace(
+            &mut io.rx,
+            Rx::Header {
+                buf: [0; frame::HEADER_LEN],
+                got: 0,
+            },
+        );
         let Rx::Body { h, entry, plan, .. } = rx else {
             return;
         };

@@ -15,7 +15,11 @@ const NO_FD: i32 = !0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Target<'a> {
     /// trans=tcp: the source is the server's IPv4 or IPv6 address.
-    Tcp { addr: &'a CStr, port: u16, privport: bool },
+    Tcp {
+        addr: &'a CStr,
+        port: u16,
+        privport: bool,
+    },
     /// trans=unix: the source is the socket's path.
     Unix { path: &'a CStr },
     /// trans=fd: the task's descriptors to read from and write to.
@@ -50,11 +54,19 @@ pub(crate) fn parse_cid(source: &CStr) -> Result<u32> {
 /// The endpoint `kind` connects to for `source` and `opts`: `EINVAL` for a tcp mount without an
 /// address or a unix mount without a path, `ENOPROTOOPT` for trans=fd without both descriptors
 /// (mainline's errors); `EINVAL` for a vsock mount whose source is not a CID ([`parse_cid`]).
-pub(crate) fn target<'a>(kind: Kind, source: Option<&'a CStr>, opts: &zb::zc9p_fd_opts) -> Result<Target<'a>> {
+pub(crate) fn target<'a>(
+    kind: Kind,
+    source: Option<&'a CStr>,
+    opts: &zb::zc9p_fd_opts,
+) -> Result<Target<'a>> {
     match kind {
         Kind::Tcp => {
             let addr = source.ok_or(EINVAL)?;
-            Ok(Target::Tcp { addr, port: opts.port, privport: opts.privport })
+            Ok(Target::Tcp {
+                addr,
+                port: opts.port,
+                privport: opts.privport,
+            })
         }
         Kind::Unix => {
             let path = source.filter(|p| !p.is_empty()).ok_or(EINVAL)?;
@@ -64,11 +76,17 @@ pub(crate) fn target<'a>(kind: Kind, source: Option<&'a CStr>, opts: &zb::zc9p_f
             if opts.rfd == NO_FD || opts.wfd == NO_FD {
                 return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
             }
-            Ok(Target::Fd { rfd: opts.rfd, wfd: opts.wfd })
+            Ok(Target::Fd {
+                rfd: opts.rfd,
+                wfd: opts.wfd,
+            })
         }
         Kind::Vsock => {
             let cid = parse_cid(source.ok_or(EINVAL)?)?;
-            Ok(Target::Vsock { cid, port: opts.port })
+            Ok(Target::Vsock {
+                cid,
+                port: opts.port,
+            })
         }
     }
 }
@@ -78,24 +96,48 @@ mod tests {
     use super::*;
 
     fn opts(rfd: i32, wfd: i32, port: u16, privport: bool) -> zb::zc9p_fd_opts {
-        zb::zc9p_fd_opts { rfd, wfd, port, privport }
+        zb::zc9p_fd_opts {
+            rfd,
+            wfd,
+            port,
+            privport,
+        }
     }
 
     #[test]
     fn tcp_takes_the_address_and_port() {
-        let got = target(Kind::Tcp, Some(c"10.0.2.2"), &opts(NO_FD, NO_FD, 5640, true));
-        assert_eq!(got, Ok(Target::Tcp { addr: c"10.0.2.2", port: 5640, privport: true }));
+        let got = target(
+            Kind::Tcp,
+            Some(c"10.0.2.2"),
+            &opts(NO_FD, NO_FD, 5640, true),
+        );
+        assert_eq!(
+            got,
+            Ok(Target::Tcp {
+                addr: c"10.0.2.2",
+                port: 5640,
+                privport: true
+            })
+        );
     }
 
     #[test]
     fn tcp_without_an_address_is_einval() {
-        assert_eq!(target(Kind::Tcp, None, &opts(NO_FD, NO_FD, 564, false)), Err(EINVAL));
+        assert_eq!(
+            target(Kind::Tcp, None, &opts(NO_FD, NO_FD, 564, false)),
+            Err(EINVAL)
+        );
     }
 
     #[test]
     fn unix_needs_a_nonempty_path() {
         let o = opts(NO_FD, NO_FD, 564, false);
-        assert_eq!(target(Kind::Unix, Some(c"/run/9p.sock"), &o), Ok(Target::Unix { path: c"/run/9p.sock" }));
+        assert_eq!(
+            target(Kind::Unix, Some(c"/run/9p.sock"), &o),
+            Ok(Target::Unix {
+                path: c"/run/9p.sock"
+            })
+        );
         assert_eq!(target(Kind::Unix, Some(c""), &o), Err(EINVAL));
         assert_eq!(target(Kind::Unix, None, &o), Err(EINVAL));
     }
@@ -103,8 +145,14 @@ mod tests {
     #[test]
     fn vsock_takes_the_cid_and_port() {
         let o = opts(NO_FD, NO_FD, 5640, false);
-        assert_eq!(target(Kind::Vsock, Some(c"2"), &o), Ok(Target::Vsock { cid: 2, port: 5640 }));
-        assert_eq!(target(Kind::Vsock, Some(c"1"), &o), Ok(Target::Vsock { cid: 1, port: 5640 }));
+        assert_eq!(
+            target(Kind::Vsock, Some(c"2"), &o),
+            Ok(Target::Vsock { cid: 2, port: 5640 })
+        );
+        assert_eq!(
+            target(Kind::Vsock, Some(c"1"), &o),
+            Ok(Target::Vsock { cid: 1, port: 5640 })
+        );
         assert_eq!(target(Kind::Vsock, None, &o), Err(EINVAL));
     }
 
@@ -113,7 +161,17 @@ mod tests {
         assert_eq!(parse_cid(c"0"), Ok(0));
         assert_eq!(parse_cid(c"3"), Ok(3));
         assert_eq!(parse_cid(c"4294967294"), Ok(u32::MAX - 1));
-        for bad in [c"", c"4294967295", c"4294967296", c"99999999999", c"-1", c"+2", c"0x2", c"2 ", c"host"] {
+        for bad in [
+            c"",
+            c"4294967295",
+            c"4294967296",
+            c"99999999999",
+            c"-1",
+            c"+2",
+            c"0x2",
+            c"2 ",
+            c"host",
+        ] {
             assert_eq!(parse_cid(bad), Err(EINVAL));
         }
     }
@@ -121,11 +179,26 @@ mod tests {
     #[test]
     fn fd_needs_both_descriptors() {
         let enoprotoopt = Error::from_errno(-(bindings::ENOPROTOOPT as i32));
-        assert_eq!(target(Kind::Fd, None, &opts(3, 4, 564, false)), Ok(Target::Fd { rfd: 3, wfd: 4 }));
+        assert_eq!(
+            target(Kind::Fd, None, &opts(3, 4, 564, false)),
+            Ok(Target::Fd { rfd: 3, wfd: 4 })
+        );
         // The source is ignored (mount(8) needs one; any will do).
-        assert_eq!(target(Kind::Fd, Some(c"x"), &opts(0, 0, 564, false)), Ok(Target::Fd { rfd: 0, wfd: 0 }));
-        assert_eq!(target(Kind::Fd, None, &opts(NO_FD, 4, 564, false)), Err(enoprotoopt));
-        assert_eq!(target(Kind::Fd, None, &opts(3, NO_FD, 564, false)), Err(enoprotoopt));
-        assert_eq!(target(Kind::Fd, None, &opts(NO_FD, NO_FD, 564, false)), Err(enoprotoopt));
+        assert_eq!(
+            target(Kind::Fd, Some(c"x"), &opts(0, 0, 564, false)),
+            Ok(Target::Fd { rfd: 0, wfd: 0 })
+        );
+        assert_eq!(
+            target(Kind::Fd, None, &opts(NO_FD, 4, 564, false)),
+            Err(enoprotoopt)
+        );
+        assert_eq!(
+            target(Kind::Fd, None, &opts(3, NO_FD, 564, false)),
+            Err(enoprotoopt)
+        );
+        assert_eq!(
+            target(Kind::Fd, None, &opts(NO_FD, NO_FD, 564, false)),
+            Err(enoprotoopt)
+        );
     }
 }

@@ -66,17 +66,40 @@ fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result
         _ => {}
     })?;
     match target {
-        Target::Tcp { addr, port, privport } => Endpoints::connect_tcp(addr, port, privport).inspect_err(|e| {
-            pr_err!("tcp {}: cannot connect to port {}: error {}\n", addr.to_str().unwrap_or("?"), port, e.to_errno())
+        Target::Tcp {
+            addr,
+            port,
+            privport,
+        } => Endpoints::connect_tcp(addr, port, privport).inspect_err(|e| {
+            pr_err!(
+                "tcp {}: cannot connect to port {}: error {}\n",
+                addr.to_str().unwrap_or("?"),
+                port,
+                e.to_errno()
+            )
         }),
         Target::Unix { path } => Endpoints::connect_unix(path).inspect_err(|e| {
-            pr_err!("unix {}: cannot connect: error {}\n", path.to_str().unwrap_or("?"), e.to_errno())
+            pr_err!(
+                "unix {}: cannot connect: error {}\n",
+                path.to_str().unwrap_or("?"),
+                e.to_errno()
+            )
         }),
         Target::Fd { rfd, wfd } => Endpoints::open_fds(rfd, wfd).inspect_err(|e| {
-            pr_err!("fd: cannot use rfdno={} wfdno={}: error {}\n", rfd, wfd, e.to_errno())
+            pr_err!(
+                "fd: cannot use rfdno={} wfdno={}: error {}\n",
+                rfd,
+                wfd,
+                e.to_errno()
+            )
         }),
         Target::Vsock { cid, port } => Endpoints::connect_vsock(cid, port).inspect_err(|e| {
-            pr_err!("vsock {}: cannot connect to port {}: error {}\n", cid, port, e.to_errno())
+            pr_err!(
+                "vsock {}: cannot connect to port {}: error {}\n",
+                cid,
+                port,
+                e.to_errno()
+            )
         }),
     }
 }
@@ -175,9 +198,13 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_request(
 
 /// `p9_trans_module.cancel`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancel(client: *mut zb::p9_client, req: *mut zb::p9_req_t) -> c_int {
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancel(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> c_int {
     // SAFETY: The 9P core passes a live client and a request it holds a reference to.
-    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) }) else {
+    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) })
+    else {
         return 0;
     };
     // SAFETY: A live client of this transport.
@@ -189,9 +216,13 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancel(client: *mut zb::p9_client, re
 
 /// `p9_trans_module.cancelled`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancelled(client: *mut zb::p9_client, req: *mut zb::p9_req_t) -> c_int {
+pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancelled(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> c_int {
     // SAFETY: As in `zc9p_rs_fd_cancel`.
-    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) }) else {
+    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) })
+    else {
         return 0;
     };
     // SAFETY: A live client of this transport.
@@ -213,10 +244,11 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
     in_hdr_len: c_int,
 ) -> c_int {
     // SAFETY: The arguments of the 9P core's `zc_request` call.
-    let call = match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
-        Ok(call) => call,
-        Err(e) => return e.to_errno(),
-    };
+    let call =
+        match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
+            Ok(call) => call,
+            Err(e) => return e.to_errno(),
+        };
     // SAFETY: `call.client` is a live client of this transport.
     let Some(conn) = (unsafe { conn_of(call.client) }) else {
         call.tref.put(call.client);

@@ -23,7 +23,16 @@ use kernel::{alloc::KVec, prelude::*, sync::atomic::Relaxed};
 impl Conn {
     /// `zc_request`: sends `req` with its payload in its own pages and waits for the reply.
     pub(crate) fn zc_request(&self, call: ZcCall<'_>) -> Result {
-        let ZcCall { client, req, tref, uidata, uodata, inlen, outlen, in_hdr_len } = call;
+        let ZcCall {
+            client,
+            req,
+            tref,
+            uidata,
+            uodata,
+            inlen,
+            outlen,
+            in_hdr_len,
+        } = call;
         // A read's data lands after an Rread/Rreaddir header (count included), as the reader
         // expects; the 9P client asks for nothing else.
         if uidata.is_some() && in_hdr_len != frame::COUNT_HEADER_LEN {
@@ -34,7 +43,17 @@ impl Conn {
         let mut payload = PayloadPages::new();
         let stats = &self.stats.zc;
         let max_pages = usize::MAX;
-        let mapped = match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, max_pages, &mut payload, stats) {
+        let mapped = match zc::map(
+            req,
+            uidata,
+            uodata,
+            inlen,
+            outlen,
+            in_hdr_len,
+            max_pages,
+            &mut payload,
+            stats,
+        ) {
             Ok(m) => m,
             Err(e) => {
                 tref.put(client);
@@ -44,7 +63,12 @@ impl Conn {
         let dir = mapped.direction();
         let lent = (dir != Direction::None && payload.len() > 0).then(|| LentPages::new(&payload));
         let result = match self.submit(tref, dir, payload.len(), lent) {
-            Ok(()) => Lease { conn: self, req, _payload: &payload }.wait(),
+            Ok(()) => Lease {
+                conn: self,
+                req,
+                _payload: &payload,
+            }
+            .wait(),
             Err((e, tref)) => {
                 tref.put(client);
                 Err(e)
@@ -104,12 +128,14 @@ impl Lease<'_> {
                 let hdr = tx.tc.len();
                 let from = tx.sent.saturating_sub(hdr);
                 let rest = tx.payload_len.saturating_sub(from);
-                let copied = noio(|| KVec::from_elem(0u8, rest, GFP_KERNEL)).ok().map(|mut buf| {
-                    if let Some(pages) = tx.pages.as_ref() {
-                        pages.get(proof).read_at(from, &mut buf);
-                    }
-                    buf
-                });
+                let copied = noio(|| KVec::from_elem(0u8, rest, GFP_KERNEL))
+                    .ok()
+                    .map(|mut buf| {
+                        if let Some(pages) = tx.pages.as_ref() {
+                            pages.get(proof).read_at(from, &mut buf);
+                        }
+                        buf
+                    });
                 let Some(buf) = copied else {
                     return false;
                 };

@@ -19,10 +19,10 @@ use crate::{
         stats::{StatsDir, WriteStats},
         wait::{new_wait_queue, WaitQueue},
     },
+    device::{VirtioDevice, Virtqueue},
     layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
     stats::ChannelStats,
-    device::{VirtioDevice, Virtqueue},
 };
 use kernel::{
     alloc::KVec,
@@ -292,7 +292,12 @@ impl Channel {
         vdev.reset();
         let (vq, failed) = {
             let mut guard = self.ring.lock();
-            let Ring { vq, client, on_device, .. } = &mut *guard;
+            let Ring {
+                vq,
+                client,
+                on_device,
+                ..
+            } = &mut *guard;
             let Some(mut vq) = vq.take() else {
                 return;
             };
@@ -330,13 +335,23 @@ impl Channel {
         let Some(vdev) = *device else {
             return false;
         };
-        vdev.needs_reset() || self.ring.lock().vq.as_ref().is_some_and(|vq| vq.is_broken())
+        vdev.needs_reset()
+            || self
+                .ring
+                .lock()
+                .vq
+                .as_ref()
+                .is_some_and(|vq| vq.is_broken())
     }
 
     /// Shuts the channel down if the device stopped working; returns whether it is dead.
     pub(crate) fn check_device(&self) -> bool {
         if self.device_broken() {
-            pr_err!("{}: tag '{}': the device stopped working\n", self.name(), self.tag_str());
+            pr_err!(
+                "{}: tag '{}': the device stopped working\n",
+                self.name(),
+                self.tag_str()
+            );
             self.shut_down("device broken");
         }
         self.ring.lock().dead
@@ -378,7 +393,10 @@ impl Channel {
             pr_info!("mount tag '{}' is already mounted\n", tag);
             Err(EBUSY)
         } else if dead {
-            pr_err!("mount tag '{}': the device stopped working; it must be re-probed\n", tag);
+            pr_err!(
+                "mount tag '{}': the device stopped working; it must be re-probed\n",
+                tag
+            );
             Err(EIO)
         } else {
             pr_err!(
@@ -416,7 +434,6 @@ impl Channel {
         self.in_use.store(false, Release);
     }
 
-
     /// Queues `req` with the buffer `msg` lays out, waiting (killably) while the ring is full
     /// or the DMA mapping cannot be had, and shortening `msg` when an idle device cannot take
     /// it as it is.
@@ -432,7 +449,13 @@ impl Channel {
         loop {
             req.offer_reply(msg.reply());
             let mut guard = self.ring.lock();
-            let Ring { vq, sg, on_device, dead, .. } = &mut *guard;
+            let Ring {
+                vq,
+                sg,
+                on_device,
+                dead,
+                ..
+            } = &mut *guard;
             let Some(vq) = vq.as_mut().filter(|_| !*dead) else {
                 return Err((EIO, req));
             };
@@ -467,7 +490,11 @@ impl Channel {
                 // allocated. ENOMEM: an entry could not be mapped (swiotlb's pool is full, or too
                 // fragmented for it). Send less: what fits in the ring needs no table; half
                 // the payload needs half the bounce buffers.
-                let how = if e == ENOSPC { Shorten::ToEntries(self.ring_size) } else { Shorten::Half };
+                let how = if e == ENOSPC {
+                    Shorten::ToEntries(self.ring_size)
+                } else {
+                    Shorten::Half
+                };
                 if msg.shorten(how) {
                     self.stats.shortened_requests.add(1);
                     continue;
@@ -506,7 +533,10 @@ impl Channel {
     /// Queues `req` on the ring: the whole message out, the whole reply buffer in.
     pub(crate) fn request(&self, req: TransportRef) -> Result {
         self.stats.copy_requests.add(1);
-        let mut msg = Whole { tc: req.request().tc(), rc: req.request().rc() };
+        let mut msg = Whole {
+            tc: req.request().tc(),
+            rc: req.request().rc(),
+        };
         self.submit(req, &mut msg).map_err(|(e, req)| {
             req.refused();
             e
@@ -518,7 +548,10 @@ impl Channel {
         let Some(client) = client else {
             // Excluded by the invariant of `Ring`; should it ever happen, keeping the reference
             // (a leak) is the only safe choice: there is no client to give it to.
-            pr_err!("{}: a request came back with no client; leaking it\n", self.name());
+            pr_err!(
+                "{}: a request came back with no client; leaking it\n",
+                self.name()
+            );
             let _ = req;
             return;
         };
@@ -540,7 +573,12 @@ impl Channel {
     pub(crate) fn complete_requests(&self) {
         let mut wake = false;
         let mut guard = self.ring.lock();
-        let Ring { vq, client, on_device, .. } = &mut *guard;
+        let Ring {
+            vq,
+            client,
+            on_device,
+            ..
+        } = &mut *guard;
         let Some(vq) = vq.as_mut() else {
             return;
         };

@@ -107,7 +107,10 @@ impl VirtioDevice {
     }
 
     /// Finds the device's single request queue, with `done` as its interrupt callback.
-    pub(crate) fn find_vq(self, done: unsafe extern "C" fn(*mut zb::virtqueue)) -> Result<Virtqueue> {
+    pub(crate) fn find_vq(
+        self,
+        done: unsafe extern "C" fn(*mut zb::virtqueue),
+    ) -> Result<Virtqueue> {
         // SAFETY: The device is live (type invariant); `done` is a valid callback for the life of
         // the module, which outlives the queue (queues are deleted in remove).
         let vq = from_err_ptr(unsafe { zb::zc9p_vdev_find_vq(self.as_ptr(), Some(done)) })?;
@@ -216,7 +219,8 @@ impl Virtqueue {
         req: TransportRef,
     ) -> core::result::Result<(), (Error, TransportRef)> {
         const MAX_GROUPS: usize = 4;
-        let mut heads: [*mut bindings::scatterlist; MAX_GROUPS] = [core::ptr::null_mut(); MAX_GROUPS];
+        let mut heads: [*mut bindings::scatterlist; MAX_GROUPS] =
+            [core::ptr::null_mut(); MAX_GROUPS];
         if groups.len() > MAX_GROUPS || n_out > groups.len() {
             return Err((EINVAL, req));
         }

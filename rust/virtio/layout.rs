@@ -6,8 +6,8 @@
 
 use crate::{
     common::{p9::LinearBuf, trans_common::PayloadPages},
-    sg::SgArray,
     device::SgGroup,
+    sg::SgArray,
 };
 use kernel::prelude::*;
 
@@ -59,7 +59,13 @@ impl Layout {
     #[inline]
     pub(crate) fn new(limit: usize) -> Self {
         // INVARIANT: No group, nothing used.
-        Self { groups: [SgGroup::default(); 4], n_groups: 0, n_out: 0, next: 0, limit }
+        Self {
+            groups: [SgGroup::default(); 4],
+            n_groups: 0,
+            n_out: 0,
+            next: 0,
+            limit,
+        }
     }
 
     /// Records a group of `entries` entries just packed at `next` (none: no group).
@@ -71,7 +77,11 @@ impl Layout {
         if self.n_groups == self.groups.len() || (!device_writes && self.n_out != self.n_groups) {
             return Err(EINVAL);
         }
-        let next = self.next.checked_add(entries).filter(|&n| n <= self.limit).ok_or(EMSGSIZE)?;
+        let next = self
+            .next
+            .checked_add(entries)
+            .filter(|&n| n <= self.limit)
+            .ok_or(EMSGSIZE)?;
         // INVARIANT: Checked just above: the group starts at `next`, fits the limit, and a
         // device-readable one follows only device-readable ones.
         self.groups[self.n_groups] = SgGroup { start: self.next };
@@ -85,14 +95,24 @@ impl Layout {
 
     /// Packs `buf` as the next group.
     #[inline]
-    pub(crate) fn linear(&mut self, sg: &mut SgArray, buf: LinearBuf, device_writes: bool) -> Result {
+    pub(crate) fn linear(
+        &mut self,
+        sg: &mut SgArray,
+        buf: LinearBuf,
+        device_writes: bool,
+    ) -> Result {
         let n = sg.pack_linear(self.next, self.limit, buf)?;
         self.push(n, device_writes)
     }
 
     /// Packs the pages of `payload` as the next group.
     #[inline]
-    pub(crate) fn payload(&mut self, sg: &mut SgArray, payload: &PayloadPages, device_writes: bool) -> Result {
+    pub(crate) fn payload(
+        &mut self,
+        sg: &mut SgArray,
+        payload: &PayloadPages,
+        device_writes: bool,
+    ) -> Result {
         let n = sg.pack_payload(self.next, self.limit, payload)?;
         self.push(n, device_writes)
     }
@@ -111,7 +131,10 @@ impl Layout {
 
     /// Entries used.
     #[inline]
-    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code, reason = "the KUnit suites' only"))]
+    #[cfg_attr(
+        not(CONFIG_KUNIT = "y"),
+        expect(dead_code, reason = "the KUnit suites' only")
+    )]
     pub(crate) fn entries(&self) -> usize {
         self.next
     }
@@ -196,7 +219,10 @@ mod tests {
         let mut rc = KVec::from_elem(0u8, 11, GFP_KERNEL)?;
         // SAFETY: Both are kmalloc'ed and outlive the packing.
         let (tc_buf, rc_buf) = unsafe {
-            (LinearBuf::from_raw(tc.as_mut_ptr(), tc.len()), LinearBuf::from_raw(rc.as_mut_ptr(), rc.len()))
+            (
+                LinearBuf::from_raw(tc.as_mut_ptr(), tc.len()),
+                LinearBuf::from_raw(rc.as_mut_ptr(), rc.len()),
+            )
         };
         let pages = TestPages::alloc(1)?;
         let mut payload = PayloadPages::new();

@@ -47,12 +47,21 @@ pub(crate) struct EntryLimit(usize);
 
 impl EntryLimit {
     /// No limit but the length field's.
-    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code, reason = "the KUnit suites' only"))]
+    #[cfg_attr(
+        not(CONFIG_KUNIT = "y"),
+        expect(dead_code, reason = "the KUnit suites' only")
+    )]
     pub(crate) const NONE: Self = Self(u32::MAX as usize);
 
     /// At most `bytes` per entry.
     pub(crate) const fn new(bytes: usize) -> Self {
-        let bytes = if bytes == 0 { 1 } else if bytes > u32::MAX as usize { u32::MAX as usize } else { bytes };
+        let bytes = if bytes == 0 {
+            1
+        } else if bytes > u32::MAX as usize {
+            u32::MAX as usize
+        } else {
+            bytes
+        };
         // INVARIANT: Clamped to 1..=u32::MAX just above.
         Self(bytes)
     }
@@ -82,7 +91,11 @@ impl EntryLimit {
     /// returns false: segments that continue the previous one in physical memory (a large folio,
     /// a huge page, adjacent pages) extend its run, and runs are cut at the limit. `page` is the
     /// entry's first page and `offset < PAGE_SIZE`.
-    fn for_each_entry(self, payload: &PayloadPages, mut f: impl FnMut(*mut bindings::page, usize, usize) -> bool) {
+    fn for_each_entry(
+        self,
+        payload: &PayloadPages,
+        mut f: impl FnMut(*mut bindings::page, usize, usize) -> bool,
+    ) {
         let limit = self.0;
         let mut emit = |page: *mut bindings::page, offset: usize, len: usize| -> bool {
             let mut done = 0;
@@ -100,7 +113,10 @@ impl EntryLimit {
         let mut open: Option<(*mut bindings::page, usize, usize, *mut bindings::page)> = None;
         for seg in payload.segments() {
             if let Some((page, offset, len, last)) = open {
-                if (offset + len) % PAGE_SIZE == 0 && seg.offset() == 0 && pages_adjacent(last, seg.page()) {
+                if (offset + len) % PAGE_SIZE == 0
+                    && seg.offset() == 0
+                    && pages_adjacent(last, seg.page())
+                {
                     open = Some((page, offset, len + seg.len(), seg.page()));
                     continue;
                 }
@@ -157,7 +173,10 @@ impl SgArray {
     /// A pointer to entry `index`, for `virtqueue_add_sgs`.
     #[inline]
     pub(crate) fn entry_ptr(&mut self, index: usize) -> Result<*mut bindings::scatterlist> {
-        self.entries.get_mut(index).map(|e| e as *mut _).ok_or(EMSGSIZE)
+        self.entries
+            .get_mut(index)
+            .map(|e| e as *mut _)
+            .ok_or(EMSGSIZE)
     }
 
     /// Packs the segments of `payload` into the entries from `start` up to `end` (see
@@ -165,7 +184,12 @@ impl SgArray {
     ///
     /// Returns the number of entries used; a payload that does not fit is `EMSGSIZE`.
     #[inline]
-    pub(crate) fn pack_payload(&mut self, start: usize, end: usize, payload: &PayloadPages) -> Result<usize> {
+    pub(crate) fn pack_payload(
+        &mut self,
+        start: usize,
+        end: usize,
+        payload: &PayloadPages,
+    ) -> Result<usize> {
         let end = end.min(SG_ENTRIES);
         let mut used = 0;
         let mut full = false;
@@ -222,7 +246,12 @@ impl SgArray {
     /// Returns the number of entries used (none for an empty buffer); no room is `EMSGSIZE`,
     /// and the array is left for the next packing to overwrite.
     #[inline]
-    pub(crate) fn pack_linear(&mut self, start: usize, end: usize, buf: LinearBuf) -> Result<usize> {
+    pub(crate) fn pack_linear(
+        &mut self,
+        start: usize,
+        end: usize,
+        buf: LinearBuf,
+    ) -> Result<usize> {
         let n = self.limit.entries_for(buf);
         if n == 0 {
             return Ok(0);
@@ -268,7 +297,12 @@ mod tests {
         let e = &sg.entries[i];
         let mask = (bindings::SG_CHAIN | bindings::SG_END) as usize;
         let page = (e.page_link & !mask) as *mut bindings::page;
-        (page, e.offset as usize, e.length as usize, e.page_link & bindings::SG_END as usize != 0)
+        (
+            page,
+            e.offset as usize,
+            e.length as usize,
+            e.page_link & bindings::SG_END as usize != 0,
+        )
     }
 
     /// Packs `runs` of `pages` (see [`TestPages::map`]) into entries `start..end` of an array
@@ -289,11 +323,21 @@ mod tests {
         Ok((sg, used))
     }
 
-    fn pack(pages: &TestPages, runs: &[(usize, usize, usize)], start: usize, end: usize) -> Result<(SgArray, usize)> {
+    fn pack(
+        pages: &TestPages,
+        runs: &[(usize, usize, usize)],
+        start: usize,
+        end: usize,
+    ) -> Result<(SgArray, usize)> {
         pack_limited(pages, runs, start, end, EntryLimit::NONE)
     }
 
-    const WHOLE: [(usize, usize, usize); 4] = [(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE), (2, 0, PAGE_SIZE), (3, 0, PAGE_SIZE)];
+    const WHOLE: [(usize, usize, usize); 4] = [
+        (0, 0, PAGE_SIZE),
+        (1, 0, PAGE_SIZE),
+        (2, 0, PAGE_SIZE),
+        (3, 0, PAGE_SIZE),
+    ];
 
     #[test]
     fn adjacency_is_the_next_frame_number() -> Result {
@@ -308,7 +352,12 @@ mod tests {
     #[test]
     fn adjacent_whole_pages_share_one_entry() -> Result {
         let pages = TestPages::alloc(1)?;
-        let (sg, used) = pack(&pages, &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)], 0, SG_ENTRIES)?;
+        let (sg, used) = pack(
+            &pages,
+            &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)],
+            0,
+            SG_ENTRIES,
+        )?;
         assert_eq!(used, 1);
         assert_eq!(entry(&sg, 0), (pages.page(0), 0, 2 * PAGE_SIZE, true));
         Ok(())
@@ -320,19 +369,34 @@ mod tests {
         let runs = [(0, 100, PAGE_SIZE - 100), (1, 0, PAGE_SIZE), (2, 0, 7)];
         let (sg, used) = pack(&pages, &runs, 0, SG_ENTRIES)?;
         assert_eq!(used, 1);
-        assert_eq!(entry(&sg, 0), (pages.page(0), 100, 2 * PAGE_SIZE - 93, true));
+        assert_eq!(
+            entry(&sg, 0),
+            (pages.page(0), 100, 2 * PAGE_SIZE - 93, true)
+        );
         Ok(())
     }
 
     #[test]
     fn a_merged_run_is_cut_at_the_limit() -> Result {
         let pages = TestPages::alloc(2)?;
-        let (sg, used) = pack_limited(&pages, &WHOLE, 0, SG_ENTRIES, EntryLimit::new(2 * PAGE_SIZE))?;
+        let (sg, used) = pack_limited(
+            &pages,
+            &WHOLE,
+            0,
+            SG_ENTRIES,
+            EntryLimit::new(2 * PAGE_SIZE),
+        )?;
         assert_eq!(used, 2);
         assert_eq!(entry(&sg, 0), (pages.page(0), 0, 2 * PAGE_SIZE, false));
         assert_eq!(entry(&sg, 1), (pages.page(2), 0, 2 * PAGE_SIZE, true));
         // Three pages a piece: a full entry, then the rest.
-        let (sg, used) = pack_limited(&pages, &WHOLE, 0, SG_ENTRIES, EntryLimit::new(3 * PAGE_SIZE))?;
+        let (sg, used) = pack_limited(
+            &pages,
+            &WHOLE,
+            0,
+            SG_ENTRIES,
+            EntryLimit::new(3 * PAGE_SIZE),
+        )?;
         assert_eq!(used, 2);
         assert_eq!(entry(&sg, 0), (pages.page(0), 0, 3 * PAGE_SIZE, false));
         assert_eq!(entry(&sg, 1), (pages.page(3), 0, PAGE_SIZE, true));
@@ -357,8 +421,14 @@ mod tests {
         let limit = EntryLimit::new(PAGE_SIZE / 2);
         let (sg, used) = pack_limited(&pages, &runs, 0, SG_ENTRIES, limit)?;
         assert_eq!(used, 4);
-        assert_eq!(entry(&sg, 1), (pages.page(1), PAGE_SIZE / 2, PAGE_SIZE / 2, false));
-        assert_eq!(entry(&sg, 3), (pages.page(0), PAGE_SIZE / 2, PAGE_SIZE / 2, true));
+        assert_eq!(
+            entry(&sg, 1),
+            (pages.page(1), PAGE_SIZE / 2, PAGE_SIZE / 2, false)
+        );
+        assert_eq!(
+            entry(&sg, 3),
+            (pages.page(0), PAGE_SIZE / 2, PAGE_SIZE / 2, true)
+        );
         // Two entries per page, whatever the layout.
         assert_eq!(limit.pages_in(7), 3);
         assert_eq!(EntryLimit::NONE.pages_in(7), 7);
@@ -371,15 +441,26 @@ mod tests {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // Page 3, then pages 0, 1 and 2, which follow each other.
-        let runs = [(3, 0, PAGE_SIZE), (0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE), (2, 0, 10)];
+        let runs = [
+            (3, 0, PAGE_SIZE),
+            (0, 0, PAGE_SIZE),
+            (1, 0, PAGE_SIZE),
+            (2, 0, 10),
+        ];
         // SAFETY: `payload` is released below, before `pages` goes.
         unsafe { pages.map(&runs, true, 16, &mut payload) }?;
         assert_eq!(entries_for_payload(EntryLimit::NONE, &payload), 2);
         assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 0), 0);
         assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 1), PAGE_SIZE);
         // Pages 0, 1 and 2 are one run.
-        assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 2), 3 * PAGE_SIZE + 10);
-        assert_eq!(EntryLimit::NONE.payload_prefix(&payload, 5), 3 * PAGE_SIZE + 10);
+        assert_eq!(
+            EntryLimit::NONE.payload_prefix(&payload, 2),
+            3 * PAGE_SIZE + 10
+        );
+        assert_eq!(
+            EntryLimit::NONE.payload_prefix(&payload, 5),
+            3 * PAGE_SIZE + 10
+        );
         // Half pages: two for page 3, five for the run of 2 pages and 10 bytes.
         let half = EntryLimit::new(PAGE_SIZE / 2);
         assert_eq!(entries_for_payload(half, &payload), 7);
@@ -391,7 +472,12 @@ mod tests {
     #[test]
     fn pages_out_of_order_get_an_entry_each() -> Result {
         let pages = TestPages::alloc(1)?;
-        let (sg, used) = pack(&pages, &[(1, 0, PAGE_SIZE), (0, 0, PAGE_SIZE)], 0, SG_ENTRIES)?;
+        let (sg, used) = pack(
+            &pages,
+            &[(1, 0, PAGE_SIZE), (0, 0, PAGE_SIZE)],
+            0,
+            SG_ENTRIES,
+        )?;
         assert_eq!(used, 2);
         assert_eq!(entry(&sg, 0), (pages.page(1), 0, PAGE_SIZE, false));
         assert_eq!(entry(&sg, 1), (pages.page(0), 0, PAGE_SIZE, true));
@@ -418,10 +504,20 @@ mod tests {
         assert_eq!(entry(&sg, 6), (pages.page(0), 0, PAGE_SIZE, true));
         // Two runs into one entry: EMSGSIZE, unless they merge.
         assert!(pack(&pages, &runs, 5, 6).is_err());
-        assert_eq!(pack(&pages, &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)], 5, 6)?.1, 1);
+        assert_eq!(
+            pack(&pages, &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)], 5, 6)?.1,
+            1
+        );
         // Unless the limit cuts them again.
         let one_page = EntryLimit::new(PAGE_SIZE);
-        assert!(pack_limited(&pages, &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)], 5, 6, one_page).is_err());
+        assert!(pack_limited(
+            &pages,
+            &[(0, 0, PAGE_SIZE), (1, 0, PAGE_SIZE)],
+            5,
+            6,
+            one_page
+        )
+        .is_err());
         // Past the array's own end.
         assert!(pack(&pages, &runs, SG_ENTRIES - 1, SG_ENTRIES + 10).is_err());
         Ok(())
@@ -452,7 +548,10 @@ mod tests {
         assert_eq!((entry(&sg, 3).2, entry(&sg, 3).3), (24, false));
         assert_eq!((entry(&sg, 4).2, entry(&sg, 4).3), (16, true));
         let e = &sg.entries[3];
-        assert_eq!(e.offset as usize % PAGE_SIZE, (buf.as_ptr() as usize + 24) % PAGE_SIZE);
+        assert_eq!(
+            e.offset as usize % PAGE_SIZE,
+            (buf.as_ptr() as usize + 24) % PAGE_SIZE
+        );
         Ok(())
     }
 

@@ -182,7 +182,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_request(
 
 /// `p9_trans_module.cancel`: a queued virtio request cannot be taken back; let the client flush.
 #[no_mangle]
-pub(crate) extern "C" fn zc9p_rs_cancel(_client: *mut zb::p9_client, _req: *mut zb::p9_req_t) -> c_int {
+pub(crate) extern "C" fn zc9p_rs_cancel(
+    _client: *mut zb::p9_client,
+    _req: *mut zb::p9_req_t,
+) -> c_int {
     1
 }
 
@@ -191,7 +194,10 @@ pub(crate) extern "C" fn zc9p_rs_cancel(_client: *mut zb::p9_client, _req: *mut 
 /// and gives it back with the buffer; dropping it here would free memory the device may still
 /// write, and a later completion would touch a freed request.
 #[no_mangle]
-pub(crate) extern "C" fn zc9p_rs_cancelled(_client: *mut zb::p9_client, _req: *mut zb::p9_req_t) -> c_int {
+pub(crate) extern "C" fn zc9p_rs_cancelled(
+    _client: *mut zb::p9_client,
+    _req: *mut zb::p9_req_t,
+) -> c_int {
     0
 }
 
@@ -207,10 +213,11 @@ pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
     in_hdr_len: c_int,
 ) -> c_int {
     // SAFETY: The arguments of the 9P core's `zc_request` call.
-    let call = match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
-        Ok(call) => call,
-        Err(e) => return e.to_errno(),
-    };
+    let call =
+        match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
+            Ok(call) => call,
+            Err(e) => return e.to_errno(),
+        };
     // SAFETY: `call.client` is a live client of this transport.
     let Some(chan) = (unsafe { channel_of(call.client) }) else {
         call.tref.put(call.client);

@@ -30,7 +30,16 @@ impl Channel {
     /// The payload may be shortened to what could be mapped; the message's count field is then
     /// patched, as the 9P client expects.
     pub(crate) fn zc_request(&self, call: ZcCall<'_>) -> Result {
-        let ZcCall { client, req, tref, uidata, uodata, inlen, outlen, in_hdr_len } = call;
+        let ZcCall {
+            client,
+            req,
+            tref,
+            uidata,
+            uodata,
+            inlen,
+            outlen,
+            in_hdr_len,
+        } = call;
         let tc = req.tc();
         let rc_head = req.rc_head(in_hdr_len);
         let limit = self.entry_limit();
@@ -44,16 +53,32 @@ impl Channel {
         // Filled in place: see `PayloadPages::new`.
         let mut payload = PayloadPages::new();
         let stats = &self.stats().zc;
-        let mut mapped =
-            match zc::map(req, uidata, uodata, inlen, outlen, in_hdr_len, max_pages, &mut payload, stats) {
-                Ok(m) => m,
-                Err(e) => {
-                    // Never queued: the reply will not come, so drop the transport's reference.
-                    tref.put(client);
-                    return Err(e);
-                }
-            };
-        let mut msg = ZcMessage { req, tc, rc_head, limit, payload: &mut payload, mapped: &mut mapped };
+        let mut mapped = match zc::map(
+            req,
+            uidata,
+            uodata,
+            inlen,
+            outlen,
+            in_hdr_len,
+            max_pages,
+            &mut payload,
+            stats,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                // Never queued: the reply will not come, so drop the transport's reference.
+                tref.put(client);
+                return Err(e);
+            }
+        };
+        let mut msg = ZcMessage {
+            req,
+            tc,
+            rc_head,
+            limit,
+            payload: &mut payload,
+            mapped: &mut mapped,
+        };
         let queued = self.submit(tref, &mut msg);
         let result = match queued {
             Ok(()) => OnDevice::new(self, req, &payload).wait(),
@@ -88,7 +113,12 @@ impl ZcMessage<'_, '_> {
 impl Message for ZcMessage<'_, '_> {
     /// The device may write the reply header, and a read's payload after it.
     fn reply(&self) -> usize {
-        self.rc_head.len() + if self.device_writes() { self.payload.len() } else { 0 }
+        self.rc_head.len()
+            + if self.device_writes() {
+                self.payload.len()
+            } else {
+                0
+            }
     }
 
     fn lay_out(&self, l: &mut Layout, sg: &mut SgArray) -> Result {
@@ -107,8 +137,10 @@ impl Message for ZcMessage<'_, '_> {
     fn shorten(&mut self, how: Shorten) -> bool {
         let keep = match how {
             Shorten::ToEntries(entries) => {
-                let headers = self.limit.entries_for(self.tc) + self.limit.entries_for(self.rc_head);
-                self.limit.payload_prefix(self.payload, entries.saturating_sub(headers))
+                let headers =
+                    self.limit.entries_for(self.tc) + self.limit.entries_for(self.rc_head);
+                self.limit
+                    .payload_prefix(self.payload, entries.saturating_sub(headers))
             }
             Shorten::Half => self.payload.len() / 2,
         };
@@ -134,7 +166,11 @@ pub(crate) struct OnDevice<'a> {
 impl<'a> OnDevice<'a> {
     /// `req` was just queued by [`Channel::submit`] with buffers in `payload`.
     pub(crate) fn new(chan: &'a Channel, req: Request<'a>, payload: &'a PayloadPages) -> Self {
-        Self { chan, req, _payload: payload }
+        Self {
+            chan,
+            req,
+            _payload: payload,
+        }
     }
 
     /// Waits until the device gives the request back. A fatal signal does not cut this short:

@@ -133,8 +133,16 @@ fn transfer(it: &mut IovIter<'_>, pos: u64, device_writes: bool) -> Result<usize
                 pages.write_at(off, &buf[..n]);
             } else {
                 pages.read_at(off, &mut buf[..n]);
-                if buf[..n].iter().enumerate().any(|(i, &b)| b != stream_byte(DEVICE_SEED, at + i as u64)) {
-                    return if done == 0 { Err(Error::from_errno(-(kb::EBADMSG as i32))) } else { Ok(done) };
+                if buf[..n]
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &b)| b != stream_byte(DEVICE_SEED, at + i as u64))
+                {
+                    return if done == 0 {
+                        Err(Error::from_errno(-(kb::EBADMSG as i32)))
+                    } else {
+                        Ok(done)
+                    };
                 }
             }
             off += n;

@@ -71,7 +71,9 @@ impl AuthenticatorHandle for RootHandle {
         Err(lawn_constants::Error::EOPNOTSUPP)
     }
     fn info(&self) -> Option<AuthenticationInfo<'_>> {
-        Some(AuthenticationInfo::new(self.id, b"root", &self.dir, &self.dir))
+        Some(AuthenticationInfo::new(
+            self.id, b"root", &self.dir, &self.dir,
+        ))
     }
 }
 
@@ -83,7 +85,10 @@ impl Authenticator for Root {
         _aname: &[u8],
         nuname: Option<u32>,
     ) -> Box<dyn AuthenticatorHandle + Send + Sync> {
-        Box::new(RootHandle { dir: self.dir.clone(), id: nuname })
+        Box::new(RootHandle {
+            dir: self.dir.clone(),
+            id: nuname,
+        })
     }
 }
 
@@ -94,7 +99,11 @@ where
     R: tokio::io::AsyncReadExt + Unpin + Send + Sync,
     W: tokio::io::AsyncWriteExt + Unpin + Send + Sync,
 {
-    let fs = Arc::new(lawn_fs::backend::libc::LibcBackend::new(log.clone(), root, MAX_SIZE));
+    let fs = Arc::new(lawn_fs::backend::libc::LibcBackend::new(
+        log.clone(),
+        root,
+        MAX_SIZE,
+    ));
     let backend = lawn_9p::backend::libc::LibcBackend::new(log.clone(), fs, MAX_SIZE);
     let mut server = lawn_9p::server::Server::new(log, backend, rd, wr);
     if let Err(e) = server.run().await {
@@ -134,7 +143,9 @@ async fn main() {
         eprintln!("{}: {}", args[1], e);
         std::process::exit(2);
     });
-    let root = Arc::new(Root { dir: std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()).to_vec() });
+    let root = Arc::new(Root {
+        dir: std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()).to_vec(),
+    });
     let log = Arc::new(Log { verbose });
 
     match (listen, rfd, wfd) {
@@ -155,10 +166,12 @@ async fn main() {
             }
         }
         (Some(addr), None, None) => {
-            let l = tokio::net::TcpListener::bind(&addr).await.unwrap_or_else(|e| {
-                eprintln!("{}: {}", addr, e);
-                std::process::exit(2);
-            });
+            let l = tokio::net::TcpListener::bind(&addr)
+                .await
+                .unwrap_or_else(|e| {
+                    eprintln!("{}: {}", addr, e);
+                    std::process::exit(2);
+                });
             loop {
                 match l.accept().await {
                     Ok((s, _)) => {
