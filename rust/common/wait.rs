@@ -93,7 +93,8 @@ impl WaitQueue {
         cond: F,
         timeout: c_long,
     ) -> Result<bool> {
-        // SAFETY: As in `wait_killable`.
+        // SAFETY: `head` is initialised (type invariant); `cond` outlives the call, which is
+        // the only user of the pointer, and the trampoline is instantiated for its type `F`.
         let ret = unsafe {
             zb::zc9p_wait_killable_timeout(
                 self.head.get(),
@@ -114,7 +115,7 @@ impl WaitQueue {
     /// Returns whether `cond` became true.
     #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn wait_timeout<F: Fn() -> bool>(&self, cond: F, timeout: c_long) -> bool {
-        // SAFETY: As in `wait_killable`.
+        // SAFETY: As in `wait_killable_timeout`.
         let ret = unsafe {
             zb::zc9p_wait_timeout(
                 self.head.get(),

@@ -200,16 +200,6 @@ void zc9p_fd_mount_opts(struct p9_client *client, struct fs_context *fc, enum zc
 	}
 }
 
-unsigned int zc9p_fd_client_msize(struct p9_client *client)
-{
-	return client->msize;
-}
-
-int zc9p_fd_client_proto(struct p9_client *client)
-{
-	return client->proto_version;
-}
-
 /*
  * A socket of ours: no task fragments, allocations that cannot recurse into I/O,
  * and a reference to its network namespace. A kernel socket (__sock_create(...,
@@ -279,7 +269,8 @@ int zc9p_fd_connect_tcp(const char *addr, unsigned short port, bool privport, st
 			return err;
 		}
 	}
-	err = READ_ONCE(sock->ops)->connect(sock, (struct sockaddr_unsized *)&stor, sizeof(stor), 0);
+	err = READ_ONCE(sock->ops)->connect(sock, (struct sockaddr_unsized *)&stor,
+					    sizeof(stor), 0);
 	if (err < 0) {
 		sock_release(sock);
 		return err;
@@ -316,7 +307,8 @@ int zc9p_fd_connect_unix(const char *path, struct file **filp)
 
 static int zc9p_fd_vsock_setopt(struct socket *sock, int name, u64 val)
 {
-	return READ_ONCE(sock->ops)->setsockopt(sock, AF_VSOCK, name, KERNEL_SOCKPTR(&val), sizeof(val));
+	return READ_ONCE(sock->ops)->setsockopt(sock, AF_VSOCK, name, KERNEL_SOCKPTR(&val),
+						sizeof(val));
 }
 
 int zc9p_fd_connect_vsock(unsigned int cid, unsigned int port, struct file **filp)
@@ -339,7 +331,8 @@ int zc9p_fd_connect_vsock(unsigned int cid, unsigned int port, struct file **fil
 		err = zc9p_fd_vsock_setopt(sock, SO_VM_SOCKETS_BUFFER_SIZE, bufsize);
 	/* connect() waits at most the socket's connect timeout (2 s by default). */
 	if (!err)
-		err = READ_ONCE(sock->ops)->connect(sock, (struct sockaddr_unsized *)&svm, sizeof(svm), 0);
+		err = READ_ONCE(sock->ops)->connect(sock, (struct sockaddr_unsized *)&svm,
+						    sizeof(svm), 0);
 	if (err < 0) {
 		sock_release(sock);
 		return err;

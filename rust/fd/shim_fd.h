@@ -35,47 +35,57 @@ enum zc9p_fd_kind {
 #define ZC9P_FD_SEND_MORE 1u   /* more of this frame follows (MSG_MORE) */
 #define ZC9P_FD_SEND_SPLICE 2u /* reference the pages, do not copy them (MSG_SPLICE_PAGES) */
 
-/* Registers the three transports; fails with -EBUSY (and one log line) if
- * another module already serves one of their names. */
+/*
+ * Registers the three transports; fails with -EBUSY (and one log line) if
+ * another module already serves one of their names.
+ */
 int zc9p_fd_register(bool zerocopy);
 void zc9p_fd_unregister(void);
 bool zc9p_fd_param_zerocopy(void);
 /* The module's WQ_MEM_RECLAIM workqueue for the connections' workers. */
 struct workqueue_struct *zc9p_fd_workqueue(void);
 
-/* The mount's source (address, socket path) and its parsed fd options,
- * recorded in the client for show_options as mainline does. */
+/*
+ * The mount's source (address, socket path) and its parsed fd options,
+ * recorded in the client for show_options as mainline does.
+ */
 struct zc9p_fd_opts {
 	int rfd;
 	int wfd;
 	unsigned short port;
 	bool privport;
 };
+
 const char *zc9p_fd_source(struct fs_context *fc);
 void zc9p_fd_mount_opts(struct p9_client *client, struct fs_context *fc, enum zc9p_fd_kind kind,
 			struct zc9p_fd_opts *opts);
-/* The client's negotiated msize and protocol version (enum p9_proto_versions). */
-unsigned int zc9p_fd_client_msize(struct p9_client *client);
-int zc9p_fd_client_proto(struct p9_client *client);
 
 /* Endpoints. Each returns 0 and a file reference, or a negative errno. */
 int zc9p_fd_connect_tcp(const char *addr, unsigned short port, bool privport, struct file **filp);
 int zc9p_fd_connect_unix(const char *path, struct file **filp);
-/* AF_VSOCK stream socket to @cid:@port, its receive buffer sized for the
- * largest message. */
+/*
+ * AF_VSOCK stream socket to @cid:@port, its receive buffer sized for the
+ * largest message.
+ */
 int zc9p_fd_connect_vsock(unsigned int cid, unsigned int port, struct file **filp);
-/* trans=fd: sockets (stream) and pipes that support IOCB_NOWAIT only; the
- * files' flags are left alone. */
+/*
+ * trans=fd: sockets (stream) and pipes that support IOCB_NOWAIT only; the
+ * files' flags are left alone.
+ */
 int zc9p_fd_open_fds(int rfd, int wfd, struct file **rd, struct file **wr);
 void zc9p_fd_put_file(struct file *file);
 /* Shuts a socket down both ways (a failed connection); nothing for pipes. */
 void zc9p_fd_shutdown(struct file *file);
-/* A socket whose sendmsg references pages under MSG_SPLICE_PAGES (tcp, unix);
- * others (vsock) copy them whatever the flag says. */
+/*
+ * A socket whose sendmsg references pages under MSG_SPLICE_PAGES (tcp, unix);
+ * others (vsock) copy them whatever the flag says.
+ */
 bool zc9p_fd_splices_pages(struct file *file);
 
-/* Non-blocking I/O over @nr bio_vecs covering @len bytes: bytes moved, 0 at
- * end of file (receive), -EAGAIN when it would block, or another errno. */
+/*
+ * Non-blocking I/O over @nr bio_vecs covering @len bytes: bytes moved, 0 at
+ * end of file (receive), -EAGAIN when it would block, or another errno.
+ */
 ssize_t zc9p_fd_send(struct file *file, struct bio_vec *bv, unsigned int nr, size_t len,
 		     unsigned int flags);
 ssize_t zc9p_fd_recv(struct file *file, struct bio_vec *bv, unsigned int nr, size_t len);
@@ -87,10 +97,12 @@ struct page *zc9p_fd_virt_to_page(const void *addr);
 void zc9p_fd_bvec_set(struct bio_vec *bv, struct page *page, unsigned int len,
 		      unsigned int offset);
 
-/* Readiness: entries on @rd's and @wr's poll wait queues that call
+/*
+ * Readiness: entries on @rd's and @wr's poll wait queues that call
  * zc9p_rs_fd_ready(@ctx, write_space) on every wake-up (any context),
  * write_space true when the waker named only write-space events. Returns the
- * poller, or an ERR_PTR; *@mask is the files' current poll mask. */
+ * poller, or an ERR_PTR; *@mask is the files' current poll mask.
+ */
 struct zc9p_fd_poller *zc9p_fd_poll_start(struct file *rd, struct file *wr, void *ctx,
 					  unsigned int *mask);
 /* Removes the entries (after which no call to zc9p_rs_fd_ready runs) and frees the poller. */
@@ -101,7 +113,6 @@ void zc9p_fd_req_get(struct p9_req_t *req);
 
 /* Work items and reclaim scope. */
 void zc9p_fd_flush_work(struct work_struct *work);
-
 
 /* Implemented in Rust (rust/fd/transport.rs). */
 int zc9p_rs_fd_create(struct p9_client *client, struct fs_context *fc, int kind);

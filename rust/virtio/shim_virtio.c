@@ -40,7 +40,7 @@ void *zc9p_vq_priv(struct virtqueue *vq)
 
 bool zc9p_vdev_has_config_get(struct virtio_device *vdev)
 {
-	return vdev->config->get != NULL;
+	return !!vdev->config->get;
 }
 
 bool zc9p_vdev_has_mount_tag(struct virtio_device *vdev)
@@ -171,7 +171,7 @@ static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
 	return len + 1;
 }
 
-static DEVICE_ATTR(mount_tag, 0444, mount_tag_show, NULL);
+static DEVICE_ATTR_RO(mount_tag);
 
 int zc9p_vdev_add_mount_tag_attr(struct virtio_device *vdev)
 {
@@ -219,7 +219,6 @@ struct workqueue_struct *zc9p_workqueue(void)
 {
 	return zc9p_wq;
 }
-
 
 static const struct virtio_device_id zc9p_id_table[] = {
 	{ VIRTIO_ID_9P, VIRTIO_DEV_ANY_ID },

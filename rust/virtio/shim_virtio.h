@@ -44,9 +44,11 @@ void zc9p_vdev_ready(struct virtio_device *vdev);
 void zc9p_vdev_reset(struct virtio_device *vdev);
 void zc9p_vdev_del_vqs(struct virtio_device *vdev);
 bool zc9p_vdev_needs_reset(struct virtio_device *vdev);
-/* Descriptors one message may use on @vq: ZC9P_SG_ENTRIES with indirect
+/*
+ * Descriptors one message may use on @vq: ZC9P_SG_ENTRIES with indirect
  * descriptors on a device that takes chains longer than its queue (the
- * long_chains parameter), at most the ring's size otherwise. */
+ * long_chains parameter), at most the ring's size otherwise.
+ */
 unsigned int zc9p_vq_max_entries(struct virtqueue *vq);
 bool zc9p_vdev_takes_long_chains(struct virtio_device *vdev);
 /* Whether @b is the page right after @a in physical memory. */
@@ -69,8 +71,7 @@ bool zc9p_param_zerocopy(void);
 /* The module's workqueue (for work the interrupt callbacks hand off). */
 struct workqueue_struct *zc9p_workqueue(void);
 
-
-/* Registration of the C descriptors defined in shim.c. */
+/* Registration of the C descriptors defined in shim_virtio.c. */
 /* @zerocopy: register zc_request, so the client sends payloads separately. */
 int zc9p_register(bool zerocopy);
 void zc9p_unregister(void);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The C-callable entry points: the virtio driver's and the 9P transport's callbacks, which
-//! `shim.c` puts in its descriptors. Each turns raw pointers into the wrappers and calls into
+//! `shim_virtio.c` puts in its descriptors. Each turns raw pointers into the wrappers and calls into
 //! [`Channel`].
 
 use crate::{
