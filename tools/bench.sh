@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make bench`: one guest boot runs the same workloads on C 9pnet_virtio,
 # zc9p_virtio zerocopy=0 and zerocopy=1 (and guest tmpfs, virtio-fs), then on
 # C 9pnet_fd, zc9p_fd zerocopy=0 and zerocopy=1 over tcp and unix to 9P servers

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Turn the guest's RESULT and FDRESULT lines (tests/guest/bench.sh) into
 results/: CSVs of every point's median (bench.csv: virtio, bench-fd.csv: the fd
 transports), the Markdown tables (bench.md) and, if matplotlib can be had, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Configure and build the zc9p kernel of the current flavour (ZC9P_KERNEL=test,
 # the default, from tools/kernel.config; ZC9P_KERNEL=perf adds tools/kernel-perf.config).
 # The kernel series is KERNEL_SERIES's, or the default tools/setup.sh resolved

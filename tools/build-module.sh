@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Build zc9p's modules out of tree against KDIR, by default the cached kernel of
 # the current flavour (ZC9P_KERNEL, see tools/lib.sh): each in its folder,
 # rust/virtio/zc9p_virtio.ko, rust/fd/zc9p_fd.ko and the test module

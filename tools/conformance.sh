@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make conformance`: pjdfstest (crates.io) in one guest boot against a share
 # mounted through the C 9pnet_virtio and through zc9p_virtio, and against one
 # diod export in the guest mounted with trans=tcp through the C 9pnet_fd and

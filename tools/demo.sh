@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The main job: build what is missing, boot a guest, mount a host folder through
 # zc9p_virtio and show a file round trip in both directions.
 # SHARE=/some/dir picks the host folder (default: a new temporary one).

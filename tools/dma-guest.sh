@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # The bounce-buffered DMA guest of tools/run-tests.sh (sourced; bash): a q35
 # machine booted with swiotlb=force, whose one 9P share (mount tag zc9p0) is a
 # modern-only virtio-9p-pci device with iommu_platform=on, so the virtio core

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # The guests' results, for tools/run-tests.sh (sourced; bash). Both parsers
 # call the caller's report STATUS DESCRIPTION once per result.
 #

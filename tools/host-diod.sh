@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # A diod on the host for the guest's trans=tcp mount through QEMU's user
 # networking (tools/run-vm.sh with ZC9P_NET=1: the guest's 10.0.2.2 is the
 # host's 127.0.0.1).

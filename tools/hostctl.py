@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Host side of the zc9p guest control channel (started by tools/run-vm.sh).
 
 The guest writes request lines to its third serial port (/dev/ttyS2), which

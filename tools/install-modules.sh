@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make install`: zc9p_virtio.ko and zc9p_fd.ko installed like any external
 # module, by the target kernel's modules_install, into
 # INSTALL_MOD_PATH/lib/modules/RELEASE/extra/, then depmod (against the build's

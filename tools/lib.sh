@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Common settings for zc9p's tools. Sourced, not run.
 ZC9P_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Caches live outside the repository so a fresh clone reuses them.

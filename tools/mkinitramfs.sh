@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Build the guest initramfs: busybox, /init, the guest suite as a kselftest
 # install in /kselftest (tests/Makefile: the kernel's run_kselftest.sh and its
 # helpers, and the zc9p collection, which holds every guest script and

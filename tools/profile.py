@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """The host side of `make profile` (tools/profile.sh).
 
   profile.py watch QEMU_PID TAP_LOG OUT

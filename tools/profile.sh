@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make profile`: where a request's time goes, per transport (C 9pnet_virtio,
 # zc9p zerocopy=0 and 1), for 4 KiB and 1 MiB sequential reads and writes, on
 # the perf kernel (tools/kernel-perf.config). Two guest boots run

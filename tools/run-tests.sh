@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # zc9p's test run: build what is missing, boot two guests with the host's
 # shares and servers, each running one program of the kselftest collection
 # zc9p (tests/Makefile) through the kernel's run_kselftest.sh, then count

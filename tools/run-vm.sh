@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Boot the test kernel in QEMU with an initramfs and 9P shares.
 # usage: run-vm.sh INITRAMFS SCRIPT LOGDIR TIMEOUT_S SHARE...
 # The guest runs /zc9p/SCRIPT; its kernel console goes to LOGDIR/console.log and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Install everything zc9p needs on a fresh Debian bookworm machine (run as root).
 # Idempotent: each step checks whether it is already done.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make soak`: one guest boot; for zerocopy=1 and 0, 16 processes of mixed I/O
 # on both shares for SOAK_SECS (default 120) seconds, all surviving files
 # verified, stress-ng's filesystem stressors, pins back to zero, and a clean

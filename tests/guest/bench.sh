@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # The guest side of `make bench`, in two parts (BENCH_PARTS, default virtio,fd).
 #
 # virtio: the same workload on C 9pnet_virtio, zc9p_virtio zerocopy=0 and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Page-cache tests: 9P mounts with cache=loose and cache=mmap (sourced by
 # run-tests.sh, which defines CHK, mount9p, loaded, chanstat, check, expect,
 # tap, diag, and per pass P). Everything else runs with cache=none, where no

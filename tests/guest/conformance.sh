@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # `make conformance` guest side: pjdfstest in one boot on
 #   c, zc1         a share mounted through the C 9pnet_virtio and through
 #                  zc9p_virtio (zerocopy=1);

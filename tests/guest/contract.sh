@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # The 9P client's contract at the edges, on virtio (issue 19; sourced by
 # run-tests.sh after msize.sh: uses its CHK, chanstat, mount9p, check,
 # expect, tap, diag, MIB, DBG, MSIZE_MAX, MSIZE_COPY and the trace helpers).

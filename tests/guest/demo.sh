@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # The main job's guest side: load zc9p, mount the host folder, show a round trip.
 # Output goes to the second serial port, which the host prints.
 exec >/dev/ttyS1 2>&1

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Virtio 9P under bounce-buffered DMA (sourced by run-tests.sh for the dma
 # part; uses its CHK, MM, mount9p, chanstat, check, expect, tap, diag, MIB,
 # A and the trace helpers of msize.sh). The guest (tools/dma-guest.sh) is a

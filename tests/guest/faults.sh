@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Fault tests of the transport (sourced by run-tests.sh, which defines CHK,
 # chanstat, mount9p, check, expect, tap, diag, MIB, and per pass ZC and P):
 # tasks killed inside the transport, a slow server, mount cycles with killed

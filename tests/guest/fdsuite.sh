@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # The fd transports' suite (sourced; needs tap.sh): trans=tcp, trans=unix and
 # trans=fd mounts of 9P servers running in the guest, and of a diod on the
 # host through QEMU's user networking when the kernel command line names one.

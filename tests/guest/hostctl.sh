@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # The guest's control channel to the host (sourced; busybox sh). The third
 # serial port, /dev/ttyS2, is a socket on the host where tools/hostctl.py
 # (started by tools/run-vm.sh) acts on requests through QEMU's QMP:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Hostile-server cases for the fd transports (sourced; needs tap.sh). Each
 # case runs zc9p-hostile (tests/guest/hostile/), a 9P2000.L
 # server that serves "good" and "bad" (HS_SIZE bytes of zc9p-check's stream,

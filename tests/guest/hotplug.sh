@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Hot-unplug and re-plug of a 9P device through QEMU's monitor (sourced by
 # run-tests.sh; hostctl.sh asks the host to run QMP device_del/device_add).
 # Share 4 (tag zc9p4) is kept for this. Removal must finish without waiting

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Run by /init with zc9p.run=kselftest.sh (tools/run-tests.sh): the kselftest
 # install in /kselftest (tools/mkinitramfs.sh, from tests/Makefile), through
 # the kernel's own run_kselftest.sh, its output on the second serial port.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # KUnit (sourced by run-tests.sh, after part()): KUnit runs a module's suites
 # each time the module is loaded, printing KTAP in the kernel log, which
 # tools/run-tests.sh counts. Each part loads its zc9p module once here, so its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # zc9p's modules installed like any kernel module (sourced by run-tests.sh):
 # tools/mkinitramfs.sh puts `make install`'s tree in /lib/modules/RELEASE/
 # (zc9p's modules in extra/, mainline's 9pnet_virtio and 9pnet_fd in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Large msize on virtio (sourced by run-tests.sh, after faults.sh and
 # hostctl.sh; uses its CHK, chanstat, mount9p, check, expect, tap, diag, MIB,
 # and per pass ZC and P). What a request carries is counted on the host: QEMU

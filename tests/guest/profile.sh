@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # The guest side of `make profile`: where a request's time goes, on C
 # 9pnet_virtio, zc9p zerocopy=0 and zerocopy=1, for 4 KiB and 1 MiB sequential
 # reads and writes (cache=none, msize 512000). ROUNDS rounds (default 2) run

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # zc9p guest test suite (KTAP), the body of the kselftest programs
 # zc9p_virtio.sh and zc9p_fd.sh (the collection's two parts; tests/Makefile),
 # which check its preconditions and run it with TEST_PARTS set.

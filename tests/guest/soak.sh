@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # `make soak` guest side: for zerocopy=1 and 0, 16 processes do mixed
 # write/verify/readdir/rename/unlink on both shares for SOAK_SECS seconds,
 # every surviving file is verified at the end, stress-ng's filesystem

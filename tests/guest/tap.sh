@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # KTAP helpers for the guest tests (sourced): a thin layer over the kernel's
 # kselftest/ktap_helpers.sh, which sits beside the collection's folder in a
 # kselftest install (tests/Makefile). Results and '# ' diagnostics go to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Sourced by the benchmark and profile scripts: load and unload the transport
 # under test. c is mainline's 9pnet_virtio; zc0 and zc1 are zc9p_virtio with
 # zerocopy=0 and zerocopy=1. Both fail loudly (message on stderr, status 1)
