@@ -33,6 +33,7 @@ dma_guest_start() {
 		echo $(( $(date +%s) - t0 )) >"$logdir/elapsed"
 		exit $rc
 	) &
+	# shellcheck disable=SC2034 # for the caller, tools/run-tests.sh
 	DMA_GUEST_PID=$!
 }
 

@@ -11,7 +11,7 @@
 # skipped, not timed out), the program's plan matches what it printed, and its
 # exit status agrees with its results.
 kselftest_results() {
-	local part=$1 log=$2 vmrc=$3 line nested=0 nbad=0 plan= top= status
+	local part=$1 log=$2 vmrc=$3 line nested=0 nbad=0 plan='' top='' status
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		if [[ $line =~ ^#\ (ok|not\ ok)\ [0-9]+\ (.*)$ ]]; then
@@ -40,7 +40,7 @@ kselftest_results() {
 	esac
 	[ "$plan" = "$nested" ] || why="$why, plan 1..${plan:-?} but $nested results"
 	echo "# $part: ${top:-no runner result}"
-	report $([ -z "$why" ]; echo $?) \
+	report "$([ -z "$why" ]; echo $?)" \
 		"guest $part: the kselftest program ran to completion ($nested results${why:+; }${why#, })"
 }
 

@@ -34,7 +34,7 @@ kdir=$(kernel_build_dir)
 
 work=$(mktemp -d /tmp/zc9p-msize.XXXXXX)
 mkdir -p "$work/vfs" "$work/vfsl" "$work/logs"
-ZC9P_WITH_PERF= bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
+ZC9P_WITH_PERF='' bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
 
 # The shares: one folder per SHARE_DIRS entry (zc9p0, zc9p1, ...).
 shares=() names=

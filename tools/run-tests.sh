@@ -96,7 +96,7 @@ limit=${ZC9P_TEST_TIMEOUT:-3600}
 # collection's settings: just under the guest's limit, so that a slow run
 # still reports its results and the runner's TIMEOUT.
 ksft_timeout=$((limit - 90))
-virtio_pid= fd_pid= DMA_GUEST_PID=
+virtio_pid='' fd_pid='' DMA_GUEST_PID=
 # At most ZC9P_GUESTS guests at once (default: one a core): the guests' vCPU
 # threads on an oversubscribed host cost more CPU for the same work (the stock
 # guest alone: 172 s of CPU; beside three others: 306 to 326 s), so the rest
@@ -130,13 +130,13 @@ if [ "$stock" = 1 ]; then reference=stock ref_append=" zc9p.reference=stock"; fi
 # The hostile part (zc9p-hostile's cases, on loopback: much of it waiting on
 # the server's stalls) goes to the dma guest, which ends first otherwise;
 # without it, to the fd guest.
-hostile_dma= hostile_fd=
+hostile_dma='' hostile_fd=
 if part_on dma; then hostile_dma=" zc9p.hostile=1"; else hostile_fd=" zc9p.hostile=1"; fi
 if part_on fd; then
 	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_fd kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export zc9p.hostvsock=$hostvsock" \
 	ZC9P_QEMU_EXTRA="${ZC9P_QEMU_EXTRA:-} $fd_qemu_extra" ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
 	fd_pid=$!
-	running+=($fd_pid)
+	running+=("$fd_pid")
 fi
 if part_on virtio; then
 	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append kasan_multi_shot KSFT_TESTS=zc9p:zc9p_virtio.sh KSFT_TIMEOUT=$ksft_timeout" \
@@ -145,7 +145,7 @@ if part_on virtio; then
 		"$work/share0" "$work/share1,indirect_desc=off" /proc/self \
 		"$work/share3,indirect_desc=off,fsdev.throttling.bps-read=262144" "$work/share4" &
 	virtio_pid=$!
-	running+=($virtio_pid)
+	running+=("$virtio_pid")
 fi
 # A third (the longer of the two left): Debian's own kernel with zc9p built by DKMS (tools/stock-guest.sh).
 rc_stock=0 stock_prep_rc=0
@@ -154,7 +154,7 @@ if [ "$stock" = 1 ]; then
 	if [ $stock_prep_rc -eq 0 ]; then
 		guest_slot
 		stock_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/stock" "$limit" "$ksft_timeout"
-		running+=($STOCK_GUEST_PID)
+		running+=("$STOCK_GUEST_PID")
 	else
 		say "the stock guest could not be prepared: $logs/stock/prepare.log"
 	fi
@@ -164,7 +164,7 @@ if part_on dma; then
 	guest_slot
 	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_dma" \
 		dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
-	running+=($DMA_GUEST_PID)
+	running+=("$DMA_GUEST_PID")
 fi
 rc_virtio=0 rc_fd=0 rc_dma=0
 # guest_cpu PART: the CPU seconds (user+system) its QEMU used (tools/run-vm.sh; every boot).

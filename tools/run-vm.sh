@@ -48,7 +48,7 @@ fi
 shares=() devices=()
 i=0
 for spec in "$@"; do
-	dir=${spec%%,*} devprops= fsprops=
+	dir=${spec%%,*} devprops='' fsprops=
 	if [ "$dir" != "$spec" ]; then
 		rest=${spec#*,}
 		IFS=, read -ra props <<<"${rest//,,/$'\x02'}"
@@ -71,7 +71,7 @@ done
 # QMP and the control channel's socket: in a short folder of their own (a unix
 # socket's path has to fit in 108 bytes, LOGDIR's may not).
 sockdir=$(mktemp -d /tmp/zc9p-vm.XXXXXX)
-hostctl_pid= watch_pid=
+hostctl_pid='' watch_pid=
 stop_helpers() {
 	if [ -n "$watch_pid" ]; then
 		kill "$watch_pid" 2>/dev/null || true
@@ -144,6 +144,7 @@ esac
 # no option ROM (the kernel boots directly; ipxe-qemu need not be installed).
 net=()
 if [ "${ZC9P_NET:-0}" = 1 ]; then
+	# shellcheck disable=SC2054 # the commas are QEMU's option syntax
 	net=(-netdev user,id=net0,ipv6=off -device virtio-net-pci,netdev=net0,romfile=)
 fi
 

@@ -176,6 +176,7 @@ stock_guest_start() {
 	local s=$work/stock
 	mkdir -p "$s/share0/big" "$s/share1" "$s/share3" "$s/share4"
 	(cd "$s/share0/big" && seq -f 'h%05g' 0 4999 | xargs touch)
+	# shellcheck disable=SC2154 # check: the host check program, set by tools/run-tests.sh
 	"$check" write "$s/share3/slow" $((4 * 1048576)) 31 >/dev/null
 	"$check" write "$s/share3/small-1" 262144 41 >/dev/null
 	"$check" write "$s/share3/small-2" 262144 42 >/dev/null
@@ -192,6 +193,7 @@ stock_guest_start() {
 		echo $(( $(date +%s) - t0 )) >"$logdir/elapsed"
 		exit $rc
 	) &
+	# shellcheck disable=SC2034 # for the caller, tools/run-tests.sh
 	STOCK_GUEST_PID=$!
 }
 

@@ -114,7 +114,7 @@ cache_part() {
 		load $t || { echo "# load $t failed" >&3; exit 1; }
 		if [ $msize = 0 ]; then
 			mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose zc9p0 /mnt/a &&
-				cache_points $t-loose-nomsize $(mounted_msize) $1 /mnt/a
+				cache_points $t-loose-nomsize "$(mounted_msize)" $1 /mnt/a
 			umount /mnt/a 2>/dev/null
 		elif mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=$msize zc9p0 /mnt/a; then
 			cache_points $t-loose $msize $1 /mnt/a
@@ -165,7 +165,7 @@ virtio_part() {
 			[ $t = zc0 ] && continue
 			load $t || { echo "# load $t failed" >&3; exit 1; }
 			if mount -t 9p -o trans=virtio,version=9p2000.L,cache=none zc9p0 /mnt/a; then
-				run_points $t-nomsize $(mounted_msize) $rep /mnt/a "$NOMSIZE_SIZES"
+				run_points $t-nomsize "$(mounted_msize)" $rep /mnt/a "$NOMSIZE_SIZES"
 				umount /mnt/a
 			else
 				echo "# mount without msize failed for $t" >&3
@@ -335,7 +335,7 @@ fd_part() {
 		elapsed "fd rep $rep"
 	done
 	for s in diod-tcp diod-unix socat-vsock unpfs-tcp; do
-		[ -e $FDX/$s.pid ] && kill $(cat $FDX/$s.pid) 2>/dev/null
+		[ -e $FDX/$s.pid ] && kill "$(cat $FDX/$s.pid)" 2>/dev/null
 	done
 }
 

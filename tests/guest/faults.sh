@@ -23,7 +23,7 @@ wait_gone() {
 	shift
 	for p in "$@"; do
 		while ! is_gone $p; do
-			[ $(uptime_cs) -lt $limit ] || return 1
+			[ "$(uptime_cs)" -lt $limit ] || return 1
 			usleep 20000
 		done
 	done
@@ -35,8 +35,8 @@ wait_gone() {
 # `[ counter OP VALUE ]` holds, at most SECS seconds.
 wait_counter() {
 	limit=$(( $(uptime_cs) + $5 * 100 ))
-	while ! [ "$(chanstat $1 $2)" $3 $4 ]; do
-		[ $(uptime_cs) -lt $limit ] || return 1
+	while ! test "$(chanstat $1 $2)" "$3" "$4"; do
+		[ "$(uptime_cs)" -lt $limit ] || return 1
 		usleep 20000
 	done
 }

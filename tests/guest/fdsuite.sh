@@ -196,6 +196,7 @@ fd_source() {
 FD_DIOD_MNT="version=9p2000.L,msize=65536,uname=root,aname=$FD_EXP"
 fd_mount() {
 	fd_source $1
+	# shellcheck disable=SC1083 # {R} and {W} are literal: the placeholders for the pipe fds
 	case $1 in
 	tcp) $FD_CHK mount $FD_SRC $FD_M trans=tcp,port=564,$FD_DIOD_MNT ;;
 	unix) $FD_CHK mount $FD_SRC $FD_M trans=unix,$FD_DIOD_MNT ;;
@@ -475,7 +476,7 @@ fd_suite() {
 	FD_MOD=$1 FD_ZC=${2:-0} FD_LONG=0
 	[ "${3:-}" = long ] && FD_LONG=1
 	case $FD_MOD in
-	c) FD_P="[fd c]" FD_KO=$ZC9P_MODDIR/9pnet_fd.ko FD_NAME=9pnet_fd FD_ARGS= FD_TAG=c ;;
+	c) FD_P="[fd c]" FD_KO=$ZC9P_MODDIR/9pnet_fd.ko FD_NAME=9pnet_fd FD_ARGS='' FD_TAG=c ;;
 	zc) FD_P="[fd zc=$FD_ZC]" FD_KO=$ZC9P_MODDIR/zc9p_fd.ko FD_NAME=zc9p_fd FD_ARGS=zerocopy=$FD_ZC FD_TAG=zc$FD_ZC ;;
 	*) tap 1 "fd_suite: unknown module '$FD_MOD'"; return ;;
 	esac
@@ -494,7 +495,7 @@ fd_suite() {
 	# Mounts that must fail, and leave nothing behind.
 	expect "$P trans=unix with an empty path: EINVAL" EINVAL $FD_CHK mount "" $FD_M trans=unix
 	expect "$P trans=unix with a path over 108 bytes: ENAMETOOLONG" ENAMETOOLONG \
-		$FD_CHK mount /tmp/$(printf '%0120d' 0) $FD_M trans=unix
+		$FD_CHK mount /tmp/"$(printf '%0120d' 0)" $FD_M trans=unix
 	expect "$P trans=fd without rfdno/wfdno: ENOPROTOOPT" ENOPROTOOPT $FD_CHK mount nodev $FD_M trans=fd
 	expect "$P trans=tcp to a port nothing listens on: ECONNREFUSED" ECONNREFUSED \
 		$FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=1,version=9p2000.L

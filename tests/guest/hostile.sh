@@ -53,6 +53,7 @@ HS_ALL="none dribble out-of-order size-lt-7 size-gt-msize size-gt-buffer count-g
 
 # hs_now: hs_t = time since boot in hundredths of a second.
 hs_now() {
+	# shellcheck disable=SC2034 # the second field of /proc/uptime, unused
 	read -r hs_up hs_x </proc/uptime
 	hs_t=${hs_up%.*}${hs_up#*.}
 }
@@ -248,7 +249,7 @@ hs_case() {
 	hs_n=$((hs_n + 1))
 	hs_port=$((HS_PORT + hs_n))
 	hs_log=$HS_X/$hs_tr-$hs_m.log
-	hs_note= hs_read=- hs_after=- hs_how=- hs_spid= hs_would=0
+	hs_note='' hs_read=- hs_after=- hs_how=- hs_spid='' hs_would=0
 	hp="$HS_P $hs_name:"
 	# What the case does and what the zc9p contract wants from it:
 	#   kind: read (of bad), ooo (4 concurrent reads), kill (the reader, once
@@ -257,7 +258,8 @@ hs_case() {
 	#   want: see hs_read_ok; perr: a protocol error to count; later: prompt
 	#   (later I/O works or fails within 10 s) or wait (it may wait, but a
 	#   SIGKILL ends it); umounts: the acceptable ways to unmount.
-	hs_kind=read hs_size=65536 hs_arg= hs_want=any hs_perr=1 hs_umounts=plain hs_held=held hs_later=prompt hs_killwait=
+	hs_kind=read hs_size=65536 hs_arg='' hs_want=any hs_perr=1 hs_umounts=plain hs_held=held hs_later=prompt hs_killwait=
+	# shellcheck disable=SC2209 # the word kill, not its output
 	case $hs_m in
 	none|dribble) hs_want=ok hs_perr=0 ;;
 	out-of-order) hs_kind=ooo hs_want=ok hs_perr=0 ;;
@@ -338,13 +340,13 @@ hs_case() {
 		hs_assert $? "$hp the read of bad ends in time with $hs_want: $hs_read"
 		;;
 	ooo)
-		hs_pids= hs_i=0
+		hs_pids='' hs_i=0
 		while [ $hs_i -lt 4 ]; do
 			$HS readat $HS_M/bad $((hs_i * 65536)) 65536 $HS_SEED >$HS_X/ooo-$hs_i.out 2>&1 &
 			hs_pids="$hs_pids $!"
 			hs_i=$((hs_i + 1))
 		done
-		hs_read= hs_bad=0 hs_i=0
+		hs_read='' hs_bad=0 hs_i=0
 		for hs_p in $hs_pids; do
 			if hs_wait 15 $hs_p; then
 				wait $hs_p
@@ -453,7 +455,7 @@ hs_case() {
 		hs_pe=$(hs_stat protocol_errors) hs_dead=$(hs_stat dead) hs_fl=$(hs_stat in_flight)
 		hs_stats="protocol_errors=$hs_pe dead=$hs_dead in_flight=$hs_fl"
 		if [ $hs_perr = 1 ]; then
-			hs_assert $([ "$hs_pe" != - ] && [ "$hs_pe" -ge 1 ]; echo $?) \
+			hs_assert "$([ "$hs_pe" != - ] && [ "$hs_pe" -ge 1 ]; echo $?)" \
 				"$hp the protocol violation is counted (protocol_errors $hs_pe)"
 		fi
 	fi
@@ -472,7 +474,7 @@ hs_case() {
 	hs_mark srv
 	hs_d=$(hs_dstate)
 	[ -z "$hs_d" ] || hs_note="$hs_note D-state: $hs_d"
-	hs_assert $([ -z "$hs_d" ]; echo $?) "$hp no task left in D state${hs_d:+: $hs_d}"
+	hs_assert "$([ -z "$hs_d" ]; echo $?)" "$hp no task left in D state${hs_d:+: $hs_d}"
 	if [ $hs_mod = zc ]; then
 		# Its folder may be gone: then nothing is in flight.
 		hs_now
@@ -481,10 +483,10 @@ hs_case() {
 			hs_now && [ $hs_t -lt $hs_lim ]; do
 			usleep 50000
 		done
-		hs_assert $([ "$hs_fl" = - ] || [ "$hs_fl" = 0 ]; echo $?) \
+		hs_assert "$([ "$hs_fl" = - ] || [ "$hs_fl" = 0 ]; echo $?)" \
 			"$hp nothing in flight after the unmount ($([ "$hs_fl" = - ] && echo 'connection gone' || echo "in_flight $hs_fl"))"
 		hs_p1=$(hs_pins)
-		hs_assert $([ "$hs_p1" = 0 ]; echo $?) "$hp no pages left pinned (pinned_pages $hs_p1)"
+		hs_assert "$([ "$hs_p1" = 0 ]; echo $?)" "$hp no pages left pinned (pinned_pages $hs_p1)"
 		hs_stats="$hs_stats; after umount: in_flight=$([ "$hs_fl" = - ] && echo gone || echo $hs_fl) pinned_pages=$hs_p1"
 	fi
 	hs_mark end
@@ -545,11 +547,10 @@ HC_ALL="exit-close exit-mmap kill-beside-stalled-write killed-walk-dribbled-read
 
 # hc_start NAME SERVER-ARGS MOUNT-OPTS: a server and its mount; 0 if mounted.
 hc_start() {
-	hc_name=$1
 	hs_n=$((hs_n + 1))
 	hs_port=$((HS_PORT + 100 + hs_n))
 	hs_log=$HS_X/contract-$1.log
-	hs_note= hs_spid= hs_would=0
+	hs_note='' hs_spid='' hs_would=0
 	hp="$HS_P $1:"
 	rm -f $hs_log $HS_X/server.pid
 	hs_before=$(hs_conns | tr '\n' ' ')
@@ -572,7 +573,7 @@ hc_start() {
 # flight or pinned.
 hc_end() {
 	hs_umount
-	tap $([ $hs_how = plain ]; echo $?) "$hp unmount ($hs_how)"
+	tap "$([ $hs_how = plain ]; echo $?)" "$hp unmount ($hs_how)"
 	if [ -n "$hs_spid" ] && ! hs_wait 10 $hs_spid; then
 		hs_note="$hs_note server still running after the unmount;"
 		hs_kill_server
@@ -581,17 +582,17 @@ hc_end() {
 	hc_left=$(sed -n 's/.*fids in use: \([0-9]*\).*/\1/p' $hs_log | tail -1)
 	hc_inuse=$(grep -c 'in use: T' $hs_log)
 	if [ "${hc_fidcheck:-1}" = 1 ]; then
-		tap $([ "$hc_left" = 0 ] && [ "$hc_inuse" = 0 ]; echo $?) \
+		tap "$([ "$hc_left" = 0 ] && [ "$hc_inuse" = 0 ]; echo $?)" \
 			"$hp the server has no fid left after the unmount (${hc_left:-?} left; $hc_inuse requests for a fid in use)"
 	else
 		echo "$hp the server had ${hc_left:-?} fids left after the unmount (not a test here)" | diag
 	fi
 	hc_fidcheck=1
 	hs_d=$(hs_dstate)
-	tap $([ -z "$hs_d" ]; echo $?) "$hp no task left in D state${hs_d:+: $hs_d}"
+	tap "$([ -z "$hs_d" ]; echo $?)" "$hp no task left in D state${hs_d:+: $hs_d}"
 	if [ $hs_mod = zc ]; then
 		hs_p1=$(hs_pins)
-		tap $([ "$hs_p1" = 0 ]; echo $?) "$hp no pages left pinned (pinned_pages $hs_p1)"
+		tap "$([ "$hs_p1" = 0 ]; echo $?)" "$hp no pages left pinned (pinned_pages $hs_p1)"
 	fi
 	[ -n "$hs_note" ] && echo "$hp$hs_note" | diag
 	grep -v '^[0-9.]* T[0-9]' $hs_log | tail -12 | sed 's/^/    server: /' | diag
@@ -607,13 +608,13 @@ hc_exit() {
 	rm -f $hc_store
 	hc_start exit-$1 "--delay write:1500 --store $hc_store" $HS_OPTS,cache=loose || return
 	hc_kw0=$(hs_stat killed_waits)
-	hs_bounded 90 $HS_X/exit.out $HS exit$([ $1 = close ] && echo write || echo map) $HS_M/data 131072 71
+	hs_bounded 90 $HS_X/exit.out $HS exit"$([ $1 = close ] && echo write || echo map)" $HS_M/data 131072 71
 	hc_r=$(hs_result $HS_X/exit.out)
 	[ $hs_rc = 124 ] && hs_unstick $hs_pid "exiting writer"
-	tap $([ "$hc_r" = OK ]; echo $?) "$hp the writer wrote and exited ($hc_r, exit took ${hs_ms}ms)"
+	tap "$([ "$hc_r" = OK ]; echo $?)" "$hp the writer wrote and exited ($hc_r, exit took ${hs_ms}ms)"
 	if [ $hs_mod = zc ]; then
 		hc_kw=$(hs_stat killed_waits)
-		tap $([ "$hc_kw" = "$hc_kw0" ]; echo $?) \
+		tap "$([ "$hc_kw" = "$hc_kw0" ]; echo $?)" \
 			"$hp the exit was not taken for a kill: no zero-copy wait gave up (killed_waits $hc_kw0, then $hc_kw)"
 	fi
 	$HS_CHK verify $hc_store 131072 71 >$HS_X/verify.out 2>&1
@@ -624,7 +625,7 @@ hc_exit() {
 	# A write the exit gave up on leaves an error on the file that no one
 	# has seen: the next opener's fsync gets it.
 	hs_bounded 20 $HS_X/fsync.out $HS fsync $HS_M/data
-	tap $([ "$(hs_result $HS_X/fsync.out)" = OK ]; echo $?) \
+	tap "$([ "$(hs_result $HS_X/fsync.out)" = OK ]; echo $?)" \
 		"$hp a later fsync reports no writeback error ($(hs_result $HS_X/fsync.out))"
 	hc_end
 }
@@ -679,9 +680,9 @@ hc_kill_beside_write() {
 			hs_unstick ${hc_p%:*} ${hc_p#*:}
 		fi
 	done
-	tap $([ "$hc_w" = " OK OK" ]; echo $?) "$hp the other tasks' writes (2 MiB, 1 MiB) succeed once the server reads again ($hc_w )"
+	tap "$([ "$hc_w" = " OK OK" ]; echo $?)" "$hp the other tasks' writes (2 MiB, 1 MiB) succeed once the server reads again ($hc_w )"
 	hs_bounded 30 $HS_X/after.out $HS readat $HS_M/good 65536 65536 $HS_SEED
-	tap $([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?) \
+	tap "$([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?)" \
 		"$hp the mount is alive: a later read verifies ($(hs_result $HS_X/after.out))"
 	[ $hs_mod = zc ] && echo "$hp dead=$(hs_stat dead) killed_waits=$(hs_stat killed_waits)" | diag
 	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
@@ -720,7 +721,7 @@ hc_killed_walk() {
 	# lowest free fid number, the killed walk's if the client freed it.
 	hs_bounded 20 $HS_X/stat.out stat -c %s $HS_M/good
 	hc_st=$(hs_result $HS_X/stat.out)
-	tap $([ "$hc_st" = $HS_SIZE ]; echo $?) "$hp an unrelated stat afterwards succeeds ($hc_st)"
+	tap "$([ "$hc_st" = $HS_SIZE ]; echo $?)" "$hp an unrelated stat afterwards succeeds ($hc_st)"
 	if hs_wait 60 $hc_rpid; then
 		wait $hc_rpid
 		hc_rd=$(head -1 $HS_X/read.out)
@@ -728,7 +729,7 @@ hc_killed_walk() {
 		hc_rd=TIMEOUT
 		hs_unstick $hc_rpid reader
 	fi
-	tap $([ "$hc_rd" = OK ]; echo $?) "$hp the dribbled read verifies ($hc_rd)"
+	tap "$([ "$hc_rd" = OK ]; echo $?)" "$hp the dribbled read verifies ($hc_rd)"
 	echo "$hp server: $(grep -c 'deferred: dropped' $hs_log) deferred requests flushed, $(grep -c 'in use: T' $hs_log) refused for a fid in use" | diag
 	hc_end
 }
@@ -760,7 +761,7 @@ hc_failnth() {
 	hc_vb=$(cat $hc_fs/verbose)
 	echo N >$hc_fs/ignore-gfp-wait
 	echo 0 >$hc_fs/verbose
-	hc_n=1 hc_bad= hc_errs=0
+	hc_n=1 hc_bad='' hc_errs=0
 	while [ $hc_n -le 300 ]; do
 		hc_o=$(timeout 20 $HS failnth $HS_M/good $hc_n)
 		case $hc_o in *" injected") ;; *) break ;; esac
@@ -771,11 +772,11 @@ hc_failnth() {
 	done
 	echo $hc_igw >$hc_fs/ignore-gfp-wait
 	echo $hc_vb >$hc_fs/verbose
-	tap $([ "${hc_o:-}" = "OK not-injected" ]; echo $?) \
+	tap "$([ "${hc_o:-}" = "OK not-injected" ]; echo $?)" \
 		"$hp stepped over every allocation of stat: $((hc_n - 1)) failed in turn, $hc_errs of those stats failed, then one without a failure ($hc_o)"
-	tap $([ -z "$hc_bad" ]; echo $?) "$hp after each, a stat without failures works${hc_bad:+:$hc_bad}"
+	tap "$([ -z "$hc_bad" ]; echo $?)" "$hp after each, a stat without failures works${hc_bad:+:$hc_bad}"
 	hs_bounded 20 $HS_X/after.out $HS readat $HS_M/good 0 65536 $HS_SEED
-	tap $([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?) \
+	tap "$([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?)" \
 		"$hp the mount is alive: a read verifies ($(hs_result $HS_X/after.out))"
 	hc_end
 }
@@ -797,13 +798,13 @@ hc_early_rlerror() {
 	hs_bounded 30 $HS_X/write.out $HS writeat $HS_M/bad 131072 65536
 	hc_w=$(hs_result $HS_X/write.out)
 	[ $hs_rc = 124 ] && hs_unstick $hs_pid writer
-	tap $([ "$hc_w" = EFBIG ]; echo $?) "$hp the write fails with the server's early error ($hc_w; $(grep -c 'drained' $hs_log) payload drained)"
+	tap "$([ "$hc_w" = EFBIG ]; echo $?)" "$hp the write fails with the server's early error ($hc_w; $(grep -c 'drained' $hs_log) payload drained)"
 	hs_bounded 20 $HS_X/after.out $HS readat $HS_M/good 0 65536 $HS_SEED
-	tap $([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?) \
+	tap "$([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?)" \
 		"$hp the connection goes on: a later read verifies ($(hs_result $HS_X/after.out))"
 	if [ $hs_mod = zc ]; then
 		hc_pe=$(hs_stat protocol_errors)
-		tap $([ "$hc_pe" = 0 ]; echo $?) "$hp no protocol error counted ($hc_pe; early_replies $(hs_stat early_replies))"
+		tap "$([ "$hc_pe" = 0 ]; echo $?)" "$hp no protocol error counted ($hc_pe; early_replies $(hs_stat early_replies))"
 	fi
 	hc_end
 }
@@ -824,7 +825,7 @@ hc_zero_read() {
 			[ "$hc_o" = 0 ] || hc_bad="$hc_bad [O_DIRECT $hc_a: $hc_o]"
 		fi
 	done
-	tap $([ -z "$hc_bad" ]; echo $?) "$hp reads of 0 bytes (empty file, at and past the end, count 0) return 0${hc_bad:+:$hc_bad}"
+	tap "$([ -z "$hc_bad" ]; echo $?)" "$hp reads of 0 bytes (empty file, at and past the end, count 0) return 0${hc_bad:+:$hc_bad}"
 	hc_end
 }
 

@@ -19,7 +19,7 @@ tag_present() {
 wait_tag() {
 	limit=$(( $(uptime_cs) + $2 * 100 ))
 	until tag_present $1; do
-		[ $(uptime_cs) -lt $limit ] || return 1
+		[ "$(uptime_cs)" -lt $limit ] || return 1
 		usleep 50000
 	done
 }

@@ -28,6 +28,7 @@ mp_state() {
 
 # mp_bound: the 9P devices bound to zc9p_virtio, and the modules' state.
 mp_bound() {
+	# shellcheck disable=SC2010 # only names virtioN there; busybox ash globs leave a pattern when none match
 	echo "$(ls /sys/bus/virtio/drivers/$MP_M 2>/dev/null | grep -c '^virtio') bound; $(mp_state)"
 }
 
@@ -45,6 +46,7 @@ mp_resolves() {
 mp_params_described() {
 	modinfo_parms=$($MP_KMOD/modinfo -F parm "$1")
 	missing=0
+	# shellcheck disable=SC2045 # parameter names are plain words; a glob would yield the pattern when the folder is missing
 	for p in $(ls /sys/module/$1/parameters); do
 		mp_pdesc=$(echo "$modinfo_parms" | sed -n "s/^$p:\(.*[^ ]\) ([a-z0-9 ]*)\$/\1/p")
 		[ -n "$mp_pdesc" ] || { echo "no description for $p"; missing=1; }
@@ -104,6 +106,7 @@ modprobe_suite() {
 
 	if [ $1 = virtio ]; then
 		ndev=$(grep -l '^virtio:d00000009v' /sys/bus/virtio/devices/*/modalias | wc -l)
+		# shellcheck disable=SC2046 # as before: the one modalias file found, if any
 		alias1=$(cat $(grep -l '^virtio:d00000009v' /sys/bus/virtio/devices/*/modalias | head -1))
 		mp_conf_aliases 9p-virtio "$alias1"
 		# What udev does for each device that appears: modprobe -b MODALIAS.

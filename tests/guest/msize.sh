@@ -117,6 +117,7 @@ msize_test() {
 	# A payload's list of page runs (over 8 pages) comes from a pool: warm, as
 	# it is now, large requests allocate none.
 	a0=$(pinstat segment_lists_allocated)
+	# shellcheck disable=SC2034 # a counter only: five attempts
 	for i in 1 2 3 4 5; do
 		$CHK write $W/ms-4m $((4 * MIB)) 23 $((4 * MIB)) && $CHK readonce $W/ms-4m $((4 * MIB)) 23
 	done >/tmp/pool.out 2>&1 || diag </tmp/pool.out

@@ -15,7 +15,7 @@ mkdir -p /mnt/a /mnt/b
 worker() { # ID DIR END
 	id=$1 dir=$2/w$1 end=$3 n=0
 	mkdir -p $dir
-	while [ $(date +%s) -lt $end ]; do
+	while [ "$(date +%s)" -lt $end ]; do
 		n=$((n + 1))
 		size=$(( (n * 7919 + id * 104729) % 1048576 ))
 		seed=$((id * 100000 + n))

@@ -83,7 +83,7 @@ tap_descendants() {
 # for that pipe to close.
 tap_exit() {
 	tap_plan_end
-	left= names=
+	left='' names=
 	for p in $(tap_descendants); do
 		[ -e /proc/$p ] || continue # (the listing's own processes)
 		left="$left $p"

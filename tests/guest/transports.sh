@@ -31,6 +31,7 @@ load() { # TRANSPORT
 	grep -q "^$m " /proc/modules || { echo "load $1: $m is not loaded" >&2; return 1; }
 	others=$(driver_of_9p_devices | grep -vx "$m")
 	if [ -n "$others" ] || [ -z "$(driver_of_9p_devices)" ]; then
+		# shellcheck disable=SC2046 # unquoted on purpose: the device list on one line
 		echo "load $1: 9P devices not all bound to $m:" $(driver_of_9p_devices) >&2
 		return 1
 	fi

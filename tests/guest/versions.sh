@@ -60,6 +60,7 @@ vs_fixture() {
 # vs_mount VERSION TRANSPORT: prints OK or the errno name.
 vs_mount() {
 	vs_o="version=$1,msize=65536"
+	# shellcheck disable=SC1083 # {R} and {W} are literal: the placeholders for the pipe fds
 	case $2 in
 	tcp) $FD_CHK mount 127.0.0.1 $FD_M trans=tcp,port=$VS_PORT,$vs_o ;;
 	unix) $FD_CHK mount $FD_X/lawn.sock $FD_M trans=unix,$vs_o ;;
@@ -95,7 +96,7 @@ vs_one() {
 		$FD_CHK verify $FD_M/pre/r-$vs_s $vs_s $((vs_s % 1000 + 11)) 4096 >/tmp/vs.out 2>&1 ||
 			{ vs_bad="$vs_bad $vs_s"; diag </tmp/vs.out; }
 	done
-	tap $([ -z "$vs_bad" ]; echo $?) "$P the server's files, 0 B to 293 KiB, read verified in 4 KiB calls${vs_bad:+ (bad:$vs_bad)}"
+	tap "$([ -z "$vs_bad" ]; echo $?)" "$P the server's files, 0 B to 293 KiB, read verified in 4 KiB calls${vs_bad:+ (bad:$vs_bad)}"
 	check "$P 293 KiB read from a buffer at page offset 4095 in 64 KiB+1 calls, verified" \
 		env ZC9P_BUF_OFFSET=4095 $FD_CHK verify $FD_M/pre/r-300007 300007 18 65537
 	vs_bad=
@@ -105,7 +106,7 @@ vs_one() {
 		  $FD_CHK verify $vs_e/o-$vs_s $vs_s $((vs_s + 5)); } >/tmp/vs.out 2>&1 ||
 			{ vs_bad="$vs_bad $vs_s"; diag </tmp/vs.out; }
 	done
-	tap $([ -z "$vs_bad" ]; echo $?) "$P the server's files overwritten (64 KiB+1 writes from page offset 1), verified through the mount and in its folder${vs_bad:+ (bad:$vs_bad)}"
+	tap "$([ -z "$vs_bad" ]; echo $?)" "$P the server's files overwritten (64 KiB+1 writes from page offset 1), verified through the mount and in its folder${vs_bad:+ (bad:$vs_bad)}"
 	expect "$P readdir of $VS_NDIR entries" $VS_NDIR $FD_CHK countdir $FD_M/big
 
 	# Server errors.
