@@ -5,6 +5,7 @@
 #
 #   make demo     build what is missing, boot a guest, mount a host folder via zc9p
 #   make test     build what is missing and run the whole test suite in a guest
+#   make style    the style checks (rustfmt, checkpatch, shellcheck, SPDX, clippy): tools/style.sh
 #   make bench    side-by-side throughput: C 9pnet_virtio vs zc9p, into results/
 #   make profile  where a request's time goes, per transport, into results/profile.md
 #   make soak     16 mixed-I/O processes for SOAK_SECS (default 120) per zerocopy mode
@@ -27,7 +28,7 @@
 # KERNEL_SERIES=X.Y before any of them picks Debian's linux-source-X.Y (default:
 # 7.2 while Debian offers it; Documentation/kernels.rst).
 
-.PHONY: all demo test check bench profile soak conformance module install install-modprobe-conf \
+.PHONY: all demo test check style bench profile soak conformance module install install-modprobe-conf \
 	deb setup kernel clean rust-analyzer
 
 all: module
@@ -58,6 +59,9 @@ demo:
 
 test check:
 	bash tools/run-tests.sh
+
+style:
+	bash tools/style.sh
 
 bench:
 	bash tools/bench.sh

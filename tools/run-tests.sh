@@ -39,6 +39,11 @@ if [ "$stock" = 1 ]; then
 fi
 bash "$ZC9P_ROOT/tools/build-kernel.sh"
 bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
+# The style checks (tools/style.sh, `make style`) before the guests boot: one
+# result line below, a failure counted there rather than ending the run.
+style_rc=0
+bash "$ZC9P_ROOT/tools/style.sh" >"$logs/style.log" 2>&1 || style_rc=$?
+say "style checks: $(grep -c '^ok' "$logs/style.log") ok, $(grep -c '^not ok' "$logs/style.log") not ok ($logs/style.log)"
 
 # A directory the host fills, for the guest's readdir test.
 (cd "$work/share0/big" && seq -f 'h%05g' 0 4999 | xargs touch)
@@ -201,6 +206,8 @@ report() { # STATUS DESCRIPTION
 		failed=$((failed + 1)); echo "not ok $n - $2"
 	fi
 }
+grep -E '^(not )?ok - ' "$logs/style.log" | sed 's/^/# style: /'
+report $style_rc "style: rustfmt, checkpatch, shellcheck, SPDX and clippy checks pass (tools/style.sh; $logs/style.log)"
 splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
 for part in $parts; do
 	[ "$part" != stock ] || continue # (below)

@@ -8,7 +8,8 @@ set -euo pipefail
 APT_PKGS="rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
   libelf-dev libssl-dev cpio qemu-system-x86 busybox-static make gcc libc6-dev xz-utils
   kmod python3 diod socat
-  mmdebstrap debhelper dh-dkms dpkg-dev"
+  mmdebstrap debhelper dh-dkms dpkg-dev
+  shellcheck rustfmt-web rust-web-clippy"
 
 install_packages() {
 	local missing=()
