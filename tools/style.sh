@@ -4,16 +4,16 @@
 # zc9p's style checks (`make style`; tools/run-tests.sh runs them before the
 # guests): each prints "ok - CHECK" or "not ok - CHECK" with its findings, and
 # the script exits non-zero on any finding.
-#   rustfmt     rustfmt --check with the kernel's .rustfmt.toml over the Rust sources
-#   checkpatch  the kernel's checkpatch.pl --strict on the module's C (the shims)
-#   shellcheck  shellcheck -S warning on every shell script
-#   spdx        an SPDX-License-Identifier line in every file that can carry one
-#   clippy      the kernel's CLIPPY=1 build of the modules, warning-free
+#   - rustfmt     rustfmt --check with the kernel's .rustfmt.toml over the Rust sources
+#   - checkpatch  the kernel's checkpatch.pl --strict on the module's C (the shims)
+#   - shellcheck  shellcheck -S warning on every shell script
+#   - spdx        an SPDX-License-Identifier line in every file that can carry one
+#   - clippy      the kernel's CLIPPY=1 build of the modules, warning-free
 # STYLE_CHECKS="rustfmt spdx" runs some of them. A check whose tool or kernel
 # tree is missing says so and is skipped ("ok - CHECK # SKIP why"), not failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-cd "$ZC9P_ROOT"
+cd "$ZC9P_ROOT" || exit 2
 
 checks=${STYLE_CHECKS:-rustfmt checkpatch shellcheck spdx clippy}
 failed=0
@@ -132,8 +132,8 @@ check_spdx() {
 	fi
 }
 
-# The kernel's CLIPPY=1 build (clippy-driver in place of rustc), in a copy of
-# the module sources so the tree's own objects stay as built. It needs the
+# The kernel's CLIPPY=1 build (clippy-driver in place of rustc), in a
+# temporary copy of the module sources so the tree's own objects stay as built. It needs the
 # clippy-driver of rustc's exact version: Debian's rust-web-clippy for
 # rustc-web (rustup's, first in root's PATH, is another version).
 check_clippy() {
@@ -146,7 +146,9 @@ check_clippy() {
 	kdir=${KDIR:-$(kernel_build_dir 2>/dev/null)} || kdir=
 	[ -n "$kdir" ] && [ -f "$kdir/rust/libkernel.rmeta" ] ||
 		{ result clippy 2 "no built kernel tree with Rust (${kdir:-none}; make kernel)"; return; }
-	dir=$ZC9P_CACHE/clippy/$(basename "$kdir")
+	# A fresh copy each time: make would not rebuild (nor warn about) crates
+	# whose objects are up to date.
+	dir=$out/src
 	mkdir -p "$dir"
 	tar -C "$ZC9P_ROOT" --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
 		--exclude='.*.cmd' --exclude='bindings_generated.rs' \
@@ -155,10 +157,10 @@ check_clippy() {
 		RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN" \
 		RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library -j"$(nproc)" modules >"$out/clippy" 2>&1 &&
 		! grep -q 'warning' "$out/clippy"; then
-		result clippy 0 "clippy $cv, $(grep -c ' CLIPPY \| RUSTC \[M\]' "$out/clippy") crates built (modules in $dir)"
+		result clippy 0 "clippy $cv, no warnings"
 	else
 		grep -E 'warning|error|-->' "$out/clippy" | sed 's/^/# /' | head -200
-		result clippy 1 "$(grep -c '^warning' "$out/clippy") warnings (full log: make -C $kdir M=$dir CLIPPY=1 ...)"
+		result clippy 1 "$(grep '^warning' "$out/clippy" | grep -vc 'warnings? emitted') warnings (make -C $kdir M=<copy> CLIPPY=1 CLIPPY_DRIVER=$clippy ...)"
 	fi
 }
 
