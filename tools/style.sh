@@ -160,7 +160,7 @@ check_clippy() {
 		result clippy 0 "clippy $cv, no warnings"
 	else
 		grep -E 'warning|error|-->' "$out/clippy" | sed 's/^/# /' | head -200
-		result clippy 1 "$(grep '^warning' "$out/clippy" | grep -vc 'warnings? emitted') warnings (make -C $kdir M=<copy> CLIPPY=1 CLIPPY_DRIVER=$clippy ...)"
+		result clippy 1 "$(grep '^warning' "$out/clippy" | grep -Evc 'warnings? emitted') warnings (make -C $kdir M=<copy> CLIPPY=1 CLIPPY_DRIVER=$clippy ...)"
 	fi
 }
 
