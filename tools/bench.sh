@@ -11,41 +11,19 @@
 # lockdep and the other debug checks); ZC9P_KERNEL=test measures the test kernel.
 set -euo pipefail
 export ZC9P_KERNEL=${ZC9P_KERNEL:-perf}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
-bash "$ZC9P_ROOT/tools/setup.sh"
-bash "$ZC9P_ROOT/tools/build-kernel.sh"
-bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
+setup_and_build
 python3 -c 'import matplotlib' 2>/dev/null ||
 	python3 -m pip install --quiet matplotlib 2>/dev/null ||
 	say "matplotlib could not be installed: the report will have no plot"
 
 work=$(mktemp -d /tmp/zc9p-bench.XXXXXX)
-mkdir -p "$work/share0" "$work/share1" "$work/vfs" "$work/vfsl"
+mkdir -p "$work/share0" "$work/share1"
 bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
 
-# virtio-fs, the reference line: QEMU's virtiofsd on its own folder, tag "vfs"
-# with cache=none for the cache=none points, and a second one, tag "vfsl" with
-# cache=always, for the cache=loose points; guest memory in a shared memfd as
-# vhost-user needs.
-vfsd_pid=
-extra=
-if [ -x /usr/lib/qemu/virtiofsd ]; then
-	/usr/lib/qemu/virtiofsd --socket-path="$work/vfs.sock" -o source="$work/vfs" \
-		-o cache=none -o sandbox=chroot >"$work/virtiofsd.log" 2>&1 &
-	vfsd_pid=$!
-	/usr/lib/qemu/virtiofsd --socket-path="$work/vfsl.sock" -o source="$work/vfsl" \
-		-o cache=always -o sandbox=chroot >"$work/virtiofsd-loose.log" 2>&1 &
-	vfsd_pid="$vfsd_pid $!"
-	for _ in $(seq 50); do [ -S "$work/vfs.sock" ] && [ -S "$work/vfsl.sock" ] && break; sleep 0.1; done
-	extra="-chardev socket,id=vfs,path=$work/vfs.sock
-		-device vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=vfs
-		-chardev socket,id=vfsl,path=$work/vfsl.sock
-		-device vhost-user-fs-pci,queue-size=1024,chardev=vfsl,tag=vfsl
-		-object memory-backend-memfd,id=mem,size=2G,share=on -machine memory-backend=mem"
-else
-	say "no virtiofsd: the virtio-fs line is left out"
-fi
+# virtio-fs, the reference line (start_virtiofsd in tools/guest-lib.sh).
+start_virtiofsd "$work" || say "no virtiofsd: the virtio-fs line is left out"
 # The guest's settings travel on its kernel command line (/init's environment).
 append=
 for v in REPS SECS FD_REPS FD_SECS BENCH_PARTS; do
@@ -57,20 +35,19 @@ done
 	>"$work/load.txt" 2>/dev/null &
 load_pid=$!
 start=$(date +%s)
-ZC9P_APPEND="${ZC9P_APPEND:-}$append" ZC9P_QEMU_EXTRA=$extra bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" bench.sh \
+ZC9P_APPEND="${ZC9P_APPEND:-}$append" ZC9P_QEMU_EXTRA=$VIRTIOFS_QEMU_ARGS bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" bench.sh \
 	"$work/logs" 2400 "$work/share0" "$work/share1" || true
-[ -z "$vfsd_pid" ] || kill $vfsd_pid 2>/dev/null || true
+stop_virtiofsd
 kill "$load_pid" 2>/dev/null || true
 load=$(awk '{ s += $1; if ($1 > m) m = $1; g += $2 - 1; n++ }
 	END { if (n) printf "host load average %.1f (at most %.1f; this guest adds up to 2), %.1f other guests on average", s / n, m, g / n }' "$work/load.txt")
 say "benchmark guest ran for $(( $(date +%s) - start ))s ($(grep -a '^# time' "$work/logs/tap.log" | tr -d '\r' | tr '\n' ' '))"
 grep -q BENCH-DONE "$work/logs/tap.log" || { say "the benchmark did not finish"; exit 1; }
-splats='BUG:|WARNING:|Oops|INFO: possible|circular locking|Kernel panic|panicked at'
-if grep -aE "$splats" "$work/logs/console.log"; then
+if guest_splats "$work/logs/console.log"; then
 	say "the guest log has a kernel splat: results discarded"
 	exit 1
 fi
-machine="$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(date -u +%F), $ZC9P_KERNEL kernel${load:+; $load}"
+machine="$(host_machine), $ZC9P_KERNEL kernel${load:+; $load}"
 cp "$work/logs/tap.log" "$ZC9P_ROOT/results/bench-raw.txt" 2>/dev/null ||
 	{ mkdir -p "$ZC9P_ROOT/results"; cp "$work/logs/tap.log" "$ZC9P_ROOT/results/bench-raw.txt"; }
 python3 "$ZC9P_ROOT/tools/bench_report.py" "$ZC9P_ROOT/results/bench-raw.txt" "$ZC9P_ROOT/results" "$machine"

@@ -7,11 +7,9 @@
 # 9pnet_virtio but not on zc9p_virtio, or if 9pnet_fd and zc9p_fd do not pass
 # the same tests.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
-bash "$ZC9P_ROOT/tools/setup.sh"
-bash "$ZC9P_ROOT/tools/build-kernel.sh"
-bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
+setup_and_build
 pjd=$ZC9P_CACHE/pjdfstest/bin/pjdfstest
 if [ ! -x "$pjd" ]; then
 	say "installing pjdfstest from crates.io"
@@ -64,7 +62,7 @@ else
 	echo "# the fd runs did not both complete: $(grep '^PJD-EXIT fd-' "$log" | tr '\n' ' ')"
 	bad=$((bad + 1))
 fi
-if grep -aqE 'BUG:|WARNING:|Oops|INFO: possible|circular locking|Kernel panic|panicked at' "$work/logs/console.log"; then
+if guest_splats "$work/logs/console.log" >/dev/null; then
 	echo "# the guest log has a kernel splat"
 	bad=$((bad + 1))
 else

@@ -4,11 +4,9 @@
 # zc9p_virtio and show a file round trip in both directions.
 # SHARE=/some/dir picks the host folder (default: a new temporary one).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
-bash "$ZC9P_ROOT/tools/setup.sh"
-bash "$ZC9P_ROOT/tools/build-kernel.sh"
-bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
+setup_and_build
 
 share=${SHARE:-$(mktemp -d /tmp/zc9p-demo.XXXXXX)}
 mkdir -p "$share"

@@ -24,7 +24,7 @@
 # guest, not the host: QEMU's trace and the host's times still hold).
 set -euo pipefail
 export ZC9P_KERNEL=${ZC9P_KERNEL:-perf}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 kdir=$(kernel_build_dir)
 [ -e "$kdir/arch/x86/boot/bzImage" ] ||
@@ -33,7 +33,7 @@ kdir=$(kernel_build_dir)
 [ "${BUILD_MODULE:-1}" = 0 ] || bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
 
 work=$(mktemp -d /tmp/zc9p-msize.XXXXXX)
-mkdir -p "$work/vfs" "$work/vfsl" "$work/logs"
+mkdir -p "$work/logs"
 ZC9P_WITH_PERF='' bash "$ZC9P_ROOT/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz"
 
 # The shares: one folder per SHARE_DIRS entry (zc9p0, zc9p1, ...).
@@ -47,26 +47,10 @@ for d in ${SHARE_DIRS:-/tmp}; do
 	i=$((i + 1))
 done
 
-vfsd_pid=
-extra="-msg timestamp=on"
-if [ -x /usr/lib/qemu/virtiofsd ]; then
-	/usr/lib/qemu/virtiofsd --socket-path="$work/vfs.sock" -o source="$work/vfs" \
-		-o cache=none -o sandbox=chroot >"$work/virtiofsd.log" 2>&1 &
-	vfsd_pid=$!
-	/usr/lib/qemu/virtiofsd --socket-path="$work/vfsl.sock" -o source="$work/vfsl" \
-		-o cache=always -o sandbox=chroot >"$work/virtiofsd-loose.log" 2>&1 &
-	vfsd_pid="$vfsd_pid $!"
-	for _ in $(seq 50); do [ -S "$work/vfs.sock" ] && [ -S "$work/vfsl.sock" ] && break; sleep 0.1; done
-	# Guest RAM in a shared memfd, as vhost-user needs (for the 9P points too:
-	# one layout for all).
-	extra="$extra -chardev socket,id=vfs,path=$work/vfs.sock
-		-device vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=vfs
-		-chardev socket,id=vfsl,path=$work/vfsl.sock
-		-device vhost-user-fs-pci,queue-size=1024,chardev=vfsl,tag=vfsl
-		-object memory-backend-memfd,id=mem,size=2G,share=on -machine memory-backend=mem"
-else
-	say "no virtiofsd: no virtio-fs points"
-fi
+# virtio-fs beside the 9P points (start_virtiofsd in tools/guest-lib.sh); its
+# shared-memfd guest RAM is then the one layout for all points.
+start_virtiofsd "$work" || say "no virtiofsd: no virtio-fs points"
+extra="-msg timestamp=on $VIRTIOFS_QEMU_ARGS"
 
 names=${names# }
 append="SHARES=${names// /,}"
@@ -84,27 +68,20 @@ vm=$!
 # The host's own system calls on the share's files, from QEMU's worker threads
 # (those alive at attach time only).
 tracer=
-if [ "${HOST_TRACE:-0}" = 1 ] && [ -x /usr/bin/perf ]; then
-	qemu=
-	for _ in $(seq 100); do
-		qemu=$(pgrep -f -n "qemu-system-x86_64.*$work/initramfs" || true)
-		[ -n "$qemu" ] && break
-		sleep 0.1
-	done
-	if [ -n "$qemu" ]; then
-		perf trace -p "$qemu" -e pwritev,preadv,pwritev2,preadv2,pwrite64,pread64 \
-			-o "$work/logs/host-syscalls.txt" 2>"$work/logs/perf-trace.err" &
-		tracer=$!
-	fi
+if [ "${HOST_TRACE:-0}" = 1 ] && [ -x /usr/bin/perf ] &&
+	qemu=$(qemu_pid "$work/initramfs.cpio.gz"); then
+	perf trace -p "$qemu" -e pwritev,preadv,pwritev2,preadv2,pwrite64,pread64 \
+		-o "$work/logs/host-syscalls.txt" 2>"$work/logs/perf-trace.err" &
+	tracer=$!
 fi
 wait $vm || true
 [ -z "$tracer" ] || { kill -INT "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; }
-[ -z "$vfsd_pid" ] || kill $vfsd_pid 2>/dev/null || true
+stop_virtiofsd
 echo "reported_kib after $(rk)" >>"$work/host.txt"
 rm -rf "${shares[@]}"
 say "msize-curve guest ran for $(( $(date +%s) - start ))s; logs in $work"
 grep -q STUDY-DONE "$work/logs/tap.log" || { say "the study did not finish"; exit 1; }
-if grep -aE 'BUG:|WARNING:|Oops|Kernel panic|panicked at' "$work/logs/console.log"; then
+if guest_splats "$work/logs/console.log"; then
 	say "the guest log has a kernel splat: results discarded"
 	exit 1
 fi

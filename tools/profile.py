@@ -170,6 +170,17 @@ BRACKETS = [
 ]
 
 
+def bracket_section(fprof, title, text, per_call, unit):
+    """A report section: TITLE, TEXT, then bracket_table for every point
+    (nothing when the run profiled no function)."""
+    if not fprof:
+        return []
+    out = [f"## {title}", "", text, ""]
+    for wl, bs in POINTS:
+        out += bracket_table(fprof, wl, bs, per_call, unit)
+    return out
+
+
 def bracket_table(fprof, wl, bs, per_call, unit):
     """Rows of calls per syscall and `unit` per call of each bracketing function."""
     have = [t for t, _ in TRANSPORTS if (t, wl, bs) in fprof]
@@ -241,25 +252,22 @@ def report(raw, icount_raw, hostfile, outdir, machine):
                        f"{ticks / clk * 1e6 / ops:.1f} | " + " | ".join(cols) + " |")
     out.append("")
 
-    if ic["fprof"]:
-        out += ["## Guest instructions per call (QEMU `-icount`)", "",
-                "A second boot runs QEMU with `-icount shift=0`, so the guest's clock "
-                "advances one nanosecond per instruction executed: ftrace's function "
-                "profiler, told to leave out the time a task sleeps, then counts the "
-                "instructions each bracketing function executes, itself and its callees. "
-                "The numbers repeat from run to run, unlike any wall-clock measurement "
-                "under TCG. Each cell: calls per system call × instructions per call.", ""]
-        for wl, bs in POINTS:
-            out += bracket_table(ic["fprof"], wl, bs, lambda us: f"{us * 1000:.0f}", "instructions")
-
-    if rt["fprof"]:
-        out += ["## Real time per call of the same functions", "",
-                "The same bracketing functions under ftrace in real time (only these are "
-                "traced, so every transport pays the same few hooks). `io_schedule` is "
-                "the guest asleep while QEMU serves the request. Each cell: calls per "
-                "system call × µs per call.", ""]
-        for wl, bs in POINTS:
-            out += bracket_table(rt["fprof"], wl, bs, lambda us: f"{us:.1f}", "µs")
+    out += bracket_section(
+        ic["fprof"], "Guest instructions per call (QEMU `-icount`)",
+        "A second boot runs QEMU with `-icount shift=0`, so the guest's clock "
+        "advances one nanosecond per instruction executed: ftrace's function "
+        "profiler, told to leave out the time a task sleeps, then counts the "
+        "instructions each bracketing function executes, itself and its callees. "
+        "The numbers repeat from run to run, unlike any wall-clock measurement "
+        "under TCG. Each cell: calls per system call × instructions per call.",
+        lambda us: f"{us * 1000:.0f}", "instructions")
+    out += bracket_section(
+        rt["fprof"], "Real time per call of the same functions",
+        "The same bracketing functions under ftrace in real time (only these are "
+        "traced, so every transport pays the same few hooks). `io_schedule` is "
+        "the guest asleep while QEMU serves the request. Each cell: calls per "
+        "system call × µs per call.",
+        lambda us: f"{us:.1f}", "µs")
 
     perf = rt["perf"]
     if perf:

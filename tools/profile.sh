@@ -10,13 +10,11 @@
 # instructions, for guest instructions per call. Writes results/profile.md.
 set -euo pipefail
 export ZC9P_KERNEL=${ZC9P_KERNEL:-perf}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
-bash "$ZC9P_ROOT/tools/setup.sh"
+setup_and_build
 [ -x /usr/bin/perf ] ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf >/dev/null
-bash "$ZC9P_ROOT/tools/build-kernel.sh"
-bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
 
 work=$(mktemp -d /tmp/zc9p-profile.XXXXXX)
 mkdir -p "$work/share0" "$work/logs"
@@ -27,13 +25,7 @@ bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" profile.sh \
 	"$work/logs" 1800 "$work/share0" &
 vm=$!
 # QEMU's threads, read at each MARK line of the guest.
-qemu=
-for _ in $(seq 100); do
-	qemu=$(pgrep -f -n "qemu-system-x86_64.*$work/initramfs" || true)
-	[ -n "$qemu" ] && break
-	sleep 0.1
-done
-[ -n "$qemu" ] || { say "QEMU did not start"; wait $vm || true; exit 1; }
+qemu=$(qemu_pid "$work/initramfs.cpio.gz") || { say "QEMU did not start"; wait $vm || true; exit 1; }
 python3 "$ZC9P_ROOT/tools/profile.py" watch "$qemu" "$work/logs/tap.log" "$work/host.txt" &
 watcher=$!
 wait $vm || true
@@ -49,12 +41,12 @@ ZC9P_APPEND="PROFILE_MODE=icount ROUNDS=1 tsc_early_khz=1000000 tsc=reliable" \
 say "-icount guest ran for $(( $(date +%s) - start ))s"
 for logs in "$work/logs" "$work/logs-icount"; do
 	grep -q PROFILE-DONE "$logs/tap.log" || { say "the profile run in $logs did not finish"; exit 1; }
-	if grep -aE 'BUG:|WARNING:|Oops|INFO: possible|circular locking|Kernel panic|panicked at' "$logs/console.log"; then
+	if guest_splats "$logs/console.log"; then
 		say "the guest log in $logs has a kernel splat: results discarded"
 		exit 1
 	fi
 done
-machine="$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(date -u +%F)"
+machine=$(host_machine)
 mkdir -p "$ZC9P_ROOT/results"
 cp "$work/logs/tap.log" "$ZC9P_ROOT/results/profile-raw.txt"
 cp "$work/logs-icount/tap.log" "$ZC9P_ROOT/results/profile-icount-raw.txt"

@@ -5,13 +5,11 @@
 # verified, stress-ng's filesystem stressors, pins back to zero, and a clean
 # guest kernel log. Ends with "N passed, N failed".
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
-bash "$ZC9P_ROOT/tools/setup.sh"
+setup_and_build
 dpkg-query -W -f='${Status}' stress-ng 2>/dev/null | grep -q "install ok installed" ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq stress-ng >/dev/null
-bash "$ZC9P_ROOT/tools/build-kernel.sh"
-bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
 
 secs=${SOAK_SECS:-120}
 work=$(mktemp -d /tmp/zc9p-soak.XXXXXX)
@@ -24,7 +22,8 @@ sed 's/\r$//' "$work/logs/tap.log" | grep -E '^(ok|not ok|#)'
 passed=$(grep -c '^ok ' "$work/logs/tap.log" || true)
 failed=$(grep -c '^not ok ' "$work/logs/tap.log" || true)
 grep -q '^1\.\.' "$work/logs/tap.log" || { echo "not ok - the soak did not finish (qemu exit $vmrc)"; failed=$((failed + 1)); }
-if grep -aE 'BUG:|WARNING:|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|Kernel panic|panicked at' "$work/logs/console.log"; then
+# The soak's long run also watches for hung tasks and lock-state reports.
+if guest_splats "$work/logs/console.log" "INFO: task|inconsistent lock state"; then
 	echo "not ok - guest kernel log has a splat"
 	failed=$((failed + 1))
 else
