@@ -49,50 +49,58 @@ install_bindgen() {
 		--root "$ZC9P_CACHE/bindgen" bindgen-cli
 }
 
+# build_cached NAME ROOT STAMP_FILE STAMP COMMAND...: a guest 9P server built
+# into ROOT by COMMAND, run (and cargo found or installed) only when
+# ROOT/bin/NAME is missing or STAMP_FILE does not hold STAMP (its version, or
+# the hash of its sources).
+# Copied into the guest by tools/mkinitramfs.sh. A failed build is not fatal:
+# the guest suite then reports the tests that need NAME as not run.
+build_cached() {
+	local name=$1 root=$2 stamp_file=$3 stamp=$4
+	shift 4
+	if [ -x "$root/bin/$name" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then
+		say "$name $stamp already built at $root"
+		return
+	fi
+	say "building $name $stamp from crates.io into $root"
+	if "$@"; then
+		echo "$stamp" >"$stamp_file"
+	else
+		say "warning: $name did not build; the guest suite runs without it"
+	fi
+}
+
 # unpfs, a second 9P server for the fd transports' tests (tokio; replies out
-# of order, takes the client's msize); copied into the guest by
-# tools/mkinitramfs.sh. A failed build is not fatal: the guest suite then
-# reports its unpfs tests as not run.
+# of order, takes the client's msize).
 UNPFS_VERSION=0.13.0
 install_unpfs() {
 	local root="$ZC9P_CACHE/unpfs"
-	if [ -x "$root/bin/unpfs" ] && [ "$(cat "$root/version" 2>/dev/null)" = "$UNPFS_VERSION" ]; then
-		say "unpfs $UNPFS_VERSION already installed at $root"
-		return
-	fi
-	say "building unpfs $UNPFS_VERSION from crates.io into $root"
+	build_cached unpfs "$root" "$root/version" "$UNPFS_VERSION" build_unpfs "$root"
+}
+# build_unpfs ROOT: cargo's install of unpfs UNPFS_VERSION into ROOT.
+build_unpfs() {
 	local cargo
 	cargo=$(find_cargo)
-	if "$cargo" install --locked --quiet --force --root "$root" "unpfs@$UNPFS_VERSION"; then
-		echo "$UNPFS_VERSION" >"$root/version"
-	else
-		say "warning: unpfs did not build; the guest suite runs without it"
-	fi
+	"$cargo" install --locked --quiet --force --root "$1" "unpfs@$UNPFS_VERSION"
 }
 
 # zc9p-lawn9p (tests/lawn9p/): lawn-9p's server (crates.io), the only one
 # found that serves a real directory in 9P2000 and 9P2000.u (and .L), for the
-# protocol-version suite (tests/guest/versions.sh); copied into the guest by
-# tools/mkinitramfs.sh. Cached on the hash of its sources and lock file. A
-# failed build is not fatal: that suite then reports its tests as not run.
+# protocol-version suite (tests/guest/versions.sh). Keyed on the hash of its
+# sources and lock file.
 install_lawn9p() {
 	local root="$ZC9P_CACHE/lawn9p" src="$ZC9P_ROOT/tests/lawn9p" key
 	key=$(cat "$src/Cargo.toml" "$src/Cargo.lock" "$src/src/main.rs" | sha256sum | cut -c1-16)
-	if [ -x "$root/bin/zc9p-lawn9p" ] && [ "$(cat "$root/key" 2>/dev/null)" = "$key" ]; then
-		say "zc9p-lawn9p $key already built at $root"
-		return
-	fi
-	say "building zc9p-lawn9p (lawn-9p from crates.io) into $root"
-	local cargo
+	build_cached zc9p-lawn9p "$root" "$root/key" "$key" build_lawn9p "$root" "$src"
+}
+# build_lawn9p ROOT SRC: cargo's build of SRC, its binary copied to ROOT/bin.
+build_lawn9p() {
+	local root=$1 src=$2 cargo
 	cargo=$(find_cargo)
 	mkdir -p "$root/bin"
-	if "$cargo" build --quiet --release --locked --manifest-path "$src/Cargo.toml" \
+	"$cargo" build --quiet --release --locked --manifest-path "$src/Cargo.toml" \
 		--target-dir "$root/target" &&
-		cp "$root/target/release/zc9p-lawn9p" "$root/bin/zc9p-lawn9p"; then
-		echo "$key" >"$root/key"
-	else
-		say "warning: zc9p-lawn9p did not build; the guest suite runs without it"
-	fi
+		cp "$root/target/release/zc9p-lawn9p" "$root/bin/zc9p-lawn9p"
 }
 
 # The private apt configuration that fetches Debian's kernel source: the sid
