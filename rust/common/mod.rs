@@ -25,6 +25,7 @@
 
 pub(crate) mod callbacks;
 pub(crate) mod compat;
+pub(crate) mod errno;
 pub(crate) mod iov;
 #[cfg_attr(
     zc9p_fd,

@@ -8,6 +8,7 @@
 //! all of it into the request's reply buffer, or (a zero-copy read's Rread) its 4-byte count into
 //! the reply buffer and the data straight into the request's payload pages.
 
+use crate::common::errno::econnreset;
 use core::fmt;
 
 /// Bytes of `size[4] type[1] tag[2]`.
@@ -20,11 +21,6 @@ pub(crate) const RLERROR: u8 = 7;
 pub(crate) const RERROR: u8 = 107;
 pub(crate) const TFLUSH: u8 = 108;
 pub(crate) const RFLUSH: u8 = 109;
-
-/// `ECONNRESET`: the connection ended (the kernel crate names only the common errnos).
-pub(crate) fn econnreset() -> kernel::error::Error {
-    kernel::error::Error::from_errno(-(kernel::bindings::ECONNRESET as i32))
-}
 
 /// A frame's fixed header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,16 +3,33 @@
 //! The connection's worker: sends queued frames and reads replies, never blocking (every send
 //! and receive is non-blocking and resumes where it stopped), and checks each reply before a byte
 //! of it lands anywhere (`frame.rs`).
+//!
+//! Its entry points: [`kick`] (run it soon, from any context), [`wake`] (a poll wake-up of the
+//! connection's files), [`submit`] (a new request, sent from the submitting task when it can) and
+//! the workqueue's `run`. It works on the connection's state through `Conn` and the methods of
+//! what each lock protects (`state.rs`).
 
 use crate::{
-    common::{p9::Request, zc::Direction},
-    conn::{moving_seen, Conn, Entry, FrameRef, Held, Io, IoProof, Phase, Rx, Tx},
+    bindings as zb,
+    common::{
+        compat,
+        errno::econnreset,
+        p9::{LinearBuf, Request, TransportRef},
+        trans_common::{noio, PayloadPages},
+        zc::Direction,
+    },
+    conn::Conn,
     endpoint::{page_spliceable, BvecBatch, SEND_MORE, SEND_SPLICE},
     frame::{self, Expect, Header, Plan, Violation},
+    state::{Entry, Io, IoProof, LentPages, Rx, Tx},
 };
 use kernel::{
     prelude::*,
-    sync::atomic::{Full, Relaxed},
+    sync::{
+        atomic::{Full, Relaxed},
+        Arc, ArcBorrow,
+    },
+    workqueue::{Queue, WorkItem},
 };
 
 /// Rounds of sending and receiving before the worker yields to other work.
@@ -35,12 +52,7 @@ enum RxStop {
 }
 
 /// Payload bytes from `pos` of `pages`, at most `max`, into `bv`.
-fn fill_payload(
-    bv: &mut BvecBatch,
-    pages: &crate::common::trans_common::PayloadPages,
-    mut pos: usize,
-    max: usize,
-) {
+fn fill_payload(bv: &mut BvecBatch, pages: &PayloadPages, mut pos: usize, max: usize) {
     for seg in pages.segments() {
         if bv.bytes() >= max || bv.is_full() {
             break;
@@ -61,15 +73,103 @@ fn fill_payload(
 ///
 /// The caller owns the request's entry (taken out of the table, so nobody else touches the
 /// reply buffer until the request is finished) and `at <= end <= rc.len()`.
-unsafe fn rc_slice<'a>(rc: crate::common::p9::LinearBuf, at: usize, end: usize) -> &'a mut [u8] {
+unsafe fn rc_slice<'a>(rc: LinearBuf, at: usize, end: usize) -> &'a mut [u8] {
     // SAFETY: In bounds and exclusively ours (the caller's contract).
     unsafe { core::slice::from_raw_parts_mut(rc.ptr().add(at), end - at) }
+}
+
+impl WorkItem for Conn {
+    type Pointer = Arc<Conn>;
+
+    fn run(this: Arc<Conn>) {
+        if this.is_closing() {
+            return;
+        }
+        noio(|| {
+            let mut io = this.io.lock();
+            if this.pump(&mut io) {
+                // Still busy after a fair share: let other work run, then go on.
+                kick_arc(this.clone());
+            }
+        });
+    }
+}
+
+/// Runs `conn`'s worker soon (from any context).
+pub(crate) fn kick(conn: &Conn) {
+    // SAFETY: `conn` is inside an `Arc` (connections are only made by `Conn::create`), alive for
+    // this call.
+    let arc: Arc<Conn> = unsafe { ArcBorrow::from_raw(core::ptr::from_ref(conn)) }.into();
+    kick_arc(arc);
+}
+
+fn kick_arc(arc: Arc<Conn>) {
+    // SAFETY: The module's workqueue lives from module init to exit, past every connection.
+    let queue = unsafe { Queue::from_raw(zb::zc9p_fd_workqueue()) };
+    // Already queued: that run will see what this one would have.
+    let _ = queue.enqueue(arc);
+}
+
+/// A poll wake-up of `conn`'s files (any context): runs the worker, unless the wake-up only says
+/// there is room to send and no frame waits for it. The waker made room before waking us, the
+/// sender set `want_write` before its last try (`tx_step`): with a full barrier on both sides,
+/// either that try found the room or this sees the flag.
+pub(crate) fn wake(conn: &Conn, write_space: bool) {
+    if write_space {
+        compat::smp_mb();
+        if !conn.want_write.load(Relaxed) {
+            conn.stats.write_wakeups_ignored.add(1);
+            return;
+        }
+    }
+    kick(conn);
+}
+
+/// Adds a request to `conn` (`Conn::enqueue`, whose errors it returns) and has it sent.
+pub(crate) fn submit(
+    conn: &Conn,
+    tref: TransportRef,
+    dir: Direction,
+    mapped: usize,
+    pages: Option<LentPages>,
+) -> Result<(), (Error, TransportRef)> {
+    conn.enqueue(tref, dir, mapped, pages)?;
+    send_now(conn);
+    Ok(())
+}
+
+/// Sends from the submitting task if the worker is not busy (one wake-up fewer per request);
+/// otherwise, or if the socket is full, the worker does it. Never on a file the user passed
+/// (trans=fd): its socket still uses the task's page fragment (`sk_use_task_frag`), which the
+/// submitting task may be in the middle of using itself (a request from a page fault inside
+/// its own `sendmsg`), so only the worker sends there.
+fn send_now(conn: &Conn) {
+    if !conn.ends.own_socket() {
+        kick(conn);
+        return;
+    }
+    let Some(mut io) = conn.io.try_lock() else {
+        kick(conn);
+        return;
+    };
+    conn.stats.inline_sends.add(1);
+    let pending = noio(|| match conn.tx_step(&mut io) {
+        Ok(_) => io.tx.is_some(),
+        Err(e) => {
+            conn.fail(&mut io, e, format_args!("send failed"));
+            false
+        }
+    });
+    drop(io);
+    if pending {
+        kick(conn);
+    }
 }
 
 impl Conn {
     /// Moves bytes both ways until neither would go on without blocking. Returns true if it
     /// stopped only to let other work run.
-    pub(crate) fn pump(&self, io: &mut Io) -> bool {
+    fn pump(&self, io: &mut Io) -> bool {
         for _ in 0..PUMP_ROUNDS {
             if self.is_dead() {
                 return false;
@@ -86,7 +186,7 @@ impl Conn {
                 Err(RxStop::Eof) => {
                     self.fail(
                         io,
-                        frame::econnreset(),
+                        econnreset(),
                         format_args!("server closed the connection"),
                     );
                     return false;
@@ -108,58 +208,26 @@ impl Conn {
         true
     }
 
-    /// Starts sending the oldest unsent request, if there is one: it becomes `Sending` (and
-    /// `SENT` for the client), the frame takes a reference to it of its own ([`FrameRef`]), and
-    /// a write's lent pages move to the frame being sent.
+    /// Starts sending the oldest unsent request, if there is one (`State::start_sending`), its
+    /// pages spliced if the socket can reference them and the payload is large enough.
     fn next_frame(&self, proof: &IoProof) -> Option<Tx> {
-        let mut st = self.state.lock();
-        let mut oldest: Option<(u16, u64)> = None;
-        for (tag, e) in st.reqs.iter() {
-            if e.phase == Phase::Unsent && oldest.is_none_or(|(_, seq)| e.seq < seq) {
-                oldest = Some((*tag, e.seq));
-            }
+        let mut tx = self.state.lock().start_sending(self.client, proof)?;
+        if tx.pages.is_some() {
+            self.tx_lent.store(u32::from(tx.tag) + 1, Relaxed);
         }
-        let (tag, _) = oldest?;
-        let e = st.reqs.get_mut(&tag)?;
-        let hold = FrameRef::new(self.client, e.request()?)?;
-        e.phase = Phase::Sending;
-        if let Held::Queued(t) = core::mem::replace(&mut e.held, Held::Moving) {
-            // SAFETY: The state lock is held: a reply is matched to the request only through the
-            // table, under this lock, and the entry stays there.
-            e.held = Held::Sent(unsafe { t.sent() });
-        }
-        let tc = e.request()?.tc();
-        let pages = if e.dir == Direction::Out {
-            e.pages.take()
-        } else {
-            None
-        };
-        let payload_len = pages.as_ref().map_or(0, |p| p.get(proof).len());
-        if pages.is_some() {
-            self.tx_lent.store(u32::from(tag) + 1, Relaxed);
-        }
-        let splice = payload_len >= SPLICE_MIN
+        tx.splice = tx.payload_len >= SPLICE_MIN
             && self.ends.splices_pages()
-            && pages.as_ref().is_some_and(|p| {
+            && tx.pages.as_ref().is_some_and(|p| {
                 p.get(proof)
                     .segments()
                     .iter()
                     .all(|s| page_spliceable(s.page()))
             });
-        Some(Tx {
-            tag,
-            tc,
-            pages,
-            bounce: None,
-            payload_len,
-            sent: 0,
-            splice,
-            _hold: hold,
-        })
+        Some(tx)
     }
 
     /// Sends until the socket would block or nothing is left. Returns whether anything moved.
-    pub(crate) fn tx_step(&self, io: &mut Io) -> Result<bool> {
+    fn tx_step(&self, io: &mut Io) -> Result<bool> {
         let Io { tx, bv, proof, .. } = io;
         let mut progress = false;
         // Sending now: write-space wake-ups need not run the worker until a send would block.
@@ -212,7 +280,7 @@ impl Conn {
                     return Ok(progress);
                 }
                 // Ask for the write-space wake-up, then try once more: room made before the
-                // waker could see the flag wakes nobody (`Conn::wants_write_space`).
+                // waker could see the flag wakes nobody (`wake`).
                 self.want_write.xchg(true, Full);
                 armed = true;
                 continue;
@@ -227,11 +295,7 @@ impl Conn {
                     self.tx_lent.store(0, Relaxed);
                 }
                 if let Some(done) = done {
-                    if let Some(e) = self.state.lock().reqs.get_mut(&done.tag) {
-                        if e.phase == Phase::Sending {
-                            e.phase = Phase::Sent;
-                        }
-                    }
+                    self.state.lock().sent(done.tag);
                     self.stats.frames_sent.add(1);
                     if done.splice {
                         self.stats.spliced_sends.add(1);
@@ -241,22 +305,6 @@ impl Conn {
             }
             self.progress_wait.wake_up();
         }
-    }
-
-    /// Takes the request a reply header names out of the table, after checking it may have a
-    /// reply now: it is sent, or being sent (a server may answer before it read all of a
-    /// request: an Rlerror to a Twrite whose payload it will drain; the frame goes on from its
-    /// own reference to the request).
-    fn take_for_reply(&self, h: &Header) -> Result<Entry, Violation> {
-        let mut st = self.state.lock();
-        match st.reqs.get(&h.tag) {
-            None => return Err(Violation::UnknownTag(h.tag)),
-            Some(e) if e.phase == Phase::Flushed => return Err(Violation::AfterFlush(h.tag)),
-            Some(e) if e.phase == Phase::Unsent => return Err(Violation::EarlyReply(h.tag)),
-            Some(e) if e.phase == Phase::Sending => self.stats.early_replies.add(1),
-            Some(_) => {}
-        }
-        st.take(h.tag).ok_or(Violation::UnknownTag(h.tag))
     }
 
     /// Reads until the socket would block. Returns whether anything arrived.
@@ -283,7 +331,14 @@ impl Conn {
                     }
                     let h = Header::parse(buf);
                     frame::check_size(&h, self.client.msize()).map_err(RxStop::Bad)?;
-                    let entry = self.take_for_reply(&h).map_err(RxStop::Bad)?;
+                    let (entry, early) = self
+                        .state
+                        .lock()
+                        .take_for_reply(&h, proof)
+                        .map_err(RxStop::Bad)?;
+                    if early {
+                        self.stats.early_replies.add(1);
+                    }
                     let body = self.start_body(h, entry, buf).map_err(RxStop::Bad)?;
                     *rx = body;
                 }
@@ -310,7 +365,7 @@ impl Conn {
                                 rc_slice(*rc, got_now, frame::COUNT_HEADER_LEN)
                             })
                         }
-                        Plan::Payload => match entry.pages.as_ref() {
+                        Plan::Payload => match entry.pages() {
                             Some(pages) => {
                                 bv.clear();
                                 let from = got_now - frame::COUNT_HEADER_LEN;
@@ -395,19 +450,12 @@ impl Conn {
 
     /// The frame in `io.rx` is all there: hand the reply to the client.
     fn finish_frame(&self, io: &mut Io) {
-        let rx = core::mem::replace(
-            &mut io.rx,
-            Rx::Header {
-                buf: [0; frame::HEADER_LEN],
-                got: 0,
-            },
-        );
-        let Rx::Body { h, entry, plan, .. } = rx else {
+        let Rx::Body { h, entry, plan, .. } = core::mem::replace(&mut io.rx, Rx::idle()) else {
             return;
         };
         self.stats.frames_received.add(1);
         self.retire(1);
-        if plan == Plan::Payload && entry.taken_back {
+        if plan == Plan::Payload && entry.taken_back() {
             // The caller was killed and took its pages back: the data did not land, so the
             // request must not look answered (a page-cache read would trust it).
             entry.fail(self.client, EINTR);
@@ -418,25 +466,14 @@ impl Conn {
                 self.flushed(req);
             }
         }
-        match entry.held {
-            Held::Sent(f) => f.complete(self.client, h.size),
-            Held::Queued(t) => t.fail(self.client, EIO),
-            Held::Moving => moving_seen(),
-        }
+        entry.complete(self.client, h.size);
     }
-}
 
-impl Conn {
     /// An Rflush arrived for the Tflush `flush`: the request it names (`oldtag`, the message's
     /// bytes 7..9) may get no reply from now on.
     fn flushed(&self, flush: Request<'_>) {
-        let Some(old) = flush.tc_u16(7) else {
-            return;
-        };
-        if let Some(e) = self.state.lock().reqs.get_mut(&old) {
-            if e.phase == Phase::Sent {
-                e.phase = Phase::Flushed;
-            }
+        if let Some(old) = flush.tc_u16(7) {
+            self.state.lock().flushed(old);
         }
     }
 }
@@ -455,6 +492,6 @@ fn expectation(req: Request<'_>, entry: &Entry, dotl: bool) -> Expect {
             frame::RERROR
         },
         rc_capacity: req.rc().len(),
-        payload: (entry.dir == Direction::In).then_some(entry.mapped),
+        payload: entry.read_room(),
     }
 }

@@ -1,15 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What a mount asks its connection to be: the mount's source and the options v9fs parsed
-//! (`port=`, `privport`, `rfdno=`, `wfdno=`), read as mainline's trans_fd reads them, and for
-//! trans=vsock (no mainline counterpart) the source as the peer's CID. Pure logic (no I/O, no
-//! log lines): `transport.rs` makes the endpoints from the result.
+//! What a mount asks its connection to be: which transport ([`Kind`]), the mount's source and the
+//! options v9fs parsed ([`MountOpts`]: `port=`, `privport`, `rfdno=`, `wfdno=`), read as
+//! mainline's trans_fd reads them, and for trans=vsock (no mainline counterpart) the source as
+//! the peer's CID. Pure logic (no I/O, no log lines, no C types: `transport.rs` converts the C
+//! side's options into a [`MountOpts`] and makes the endpoints from the result).
 
-use crate::{bindings as zb, conn::Kind};
-use kernel::{bindings, prelude::*, str::CStr};
+use crate::common::errno::enoprotoopt;
+use kernel::{prelude::*, str::CStr};
 
-/// `rfdno`/`wfdno` when the mount does not give them (v9fs's default, `~0`).
-const NO_FD: i32 = !0;
+/// Which transport a connection serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Tcp,
+    Unix,
+    Fd,
+    Vsock,
+}
+
+impl Kind {
+    /// The transport's name, as mounts give it (`trans=`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Tcp => "tcp",
+            Kind::Unix => "unix",
+            Kind::Fd => "fd",
+            Kind::Vsock => "vsock",
+        }
+    }
+}
+
+/// The mount options the fd transports read, as v9fs parsed them.
+#[derive(Clone, Copy)]
+pub(crate) struct MountOpts {
+    /// `port=`: the server's port (tcp, vsock).
+    pub(crate) port: u16,
+    /// `privport`: tcp's socket binds a reserved port of its own first.
+    pub(crate) privport: bool,
+    /// `rfdno=`: trans=fd's descriptor to read from, if the mount gave one.
+    pub(crate) rfd: Option<i32>,
+    /// `wfdno=`: trans=fd's descriptor to write to, if the mount gave one.
+    pub(crate) wfd: Option<i32>,
+}
 
 /// The endpoint a mount connects to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +89,7 @@ pub(crate) fn parse_cid(source: &CStr) -> Result<u32> {
 pub(crate) fn target<'a>(
     kind: Kind,
     source: Option<&'a CStr>,
-    opts: &zb::zc9p_fd_opts,
+    opts: &MountOpts,
 ) -> Result<Target<'a>> {
     match kind {
         Kind::Tcp => {
@@ -72,15 +104,10 @@ pub(crate) fn target<'a>(
             let path = source.filter(|p| !p.is_empty()).ok_or(EINVAL)?;
             Ok(Target::Unix { path })
         }
-        Kind::Fd => {
-            if opts.rfd == NO_FD || opts.wfd == NO_FD {
-                return Err(Error::from_errno(-(bindings::ENOPROTOOPT as i32)));
-            }
-            Ok(Target::Fd {
-                rfd: opts.rfd,
-                wfd: opts.wfd,
-            })
-        }
+        Kind::Fd => match (opts.rfd, opts.wfd) {
+            (Some(rfd), Some(wfd)) => Ok(Target::Fd { rfd, wfd }),
+            _ => Err(enoprotoopt()),
+        },
         Kind::Vsock => {
             let cid = parse_cid(source.ok_or(EINVAL)?)?;
             Ok(Target::Vsock {
@@ -95,12 +122,15 @@ pub(crate) fn target<'a>(
 mod tests {
     use super::*;
 
-    fn opts(rfd: i32, wfd: i32, port: u16, privport: bool) -> zb::zc9p_fd_opts {
-        zb::zc9p_fd_opts {
-            rfd,
-            wfd,
+    /// No `rfdno=` or `wfdno=`.
+    const NO_FD: Option<i32> = None;
+
+    fn opts(rfd: Option<i32>, wfd: Option<i32>, port: u16, privport: bool) -> MountOpts {
+        MountOpts {
             port,
             privport,
+            rfd,
+            wfd,
         }
     }
 
@@ -178,22 +208,22 @@ mod tests {
 
     #[test]
     fn fd_needs_both_descriptors() {
-        let enoprotoopt = Error::from_errno(-(bindings::ENOPROTOOPT as i32));
+        let enoprotoopt = enoprotoopt();
         assert_eq!(
-            target(Kind::Fd, None, &opts(3, 4, 564, false)),
+            target(Kind::Fd, None, &opts(Some(3), Some(4), 564, false)),
             Ok(Target::Fd { rfd: 3, wfd: 4 })
         );
         // The source is ignored (mount(8) needs one; any will do).
         assert_eq!(
-            target(Kind::Fd, Some(c"x"), &opts(0, 0, 564, false)),
+            target(Kind::Fd, Some(c"x"), &opts(Some(0), Some(0), 564, false)),
             Ok(Target::Fd { rfd: 0, wfd: 0 })
         );
         assert_eq!(
-            target(Kind::Fd, None, &opts(NO_FD, 4, 564, false)),
+            target(Kind::Fd, None, &opts(NO_FD, Some(4), 564, false)),
             Err(enoprotoopt)
         );
         assert_eq!(
-            target(Kind::Fd, None, &opts(3, NO_FD, 564, false)),
+            target(Kind::Fd, None, &opts(Some(3), NO_FD, 564, false)),
             Err(enoprotoopt)
         );
         assert_eq!(

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The C-callable entry points of the tcp, unix and fd transports, which `shim_fd.c` puts in
-//! their descriptors. Each turns raw pointers into the wrappers and calls into [`Conn`].
+//! The C-callable entry points of the tcp, unix, fd and vsock transports, which `shim_fd.c`
+//! puts in their descriptors. Each turns raw pointers into the wrappers (and the mount's options
+//! into a [`MountOpts`]) and calls into [`Conn`], its worker ([`io`]) or a zero-copy request
+//! ([`lease`]).
 
 use crate::{
     bindings as zb,
     common::{
         callbacks::{register_with_debugfs, to_errno, trans_of, ZcCall},
+        msize,
         p9::{Client, Request, TransportRef},
         stats::ModuleDebugfs,
+        zc::Direction,
     },
-    conn::{Conn, Kind},
+    conn::Conn,
     endpoint::Endpoints,
-    options::{self, Target},
+    io, lease,
+    options::{self, Kind, MountOpts, Target},
 };
 use kernel::{
     bindings,
@@ -55,8 +60,46 @@ unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
     unsafe { trans_of::<Conn>(client) }
 }
 
+/// The connection and the request of a `cancel` or `cancelled` call.
+///
+/// # Safety
+///
+/// `client` must be a live client of these transports, between `create` and `close`, and `req` a
+/// request it holds a reference to, for the duration of the call.
+unsafe fn conn_and_req<'a>(
+    client: *mut zb::p9_client,
+    req: *mut zb::p9_req_t,
+) -> Option<(&'a Conn, Request<'a>)> {
+    // SAFETY: The caller's contract.
+    let (client, req) = unsafe { (Client::from_raw(client)?, Request::from_raw(req)?) };
+    // SAFETY: As above.
+    Some((unsafe { conn_of(client) }?, req))
+}
+
+/// `rfdno`/`wfdno` as v9fs gives them when the mount does not (`~0`).
+const NO_FD: i32 = !0;
+
+/// The mount's options, as v9fs parsed them (the C side also records them in the client, for
+/// `show_options`, as mainline does).
+///
+/// # Safety
+///
+/// `fc` must be the live context of the mount `client` is being created for.
+unsafe fn mount_opts(client: Client, fc: *mut bindings::fs_context, kind: Kind) -> MountOpts {
+    let mut raw = zb::zc9p_fd_opts::default();
+    // SAFETY: The caller's contract: `fc`'s options were parsed by v9fs.
+    unsafe { zb::zc9p_fd_mount_opts(client.as_ptr(), fc, kind_raw(kind), &mut raw) };
+    let given = |fd| (fd != NO_FD).then_some(fd);
+    MountOpts {
+        port: raw.port,
+        privport: raw.privport,
+        rfd: given(raw.rfd),
+        wfd: given(raw.wfd),
+    }
+}
+
 /// Connects the mount's endpoints, as mainline's trans_fd takes its options.
-fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result<Endpoints> {
+fn connect(kind: Kind, source: Option<&CStr>, opts: &MountOpts) -> Result<Endpoints> {
     let target = options::target(kind, source, opts).inspect_err(|_| match kind {
         Kind::Fd => pr_err!("trans=fd needs both rfdno and wfdno\n"),
         Kind::Vsock => pr_err!(
@@ -105,6 +148,11 @@ fn connect(kind: Kind, source: Option<&CStr>, opts: &zb::zc9p_fd_opts) -> Result
 }
 
 /// `p9_trans_module.create` of the four transports.
+///
+/// # Safety
+///
+/// The 9P core's arguments: a client being created and its mount's live context; `kind` is the
+/// transport's `zc9p_fd_kind`, from its descriptor.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
     client: *mut zb::p9_client,
@@ -124,9 +172,8 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
         zb::zc9p_fd_kind_ZC9P_FD_VSOCK => Kind::Vsock,
         _ => Kind::Fd,
     };
-    let mut opts = zb::zc9p_fd_opts::default();
     // SAFETY: `fc` is the live context of the mount being created, its options parsed by v9fs.
-    unsafe { zb::zc9p_fd_mount_opts(client.as_ptr(), fc, kind_raw(kind), &mut opts) };
+    let opts = unsafe { mount_opts(client, fc, kind) };
     // SAFETY: As above; the source is NUL-terminated or null.
     let source = unsafe { zb::zc9p_fd_source(fc) };
     let source = if source.is_null() {
@@ -136,8 +183,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_create(
         Some(unsafe { CStr::from_char_ptr(source) })
     };
     to_errno(connect(kind, source, &opts).and_then(|ends| {
-        Conn::create(client, kind, source.unwrap_or(c"fd"), ends)?;
-        crate::common::msize::apply_default(client, source.unwrap_or(c"fd").to_bytes());
+        let conn = Conn::create(client, kind, source.unwrap_or(c"fd"), ends)?;
+        // Anything already readable (a server that speaks first) is read now.
+        io::kick(&conn);
+        msize::apply_default(client, source.unwrap_or(c"fd").to_bytes());
         Ok(())
     }))
 }
@@ -152,6 +201,10 @@ fn kind_raw(kind: Kind) -> zb::zc9p_fd_kind {
 }
 
 /// `p9_trans_module.close`.
+///
+/// # Safety
+///
+/// `client` must be a live client of these transports that `create` succeeded for; called once.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_close(client: *mut zb::p9_client) {
     // SAFETY: The 9P core passes a live client of this transport.
@@ -168,6 +221,11 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_close(client: *mut zb::p9_client) {
 }
 
 /// `p9_trans_module.request`: queue a message on the copy path.
+///
+/// # Safety
+///
+/// `client` must be a live client of these transports, between `create` and `close`, and `req`
+/// a request of it that holds the transport's reference, which passes to this call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_request(
     client: *mut zb::p9_client,
@@ -187,7 +245,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_request(
         return ENODEV.to_errno();
     };
     conn.stats.copy_requests.add(1);
-    match conn.submit(tref, crate::common::zc::Direction::None, 0, None) {
+    match io::submit(conn, tref, Direction::None, 0, None) {
         Ok(()) => 0,
         Err((e, tref)) => {
             tref.refused();
@@ -197,42 +255,47 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_request(
 }
 
 /// `p9_trans_module.cancel`.
+///
+/// # Safety
+///
+/// `client` must be a live client of these transports, between `create` and `close`, and `req` a
+/// request of it that the 9P core holds a reference to.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancel(
     client: *mut zb::p9_client,
     req: *mut zb::p9_req_t,
 ) -> c_int {
-    // SAFETY: The 9P core passes a live client and a request it holds a reference to.
-    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) })
-    else {
-        return 0;
-    };
-    // SAFETY: A live client of this transport.
-    match unsafe { conn_of(client) } {
-        Some(conn) => conn.cancel(req),
+    // SAFETY: The 9P core passes a live client of this transport and a request it holds a
+    // reference to.
+    match unsafe { conn_and_req(client, req) } {
+        Some((conn, req)) => conn.cancel(req),
         None => 0,
     }
 }
 
 /// `p9_trans_module.cancelled`.
+///
+/// # Safety
+///
+/// As for [`zc9p_rs_fd_cancel`].
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_cancelled(
     client: *mut zb::p9_client,
     req: *mut zb::p9_req_t,
 ) -> c_int {
     // SAFETY: As in `zc9p_rs_fd_cancel`.
-    let (Some(client), Some(req)) = (unsafe { (Client::from_raw(client), Request::from_raw(req)) })
-    else {
-        return 0;
-    };
-    // SAFETY: A live client of this transport.
-    if let Some(conn) = unsafe { conn_of(client) } {
+    if let Some((conn, req)) = unsafe { conn_and_req(client, req) } {
         conn.cancelled(req);
     }
     0
 }
 
 /// `p9_trans_module.zc_request`: send a message whose payload travels in its own pages.
+///
+/// # Safety
+///
+/// The 9P core's arguments (`ZcCall::from_raw`'s contract), for a live client of these
+/// transports, between `create` and `close`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
     client: *mut zb::p9_client,
@@ -254,11 +317,16 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
         call.tref.put(call.client);
         return ENODEV.to_errno();
     };
-    to_errno(conn.zc_request(call))
+    to_errno(lease::zc_request(conn, call))
 }
 
 /// The poll wake-up of a connection's files (any context): run its worker, unless the wake-up
-/// only says there is room to send and no frame waits for it.
+/// only says there is room to send and no frame waits for it (`io::wake`).
+///
+/// # Safety
+///
+/// `ctx` must be the context `Conn::create` gave the connection's poller, which is stopped
+/// before the connection goes.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_fd_ready(ctx: *mut c_void, write_space: bool) {
     // SAFETY: The context is the connection, alive until its poller is stopped (`close` stops it
@@ -266,9 +334,5 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_ready(ctx: *mut c_void, write_space: 
     let Some(conn) = (unsafe { ctx.cast::<Conn>().as_ref() }) else {
         return;
     };
-    if write_space && !conn.wants_write_space() {
-        conn.stats.write_wakeups_ignored.add(1);
-        return;
-    }
-    conn.kick();
+    io::wake(conn, write_space);
 }

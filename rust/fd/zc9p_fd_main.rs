@@ -9,8 +9,10 @@
 //!
 //! Layers, bottom up: [`bindings`] (the kernel's 9P headers and the C shims), the shared
 //! [`common`] code, this transport's wrappers ([`endpoint`]), its pure checks of reply frames
-//! ([`frame`]) and of mount options ([`options`]), its logic ([`conn`], [`io`], [`zc`],
-//! [`stats`]) and the C-callable entry points ([`transport`]).
+//! ([`frame`]) and of mount options ([`options`]), its logic and the C-callable entry points
+//! ([`transport`]). The logic's files each hold one piece of a connection, and call one way:
+//! [`transport`] → [`lease`] (zero-copy requests) → [`io`] (the worker) → [`conn`] (the
+//! connection) → [`state`] (what its locks protect), with [`conn_stats`] (its counters) below.
 
 mod bindings;
 // Shared with the virtio transport; each module uses part of it, and what this one does not use
@@ -19,13 +21,14 @@ mod bindings;
 mod common;
 
 mod conn;
+mod conn_stats;
 mod endpoint;
 mod frame;
 mod io;
+mod lease;
 mod options;
-mod stats;
+mod state;
 mod transport;
-mod zc;
 
 use kernel::prelude::*;
 
