@@ -50,6 +50,24 @@ pub(crate) mod trans_common;
 pub(crate) mod wait;
 pub(crate) mod zc;
 
+/// Borrows the value behind `data`, a pointer from `T::into_foreign` kept by the C side (a
+/// client's `trans`, a device's `priv`), or `None` for null.
+///
+/// # Safety
+///
+/// `data` is null or came from `T::into_foreign`, and is not taken back (`T::from_foreign`)
+/// before the borrow ends.
+#[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
+pub(crate) unsafe fn borrow_foreign<'a, T: kernel::types::ForeignOwnable>(
+    data: *mut kernel::ffi::c_void,
+) -> Option<T::Borrowed<'a>> {
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: The caller's contract.
+    Some(unsafe { T::borrow(data) })
+}
+
 /// One second, in jiffies, for the timed waits.
 pub(crate) fn second() -> kernel::ffi::c_long {
     kernel::time::msecs_to_jiffies(1000) as kernel::ffi::c_long

@@ -216,15 +216,16 @@ impl Channel {
             Err(e) => pr_warn!("{}: no debugfs counters: {:?}\n", vdev.name(), e),
         }
         // The device's private pointer owns one reference; `remove` takes it back.
-        vdev.set_private(Arc::into_raw(chan.clone()).cast_mut().cast());
+        vdev.set_private(chan.clone());
         let unbind = |e: Error| {
-            let raw = vdev.private();
-            vdev.set_private(core::ptr::null_mut());
-            // SAFETY: `raw` is the reference stored just above and nothing else has used it.
-            let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
-            chan.shut_down("probe failed");
-            // The counters file holds a reference: let the channel go.
-            drop(chan.debugfs.lock().take());
+            // SAFETY: The reference stored just above, which nothing else has taken back.
+            let private = unsafe { vdev.take_private::<Arc<Channel>>() };
+            vdev.clear_private();
+            if let Some(chan) = private {
+                chan.shut_down("probe failed");
+                // The counters file holds a reference: let the channel go.
+                drop(chan.debugfs.lock().take());
+            }
             e
         };
         vdev.add_mount_tag_attr().map_err(unbind)?;
@@ -247,12 +248,11 @@ impl Channel {
     /// device is reset, every request it held fails with `EIO`, and a mount still using the
     /// channel gets `EIO` from then on until it is unmounted.
     pub(crate) fn remove(vdev: VirtioDevice) {
-        let raw = vdev.private();
-        if raw.is_null() {
+        // SAFETY: `probe` stored this reference in the private pointer; only `remove` takes it
+        // back, and clears the pointer (below) before dropping it.
+        let Some(chan) = (unsafe { vdev.take_private::<Arc<Channel>>() }) else {
             return;
-        }
-        // SAFETY: `probe` stored this reference in the private pointer; only `remove` takes it.
-        let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
+        };
         // No new mounts from here on.
         CHANNELS.lock().retain(|c| !Arc::ptr_eq(c, &chan));
         if chan.in_use.load(Relaxed) {
@@ -266,7 +266,7 @@ impl Channel {
         // Removing the attribute drains its readers, which use the private pointer.
         vdev.remove_mount_tag_attr();
         vdev.uevent_change();
-        vdev.set_private(core::ptr::null_mut());
+        vdev.clear_private();
         // Removes the counters (draining their readers) and the reference their file holds.
         drop(chan.debugfs.lock().take());
         // INVARIANT: `remove` is returning: the device is no longer used through the channel.
@@ -384,7 +384,7 @@ impl Channel {
                 ring.client = Some(client);
             }
             // INVARIANT: The client's `trans` pointer holds a reference, given back in `close`.
-            client.connect(Arc::into_raw(chan.clone()).cast_mut().cast());
+            client.connect_state(chan.clone());
             return Ok(());
         }
         drop(list);
@@ -416,7 +416,7 @@ impl Channel {
         // after its own unlock); one before it emptied the ring, which the check then sees.
         self.draining.store(true, Relaxed);
         let mut waited = 0;
-        while !self.idle_wait.wait_timeout(&idle, second()) {
+        while !self.idle_wait.wait_timeout(idle, second()) {
             waited += 1;
             if self.check_device() {
                 continue;

@@ -4,16 +4,16 @@
 
 use crate::{
     bindings as zb,
-    common::p9::{InFlight, TransportRef},
+    common::{
+        borrow_foreign,
+        p9::{InFlight, TransportRef},
+    },
     sg::SgArray,
 };
 use core::ptr::NonNull;
 use kernel::{
-    alloc::KVec,
-    bindings,
-    error::from_err_ptr,
-    ffi::{c_uint, c_void},
-    prelude::*,
+    alloc::KVec, bindings, error::from_err_ptr, ffi::c_uint, prelude::*, str::CStr,
+    types::ForeignOwnable,
 };
 
 /// A virtio 9P device, from probe until remove returns.
@@ -48,29 +48,59 @@ impl VirtioDevice {
 
     /// The device name (`virtioN`), for log lines.
     pub(crate) fn name(self) -> &'static str {
-        // SAFETY: The device is live (type invariant); `dev_name` returns its NUL-terminated name,
-        // which lives as long as the device and is only printed while it is bound.
-        let name = unsafe { core::ffi::CStr::from_ptr(zb::zc9p_vdev_name(self.as_ptr()).cast()) };
-        name.to_str().unwrap_or("virtio?")
+        self.name_cstr().to_str().unwrap_or("virtio?")
     }
 
     /// The device name as a C string, for debugfs.
-    pub(crate) fn name_cstr(self) -> &'static core::ffi::CStr {
-        // SAFETY: As in `name`; the string is copied by whoever keeps it.
-        unsafe { core::ffi::CStr::from_ptr(zb::zc9p_vdev_name(self.as_ptr()).cast()) }
+    pub(crate) fn name_cstr(self) -> &'static CStr {
+        // SAFETY: The device is live (type invariant); `dev_name` returns its NUL-terminated
+        // name, which lives as long as the device and is used (printed, or copied by whoever
+        // keeps it) only while it is bound.
+        unsafe { CStr::from_char_ptr(zb::zc9p_vdev_name(self.as_ptr())) }
     }
 
-    /// The driver's private pointer (`vdev->priv`).
+    /// Attaches `data` to the device (`vdev->priv`), which owns it until
+    /// [`VirtioDevice::take_private`] takes it back.
+    pub(crate) fn set_private<T: ForeignOwnable>(self, data: T) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), data.into_foreign()) }
+    }
+
+    /// Borrows the data [`VirtioDevice::set_private`] attached, if any.
+    ///
+    /// # Safety
+    ///
+    /// `vdev->priv` is null or was set by `set_private::<T>` (this very `T`), and the value
+    /// [`VirtioDevice::take_private`] takes back is not dropped before the borrow ends.
     #[inline]
-    pub(crate) fn private(self) -> *mut c_void {
+    pub(crate) unsafe fn private<'a, T: ForeignOwnable>(self) -> Option<T::Borrowed<'a>> {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_priv(self.as_ptr()) }
+        let data = unsafe { zb::zc9p_vdev_priv(self.as_ptr()) };
+        // SAFETY: `data` is null or came from `T::into_foreign` and outlives the borrow (the
+        // caller's contract).
+        unsafe { borrow_foreign::<T>(data) }
     }
 
-    /// Sets the driver's private pointer.
-    pub(crate) fn set_private(self, data: *mut c_void) {
+    /// Takes back the data [`VirtioDevice::set_private`] attached. `vdev->priv` is left as it
+    /// is, for readers that may still borrow it until they are drained; then
+    /// [`VirtioDevice::clear_private`] clears it, while the value taken back still lives.
+    ///
+    /// # Safety
+    ///
+    /// `vdev->priv` is null or was set by `set_private::<T>`, and is taken back once: the caller
+    /// clears it before dropping the result.
+    pub(crate) unsafe fn take_private<T: ForeignOwnable>(self) -> Option<T> {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), data) }
+        let data = unsafe { zb::zc9p_vdev_priv(self.as_ptr()) };
+        // SAFETY: `data` is null or came from `T::into_foreign`, and is taken back only here
+        // (the caller's contract).
+        unsafe { T::try_from_foreign(data) }
+    }
+
+    /// Clears `vdev->priv` (after [`VirtioDevice::take_private`]).
+    pub(crate) fn clear_private(self) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), core::ptr::null_mut()) }
     }
 
     /// Reads the mount tag from the device configuration space.
@@ -169,16 +199,22 @@ impl VirtioDevice {
     }
 }
 
-/// The private pointer of the device that owns `vq` (`vq->vdev->priv`), for the interrupt
+/// Borrows the data attached to the device that owns `vq` (`vq->vdev->priv`), for the interrupt
 /// callback.
 ///
 /// # Safety
 ///
-/// `vq` must be a live virtqueue created by [`VirtioDevice::find_vq`].
+/// `vq` must be a live virtqueue created by [`VirtioDevice::find_vq`], whose device's `priv` is
+/// null or was set by [`VirtioDevice::set_private`] with this `T`, and not taken back before the
+/// borrow ends.
 #[inline]
-pub(crate) unsafe fn queue_private(vq: *mut zb::virtqueue) -> *mut c_void {
+pub(crate) unsafe fn queue_private<'a, T: ForeignOwnable>(
+    vq: *mut zb::virtqueue,
+) -> Option<T::Borrowed<'a>> {
     // SAFETY: The caller guarantees `vq` is live; its device outlives it.
-    unsafe { zb::zc9p_vq_priv(vq) }
+    let data = unsafe { zb::zc9p_vq_priv(vq) };
+    // SAFETY: The caller's contract.
+    unsafe { borrow_foreign::<T>(data) }
 }
 
 /// A virtqueue.

@@ -8,7 +8,7 @@ use crate::{
     bindings as zb,
     channel::Channel,
     common::{
-        callbacks::{register_with_debugfs, to_errno, trans_of, ZcCall},
+        callbacks::{register_with_debugfs, to_errno, ZcCall},
         p9::{Client, TransportRef},
         stats::ModuleDebugfs,
     },
@@ -18,6 +18,7 @@ use kernel::{
     bindings,
     ffi::{c_char, c_int},
     prelude::*,
+    str::CStr,
     sync::{Arc, ArcBorrow},
 };
 
@@ -49,9 +50,10 @@ pub(crate) fn unregister() {
 /// # Safety
 ///
 /// `client` must be a live client of this transport, between `create` and `close`.
-unsafe fn channel_of<'a>(client: Client) -> Option<&'a Channel> {
-    // SAFETY: `create` stored a reference to the channel in `trans`, which `close` gives back.
-    unsafe { trans_of::<Channel>(client) }
+unsafe fn channel_of<'a>(client: Client) -> Option<ArcBorrow<'a, Channel>> {
+    // SAFETY: `create` stored a reference to the channel in `trans` (`Channel::attach`), which
+    // `close` takes back after every other callback of the client returned.
+    unsafe { client.state::<Arc<Channel>>() }
 }
 
 /// `virtio_driver.probe`.
@@ -81,23 +83,19 @@ pub(crate) unsafe extern "C" fn zc9p_rs_config_changed(vdev: *mut zb::virtio_dev
     let Some(vdev) = (unsafe { VirtioDevice::from_raw(vdev) }) else {
         return;
     };
-    let chan = vdev.private().cast::<Channel>();
-    if chan.is_null() {
-        return;
-    }
     // SAFETY: The private pointer holds a channel reference from probe until `remove`, and the
     // virtio core runs no config callback once `remove` has begun.
-    let chan: Arc<Channel> = unsafe { ArcBorrow::from_raw(chan) }.into();
-    Channel::check_device_later(chan);
+    if let Some(chan) = unsafe { vdev.private::<Arc<Channel>>() } {
+        Channel::check_device_later(chan.into());
+    }
 }
 
 /// The virtqueue interrupt callback (hard IRQ).
 unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
-    // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`.
-    let chan = unsafe { device::queue_private(vq) }.cast::<Channel>();
-    // SAFETY: The private pointer holds a channel reference from probe until remove, which deletes
-    // the queue (after a reset that waits for running callbacks) before giving it back.
-    if let Some(chan) = unsafe { chan.as_ref() } {
+    // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`. The
+    // private pointer holds a channel reference from probe until remove, which deletes the queue
+    // (after a reset that waits for running callbacks) before giving it back.
+    if let Some(chan) = unsafe { device::queue_private::<Arc<Channel>>(vq) } {
         chan.complete_requests();
     }
 }
@@ -106,13 +104,11 @@ unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_mount_tag(vdev: *mut zb::virtio_device) -> *const c_char {
     // SAFETY: sysfs calls this only while the attribute exists, i.e. while the device is bound.
-    let chan = unsafe { VirtioDevice::from_raw(vdev) }
-        .map(|v| v.private().cast::<Channel>())
-        .unwrap_or(core::ptr::null_mut());
+    let vdev = unsafe { VirtioDevice::from_raw(vdev) };
     // SAFETY: The attribute is removed (draining readers) before remove drops the channel.
-    match unsafe { chan.as_ref() } {
+    match vdev.and_then(|v| unsafe { v.private::<Arc<Channel>>() }) {
         Some(chan) => chan.tag_with_nul().as_ptr().cast(),
-        None => c"".as_ptr().cast(),
+        None => c"".as_char_ptr(),
     }
 }
 
@@ -135,7 +131,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_create(
         return EINVAL.to_errno();
     }
     // SAFETY: `source` is the NUL-terminated device name of the mount, live during `create`.
-    let source = unsafe { core::ffi::CStr::from_ptr(source.cast()) };
+    let source = unsafe { CStr::from_char_ptr(source) };
     to_errno(Channel::attach(client, source.to_bytes()).inspect(|_| {
         crate::common::msize::apply_default(client, source.to_bytes());
     }))
@@ -149,13 +145,11 @@ pub(crate) unsafe extern "C" fn zc9p_rs_close(client: *mut zb::p9_client) {
     let Some(client) = (unsafe { Client::from_raw(client) }) else {
         return;
     };
-    let raw = client.trans().cast::<Channel>();
-    if raw.is_null() {
-        return;
+    // SAFETY: `attach` stored this reference in `trans`; `close` runs once, after every other
+    // callback of the client, and takes it back.
+    if let Some(chan) = unsafe { client.take_state::<Arc<Channel>>() } {
+        chan.detach();
     }
-    // SAFETY: `attach` stored this reference in `trans`; `close` runs once and takes it back.
-    let chan = unsafe { Arc::<Channel>::from_raw(raw) };
-    chan.detach();
 }
 
 /// `p9_trans_module.request`: queue a message on the copy path.
