@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zc9p C shim, the part shared by every zc9p module (the virtio transport and
- * the trans_common test module): static inline functions and macros Rust
- * cannot call directly, and module-wide C objects. Thin forwarders only.
+ * zc9p C shim, the part shared by every zc9p module (the virtio and fd
+ * transports and the trans_common test module, whose shims each include
+ * shim_common.c): static inline functions and macros Rust cannot call
+ * directly, and module-wide C objects. Thin forwarders only.
+ *
+ * Names: the bare zc9p_* prefix is this shared part's; each module's own shim
+ * uses its module's (zc9p_virtio_*, zc9p_fd_*, zc9p_pintest_*), and Rust entry
+ * points called from C are zc9p_rs_<module>_*.
  */
 #ifndef ZC9P_SHIM_COMMON_H
 #define ZC9P_SHIM_COMMON_H

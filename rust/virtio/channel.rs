@@ -128,7 +128,7 @@ impl Channel {
     pub(crate) fn check_device_later(this: Arc<Channel>) {
         // SAFETY: The shim's workqueue lives from module init to module exit, after every device
         // was removed and every queued work item ran.
-        let queue = unsafe { Queue::from_raw(crate::bindings::zc9p_workqueue()) };
+        let queue = unsafe { Queue::from_raw(crate::bindings::zc9p_virtio_workqueue()) };
         // Already queued: that check will do (the reference comes back and is dropped).
         let _ = queue.enqueue(this);
     }

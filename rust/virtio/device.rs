@@ -56,14 +56,14 @@ impl VirtioDevice {
         // SAFETY: The device is live (type invariant); `dev_name` returns its NUL-terminated
         // name, which lives as long as the device and is used (printed, or copied by whoever
         // keeps it) only while it is bound.
-        unsafe { CStr::from_char_ptr(zb::zc9p_vdev_name(self.as_ptr())) }
+        unsafe { CStr::from_char_ptr(zb::zc9p_virtio_vdev_name(self.as_ptr())) }
     }
 
     /// Attaches `data` to the device (`vdev->priv`), which owns it until
     /// [`VirtioDevice::take_private`] takes it back.
     pub(crate) fn set_private<T: ForeignOwnable>(self, data: T) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), data.into_foreign()) }
+        unsafe { zb::zc9p_virtio_vdev_set_priv(self.as_ptr(), data.into_foreign()) }
     }
 
     /// Borrows the data [`VirtioDevice::set_private`] attached, if any.
@@ -75,7 +75,7 @@ impl VirtioDevice {
     #[inline]
     pub(crate) unsafe fn private<'a, T: ForeignOwnable>(self) -> Option<T::Borrowed<'a>> {
         // SAFETY: The device is live (type invariant).
-        let data = unsafe { zb::zc9p_vdev_priv(self.as_ptr()) };
+        let data = unsafe { zb::zc9p_virtio_vdev_priv(self.as_ptr()) };
         // SAFETY: `data` is null or came from `T::into_foreign` and outlives the borrow (the
         // caller's contract).
         unsafe { borrow_foreign::<T>(data) }
@@ -91,7 +91,7 @@ impl VirtioDevice {
     /// clears it before dropping the result.
     pub(crate) unsafe fn take_private<T: ForeignOwnable>(self) -> Option<T> {
         // SAFETY: The device is live (type invariant).
-        let data = unsafe { zb::zc9p_vdev_priv(self.as_ptr()) };
+        let data = unsafe { zb::zc9p_virtio_vdev_priv(self.as_ptr()) };
         // SAFETY: `data` is null or came from `T::into_foreign`, and is taken back only here
         // (the caller's contract).
         unsafe { T::try_from_foreign(data) }
@@ -100,7 +100,7 @@ impl VirtioDevice {
     /// Clears `vdev->priv` (after [`VirtioDevice::take_private`]).
     pub(crate) fn clear_private(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), core::ptr::null_mut()) }
+        unsafe { zb::zc9p_virtio_vdev_set_priv(self.as_ptr(), core::ptr::null_mut()) }
     }
 
     /// Reads the mount tag from the device configuration space.
@@ -109,18 +109,18 @@ impl VirtioDevice {
     /// `VIRTIO_9P_MOUNT_TAG` feature is `EINVAL`, like mainline.
     pub(crate) fn read_mount_tag(self) -> Result<KVec<u8>> {
         // SAFETY: The device is live (type invariant).
-        if !unsafe { zb::zc9p_vdev_has_config_get(self.as_ptr()) } {
+        if !unsafe { zb::zc9p_virtio_vdev_has_config_get(self.as_ptr()) } {
             return Err(EINVAL);
         }
         // SAFETY: The device is live (type invariant).
-        if !unsafe { zb::zc9p_vdev_has_mount_tag(self.as_ptr()) } {
+        if !unsafe { zb::zc9p_virtio_vdev_has_mount_tag(self.as_ptr()) } {
             return Err(EINVAL);
         }
         // SAFETY: The device is live and has config access (checked above).
-        let len = usize::from(unsafe { zb::zc9p_vdev_read_tag_len(self.as_ptr()) });
+        let len = usize::from(unsafe { zb::zc9p_virtio_vdev_read_tag_len(self.as_ptr()) });
         let mut tag = KVec::from_elem(0u8, len + 1, GFP_KERNEL)?;
         // SAFETY: `tag` has room for `len` bytes; the last stays the terminating NUL.
-        unsafe { zb::zc9p_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint) };
+        unsafe { zb::zc9p_virtio_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint) };
         // A tag with an embedded NUL ends there, as C readers of it would see it.
         if let Some(nul) = tag.iter().position(|&b| b == 0) {
             tag.truncate(nul + 1);
@@ -133,7 +133,7 @@ impl VirtioDevice {
     /// may bounce them (swiotlb: 256 KiB per mapping).
     pub(crate) fn max_dma_size(self) -> usize {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_max_dma_size(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_max_dma_size(self.as_ptr()) }
     }
 
     /// Finds the device's single request queue, with `done` as its interrupt callback.
@@ -143,7 +143,7 @@ impl VirtioDevice {
     ) -> Result<Virtqueue> {
         // SAFETY: The device is live (type invariant); `done` is a valid callback for the life of
         // the module, which outlives the queue (queues are deleted in remove).
-        let vq = from_err_ptr(unsafe { zb::zc9p_vdev_find_vq(self.as_ptr(), Some(done)) })?;
+        let vq = from_err_ptr(unsafe { zb::zc9p_virtio_vdev_find_vq(self.as_ptr(), Some(done)) })?;
         let vq = NonNull::new(vq).ok_or(ENODEV)?;
         // INVARIANT: `vq` was just created for this device.
         Ok(Virtqueue(vq))
@@ -152,7 +152,7 @@ impl VirtioDevice {
     /// Tells the device the driver is ready (`virtio_device_ready`).
     pub(crate) fn ready(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_ready(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_ready(self.as_ptr()) }
     }
 
     /// Resets the device: it stops using every buffer and raises no more interrupts for them
@@ -160,7 +160,7 @@ impl VirtioDevice {
     /// back with [`Virtqueue::detach_unused`].
     pub(crate) fn reset(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_reset(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_reset(self.as_ptr()) }
     }
 
     /// Deletes the device's queues, consuming the last [`Virtqueue`] handle.
@@ -170,32 +170,32 @@ impl VirtioDevice {
         let _ = vq;
         // SAFETY: The device is live (type invariant); its only queue handle was just consumed,
         // so nothing uses the queue after this.
-        unsafe { zb::zc9p_vdev_del_vqs(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_del_vqs(self.as_ptr()) }
     }
 
     /// Whether the device asked to be reset (`VIRTIO_CONFIG_S_NEEDS_RESET`): QEMU sets it when
     /// it marked the device broken, and then answers nothing more.
     pub(crate) fn needs_reset(self) -> bool {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_needs_reset(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_needs_reset(self.as_ptr()) }
     }
 
     /// Creates the `mount_tag` sysfs attribute.
     pub(crate) fn add_mount_tag_attr(self) -> Result {
         // SAFETY: The device is live (type invariant).
-        kernel::error::to_result(unsafe { zb::zc9p_vdev_add_mount_tag_attr(self.as_ptr()) })
+        kernel::error::to_result(unsafe { zb::zc9p_virtio_vdev_add_mount_tag_attr(self.as_ptr()) })
     }
 
     /// Removes the `mount_tag` sysfs attribute.
     pub(crate) fn remove_mount_tag_attr(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_remove_mount_tag_attr(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_remove_mount_tag_attr(self.as_ptr()) }
     }
 
     /// Sends a change uevent so udev rules see the `mount_tag` attribute come or go.
     pub(crate) fn uevent_change(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_uevent_change(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_uevent_change(self.as_ptr()) }
     }
 }
 
@@ -212,7 +212,7 @@ pub(crate) unsafe fn queue_private<'a, T: ForeignOwnable>(
     vq: *mut zb::virtqueue,
 ) -> Option<T::Borrowed<'a>> {
     // SAFETY: The caller guarantees `vq` is live; its device outlives it.
-    let data = unsafe { zb::zc9p_vq_priv(vq) };
+    let data = unsafe { zb::zc9p_virtio_vq_priv(vq) };
     // SAFETY: The caller's contract.
     unsafe { borrow_foreign::<T>(data) }
 }
@@ -296,7 +296,7 @@ impl Virtqueue {
     #[inline]
     pub(crate) fn max_entries(&self) -> usize {
         // SAFETY: The queue is live (type invariant).
-        unsafe { zb::zc9p_vq_max_entries(self.0.as_ptr()) as usize }
+        unsafe { zb::zc9p_virtio_vq_max_entries(self.0.as_ptr()) as usize }
     }
 
     /// Descriptors in the ring.

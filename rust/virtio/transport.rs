@@ -27,21 +27,21 @@ use kernel::{
 pub(crate) fn register(zerocopy: bool) -> Result {
     register_with_debugfs(c"zc9p_virtio", || {
         // SAFETY: Called once from module init, after the channel list is initialised.
-        kernel::error::to_result(unsafe { zb::zc9p_register(zerocopy) })
+        kernel::error::to_result(unsafe { zb::zc9p_virtio_register(zerocopy) })
     })
 }
 
 /// Whether the `zerocopy` module parameter is set.
 pub(crate) fn zerocopy_param() -> bool {
     // SAFETY: FFI call without preconditions.
-    unsafe { zb::zc9p_param_zerocopy() }
+    unsafe { zb::zc9p_virtio_param_zerocopy() }
 }
 
 /// Unregisters the virtio driver (removing every channel) and the transport, then the
 /// module's debugfs directory.
 pub(crate) fn unregister() {
     // SAFETY: Called once from module exit, after a successful `register`.
-    unsafe { zb::zc9p_unregister() };
+    unsafe { zb::zc9p_virtio_unregister() };
     ModuleDebugfs::remove();
 }
 
@@ -58,17 +58,17 @@ unsafe fn channel_of<'a>(client: Client) -> Option<ArcBorrow<'a, Channel>> {
 
 /// `virtio_driver.probe`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_probe(vdev: *mut zb::virtio_device) -> c_int {
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_probe(vdev: *mut zb::virtio_device) -> c_int {
     // SAFETY: The driver core passes a device being bound to this driver.
     let Some(vdev) = (unsafe { VirtioDevice::from_raw(vdev) }) else {
         return EINVAL.to_errno();
     };
-    to_errno(Channel::probe(vdev, zc9p_rs_vq_done))
+    to_errno(Channel::probe(vdev, zc9p_rs_virtio_vq_done))
 }
 
 /// `virtio_driver.remove`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_remove(vdev: *mut zb::virtio_device) {
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_remove(vdev: *mut zb::virtio_device) {
     // SAFETY: The driver core passes a device bound to this driver.
     if let Some(vdev) = unsafe { VirtioDevice::from_raw(vdev) } {
         Channel::remove(vdev);
@@ -78,7 +78,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_remove(vdev: *mut zb::virtio_device) {
 /// `virtio_driver.config_changed` (interrupt context): a device that asks for a reset (QEMU's
 /// way of saying it marked the device broken) answers nothing more; check it from process context.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_config_changed(vdev: *mut zb::virtio_device) {
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_config_changed(vdev: *mut zb::virtio_device) {
     // SAFETY: The virtio core calls this for a bound device, before `remove` disables it.
     let Some(vdev) = (unsafe { VirtioDevice::from_raw(vdev) }) else {
         return;
@@ -91,7 +91,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_config_changed(vdev: *mut zb::virtio_dev
 }
 
 /// The virtqueue interrupt callback (hard IRQ).
-unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
+unsafe extern "C" fn zc9p_rs_virtio_vq_done(vq: *mut zb::virtqueue) {
     // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`. The
     // private pointer holds a channel reference from probe until remove, which deletes the queue
     // (after a reset that waits for running callbacks) before giving it back.
@@ -102,7 +102,7 @@ unsafe extern "C" fn zc9p_rs_vq_done(vq: *mut zb::virtqueue) {
 
 /// Show function of the `mount_tag` sysfs attribute: the tag, NUL-terminated.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_mount_tag(vdev: *mut zb::virtio_device) -> *const c_char {
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_mount_tag(vdev: *mut zb::virtio_device) -> *const c_char {
     // SAFETY: sysfs calls this only while the attribute exists, i.e. while the device is bound.
     let vdev = unsafe { VirtioDevice::from_raw(vdev) };
     // SAFETY: The attribute is removed (draining readers) before remove drops the channel.
@@ -114,7 +114,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_mount_tag(vdev: *mut zb::virtio_device) 
 
 /// `p9_trans_module.create`: attach the mount to the channel named by its source.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_create(
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_create(
     client: *mut zb::p9_client,
     fc: *mut bindings::fs_context,
 ) -> c_int {
@@ -126,7 +126,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_create(
         return EINVAL.to_errno();
     }
     // SAFETY: `fc` is the live filesystem context of the mount being created.
-    let source = unsafe { zb::zc9p_fc_source(fc) };
+    let source = unsafe { zb::zc9p_virtio_fc_source(fc) };
     if source.is_null() {
         return EINVAL.to_errno();
     }
@@ -140,7 +140,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_create(
 /// `p9_trans_module.close`: waits until the device gave back every request of this client,
 /// then drops the client's reference to the channel.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_close(client: *mut zb::p9_client) {
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_close(client: *mut zb::p9_client) {
     // SAFETY: The 9P core passes a live client of this transport.
     let Some(client) = (unsafe { Client::from_raw(client) }) else {
         return;
@@ -154,7 +154,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_close(client: *mut zb::p9_client) {
 
 /// `p9_trans_module.request`: queue a message on the copy path.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_request(
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_request(
     client: *mut zb::p9_client,
     req: *mut zb::p9_req_t,
 ) -> c_int {
@@ -176,7 +176,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_request(
 
 /// `p9_trans_module.cancel`: a queued virtio request cannot be taken back; let the client flush.
 #[no_mangle]
-pub(crate) extern "C" fn zc9p_rs_cancel(
+pub(crate) extern "C" fn zc9p_rs_virtio_cancel(
     _client: *mut zb::p9_client,
     _req: *mut zb::p9_req_t,
 ) -> c_int {
@@ -188,7 +188,7 @@ pub(crate) extern "C" fn zc9p_rs_cancel(
 /// and gives it back with the buffer; dropping it here would free memory the device may still
 /// write, and a later completion would touch a freed request.
 #[no_mangle]
-pub(crate) extern "C" fn zc9p_rs_cancelled(
+pub(crate) extern "C" fn zc9p_rs_virtio_cancelled(
     _client: *mut zb::p9_client,
     _req: *mut zb::p9_req_t,
 ) -> c_int {
@@ -197,7 +197,7 @@ pub(crate) extern "C" fn zc9p_rs_cancelled(
 
 /// `p9_trans_module.zc_request`: send a message whose payload travels in its own pages.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_zc_request(
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_zc_request(
     client: *mut zb::p9_client,
     req: *mut zb::p9_req_t,
     uidata: *mut bindings::iov_iter,
