@@ -4,11 +4,17 @@
 //! the wrappers, and errors back into errnos.
 
 use crate::common::{
-    iov::IovIter,
+    iov,
     p9::{Client, Request, TransportRef},
     stats::ModuleDebugfs,
 };
-use kernel::{bindings, ffi::c_int, prelude::*, str::CStr};
+use kernel::{
+    bindings,
+    ffi::c_int,
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+    str::CStr,
+};
 
 /// `Ok` as 0, an error as its negative errno.
 pub(crate) fn to_errno(r: Result) -> c_int {
@@ -54,9 +60,9 @@ pub(crate) struct ZcCall<'a> {
     /// The transport's reference, ours now.
     pub(crate) tref: TransportRef,
     /// Where a read's payload goes.
-    pub(crate) uidata: Option<IovIter<'a>>,
+    pub(crate) uidata: Option<&'a mut IovIterDest<'a>>,
     /// Where a write's payload comes from.
-    pub(crate) uodata: Option<IovIter<'a>>,
+    pub(crate) uodata: Option<&'a mut IovIterSource<'a>>,
     pub(crate) inlen: usize,
     pub(crate) outlen: usize,
     /// The reply header before a read's payload.
@@ -64,15 +70,14 @@ pub(crate) struct ZcCall<'a> {
 }
 
 impl ZcCall<'_> {
-    /// Wraps `zc_request`'s arguments. Negative lengths are `EINVAL` (the transport's reference
-    /// is given back then).
+    /// Wraps `zc_request`'s arguments. Negative lengths and iterators of the wrong direction
+    /// are `EINVAL` (the transport's reference is given back then).
     ///
     /// # Safety
     ///
     /// The arguments are those the 9P core passed to `zc_request`, for the duration of the call:
     /// a live client, a request holding the caller's and the transport's references, and the
     /// iterators it lends (either may be null).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) unsafe fn from_raw(
         client: *mut crate::bindings::p9_client,
         req: *mut crate::bindings::p9_req_t,
@@ -92,16 +97,18 @@ impl ZcCall<'_> {
         }) else {
             return Err(EINVAL);
         };
-        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) = (
+        // SAFETY: The 9P core lends the iterators for this call only: `uidata` to be written
+        // into, `uodata` to be read from.
+        let iters = unsafe { (iov::dest_from_raw(uidata), iov::source_from_raw(uodata)) };
+        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len), (Ok(uidata), Ok(uodata))) = (
             usize::try_from(inlen),
             usize::try_from(outlen),
             usize::try_from(in_hdr_len),
+            iters,
         ) else {
             tref.put(client);
             return Err(EINVAL);
         };
-        // SAFETY: The 9P core lends the iterators for this call only.
-        let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
         Ok(Self {
             client,
             req: view,

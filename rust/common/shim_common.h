@@ -40,7 +40,6 @@ void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
 		      unsigned int len, unsigned int offset, bool last);
 
 /* iov_iter and page helpers for trans_common. */
-size_t zc9p_iov_iter_count(const struct iov_iter *iter);
 bool zc9p_iov_iter_will_pin(const struct iov_iter *iter);
 bool zc9p_iov_iter_is_dest(const struct iov_iter *iter);
 void zc9p_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);

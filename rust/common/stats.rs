@@ -210,7 +210,7 @@ impl ModuleDebugfs {
     pub(crate) fn create(name: &'static CStr) -> Result {
         let root = Dir::new(name);
         let pins = KBox::pin_init(
-            root.read_callback_file(c"pins", (), &|_: &(), f| PinBudget::write_counters(f)),
+            root.read_callback_file(c"pins", (), &|(): &(), f| PinBudget::write_counters(f)),
             GFP_KERNEL,
         )?;
         *DEBUGFS.lock() = Some(Self { root, _pins: pins });

@@ -198,10 +198,8 @@ mod payload_pages {
         // SAFETY: As above.
         unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) }?;
         // SAFETY: As above.
-        assert_eq!(
-            unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) },
-            Err(EINVAL)
-        );
+        let second = unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) };
+        assert_eq!(second, Err(EINVAL));
         payload.release();
         Ok(())
     }

@@ -120,7 +120,9 @@ impl VirtioDevice {
         let len = usize::from(unsafe { zb::zc9p_virtio_vdev_read_tag_len(self.as_ptr()) });
         let mut tag = KVec::from_elem(0u8, len + 1, GFP_KERNEL)?;
         // SAFETY: `tag` has room for `len` bytes; the last stays the terminating NUL.
-        unsafe { zb::zc9p_virtio_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint) };
+        unsafe {
+            zb::zc9p_virtio_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint)
+        };
         // A tag with an embedded NUL ends there, as C readers of it would see it.
         if let Some(nul) = tag.iter().position(|&b| b == 0) {
             tag.truncate(nul + 1);

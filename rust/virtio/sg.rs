@@ -175,7 +175,7 @@ impl SgArray {
     pub(crate) fn entry_ptr(&mut self, index: usize) -> Result<*mut bindings::scatterlist> {
         self.entries
             .get_mut(index)
-            .map(|e| e as *mut _)
+            .map(core::ptr::from_mut)
             .ok_or(EMSGSIZE)
     }
 

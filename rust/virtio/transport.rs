@@ -57,6 +57,10 @@ unsafe fn channel_of<'a>(client: Client) -> Option<ArcBorrow<'a, Channel>> {
 }
 
 /// `virtio_driver.probe`.
+///
+/// # Safety
+///
+/// Called by the virtio core only, with a device being bound to this driver.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_probe(vdev: *mut zb::virtio_device) -> c_int {
     // SAFETY: The driver core passes a device being bound to this driver.
@@ -67,6 +71,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_probe(vdev: *mut zb::virtio_devic
 }
 
 /// `virtio_driver.remove`.
+///
+/// # Safety
+///
+/// Called by the virtio core only, once, with a device `probe` bound.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_remove(vdev: *mut zb::virtio_device) {
     // SAFETY: The driver core passes a device bound to this driver.
@@ -77,6 +85,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_remove(vdev: *mut zb::virtio_devi
 
 /// `virtio_driver.config_changed` (interrupt context): a device that asks for a reset (QEMU's
 /// way of saying it marked the device broken) answers nothing more; check it from process context.
+///
+/// # Safety
+///
+/// Called by the virtio core only, for a bound device, before `remove` begins.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_config_changed(vdev: *mut zb::virtio_device) {
     // SAFETY: The virtio core calls this for a bound device, before `remove` disables it.
@@ -91,6 +103,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_config_changed(vdev: *mut zb::vir
 }
 
 /// The virtqueue interrupt callback (hard IRQ).
+///
+/// # Safety
+///
+/// Called by the virtio core only, for a live queue created by `Channel::probe`.
 unsafe extern "C" fn zc9p_rs_virtio_vq_done(vq: *mut zb::virtqueue) {
     // SAFETY: The virtio core calls this for a live queue created by `Channel::probe`. The
     // private pointer holds a channel reference from probe until remove, which deletes the queue
@@ -101,8 +117,14 @@ unsafe extern "C" fn zc9p_rs_virtio_vq_done(vq: *mut zb::virtqueue) {
 }
 
 /// Show function of the `mount_tag` sysfs attribute: the tag, NUL-terminated.
+///
+/// # Safety
+///
+/// Called by the shim's sysfs attribute only, while it exists (the device is bound).
 #[no_mangle]
-pub(crate) unsafe extern "C" fn zc9p_rs_virtio_mount_tag(vdev: *mut zb::virtio_device) -> *const c_char {
+pub(crate) unsafe extern "C" fn zc9p_rs_virtio_mount_tag(
+    vdev: *mut zb::virtio_device,
+) -> *const c_char {
     // SAFETY: sysfs calls this only while the attribute exists, i.e. while the device is bound.
     let vdev = unsafe { VirtioDevice::from_raw(vdev) };
     // SAFETY: The attribute is removed (draining readers) before remove drops the channel.
@@ -113,6 +135,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_mount_tag(vdev: *mut zb::virtio_d
 }
 
 /// `p9_trans_module.create`: attach the mount to the channel named by its source.
+///
+/// # Safety
+///
+/// Called by the 9P core only, with a live client and the mount's filesystem context.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_create(
     client: *mut zb::p9_client,
@@ -132,13 +158,17 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_create(
     }
     // SAFETY: `source` is the NUL-terminated device name of the mount, live during `create`.
     let source = unsafe { CStr::from_char_ptr(source) };
-    to_errno(Channel::attach(client, source.to_bytes()).inspect(|_| {
+    to_errno(Channel::attach(client, source.to_bytes()).inspect(|()| {
         crate::common::msize::apply_default(client, source.to_bytes());
     }))
 }
 
 /// `p9_trans_module.close`: waits until the device gave back every request of this client,
 /// then drops the client's reference to the channel.
+///
+/// # Safety
+///
+/// Called by the 9P core only, once per client `create` attached, after its other callbacks.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_close(client: *mut zb::p9_client) {
     // SAFETY: The 9P core passes a live client of this transport.
@@ -153,6 +183,11 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_close(client: *mut zb::p9_client)
 }
 
 /// `p9_trans_module.request`: queue a message on the copy path.
+///
+/// # Safety
+///
+/// Called by the 9P core only, with a live client of this transport and a request whose
+/// transport reference it hands over.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_request(
     client: *mut zb::p9_client,
@@ -196,6 +231,10 @@ pub(crate) extern "C" fn zc9p_rs_virtio_cancelled(
 }
 
 /// `p9_trans_module.zc_request`: send a message whose payload travels in its own pages.
+///
+/// # Safety
+///
+/// Called by the 9P core only, with the arguments `ZcCall::from_raw` describes.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn zc9p_rs_virtio_zc_request(
     client: *mut zb::p9_client,
