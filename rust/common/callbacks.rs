@@ -4,9 +4,9 @@
 //! the wrappers, and errors back into errnos.
 
 use crate::common::{
+    debugfs::ModuleDebugfs,
     iov,
     p9::{Client, Request, TransportRef},
-    stats::ModuleDebugfs,
 };
 use kernel::{
     bindings,

@@ -14,9 +14,9 @@
 //!   waits), [`iov`] (`iov_iter`), [`p9`] (the 9P client's requests and references);
 //! - [`segments`]: a payload's list of page runs, and the pool its long lists come from;
 //! - [`trans_common`]: payload pages, pinning against the module-wide pin budget, release;
-//! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
+//! - [`zc_payload`]: the transport-independent half of `zc_request` (mapping the payload, patching the
 //!   count and size fields, the legacy Rerror copy-back, byte counters);
-//! - [`stats`]: counters and the module's debugfs directory;
+//! - [`counters`]: counters, and [`debugfs`]: the module's debugfs directory and `stats` files;
 //! - [`msize`]: the msize of a mount that did not ask for one (`default_msize`);
 //! - [`compat`]: what differs between the kernel series zc9p builds against, in one place;
 //! - `test_pages` (with `CONFIG_KUNIT`): real pages and payloads for the KUnit tests, whose
@@ -25,6 +25,8 @@
 
 pub(crate) mod callbacks;
 pub(crate) mod compat;
+pub(crate) mod counters;
+pub(crate) mod debugfs;
 pub(crate) mod iov;
 #[cfg_attr(
     zc9p_fd,
@@ -39,7 +41,6 @@ pub(crate) mod irqsave;
 pub(crate) mod msize;
 pub(crate) mod p9;
 pub(crate) mod segments;
-pub(crate) mod stats;
 #[cfg(CONFIG_KUNIT = "y")]
 #[cfg_attr(
     zc9p_fd,
@@ -48,7 +49,18 @@ pub(crate) mod stats;
 pub(crate) mod test_pages;
 pub(crate) mod trans_common;
 pub(crate) mod wait;
-pub(crate) mod zc;
+pub(crate) mod zc_payload;
+
+// fd still uses these old paths (`common::stats::…`, `common::zc::…`); remove them when it
+// switches to `common::{counters, debugfs, zc_payload}`.
+#[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
+pub(crate) use zc_payload as zc;
+pub(crate) mod stats {
+    #[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
+    pub(crate) use super::counters::*;
+    #[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
+    pub(crate) use super::debugfs::*;
+}
 
 /// Borrows the value behind `data`, a pointer from `T::into_foreign` kept by the C side (a
 /// client's `trans`, a device's `priv`), or `None` for null.

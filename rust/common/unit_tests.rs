@@ -54,7 +54,7 @@ mod pin_budget {
 
 #[kernel::macros::kunit_tests(zc9p_rerror_copy_back)]
 mod rerror_copy_back {
-    use crate::common::zc::copy_back_len;
+    use crate::common::zc_payload::copy_back_len;
 
     /// The reply header before a read's payload (size, type, tag, count).
     const HDR: usize = 11;

@@ -9,8 +9,8 @@ use crate::{
     channel::Channel,
     common::{
         callbacks::{register_with_debugfs, to_errno, ZcCall},
+        debugfs::ModuleDebugfs,
         p9::{Client, TransportRef},
-        stats::ModuleDebugfs,
     },
     device::{self, VirtioDevice},
 };

@@ -8,7 +8,7 @@
 //! Layers, bottom up: [`bindings`] (the kernel's 9P and virtio headers and the C shims), the
 //! shared [`common`] code (wrappers, `trans_common`, the transport-independent half of
 //! `zc_request`), this transport's wrappers ([`device`], [`sg`]), its logic ([`channel`],
-//! [`layout`], [`zc`], [`stats`]) and the C-callable entry points ([`transport`]). KUnit suites
+//! [`layout`], [`zc_request`], [`channel_stats`]) and the C-callable entry points ([`transport`]). KUnit suites
 //! (with `CONFIG_KUNIT`, run at load): the layout, the scatterlist packing, and the shared
 //! code's (`common_tests`).
 
@@ -23,12 +23,12 @@ mod common;
 mod common_tests;
 
 mod channel;
+mod channel_stats;
 mod device;
 mod layout;
 mod sg;
-mod stats;
 mod transport;
-mod zc;
+mod zc_request;
 
 use kernel::prelude::*;
 
@@ -47,7 +47,7 @@ impl kernel::Module for Zc9pVirtio {
         // SAFETY: Called once, before the driver or transport can use the channel list.
         unsafe { channel::CHANNELS.init() };
         // SAFETY: Called once, before anything uses the debugfs handles.
-        unsafe { common::stats::DEBUGFS.init() };
+        unsafe { common::debugfs::DEBUGFS.init() };
         common::trans_common::PinBudget::init();
         transport::register(transport::zerocopy_param())?;
         Ok(Zc9pVirtio)

@@ -10,7 +10,7 @@
 
 use crate::{
     bindings as zb,
-    common::{p9::Request, stats::ZcStats, trans_common::PayloadPages},
+    common::{counters::ZcStats, p9::Request, trans_common::PayloadPages},
 };
 use kernel::{
     iov::{IovIterDest, IovIterSource},

@@ -4,7 +4,7 @@
 //! its own pages.
 //!
 //! The part that does not depend on the device (mapping, patching, counting) is in
-//! `common::zc`; here the channel queues the header and the pages and waits for the device to
+//! `common::zc_payload`; here the channel queues the header and the pages and waits for the device to
 //! give them back.
 
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
         p9::{LinearBuf, Request},
         second,
         trans_common::PayloadPages,
-        zc::{self, Direction, Mapped},
+        zc_payload::{self, Direction, Mapped},
     },
     layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
@@ -53,7 +53,7 @@ impl Channel {
         // Filled in place: see `PayloadPages::new`.
         let mut payload = PayloadPages::new();
         let stats = &self.stats().zc;
-        let mut mapped = match zc::map(
+        let mut mapped = match zc_payload::map(
             req,
             uidata,
             uodata,
