@@ -4,9 +4,12 @@
 //! the wrappers, and errors back into errnos.
 
 use crate::common::{
+    counters::ZcStats,
     debugfs::ModuleDebugfs,
     iov,
     p9::{Client, Request, TransportRef},
+    trans_common::PayloadPages,
+    zc_payload::{self, Mapped},
 };
 use kernel::{
     bindings,
@@ -69,7 +72,58 @@ pub(crate) struct ZcCall<'a> {
     pub(crate) in_hdr_len: usize,
 }
 
+/// A `zc_request` call whose payload is mapped ([`ZcCall::map`]): what the transport moves
+/// (the request itself: the call's `req`).
+#[cfg_attr(
+    zc9p_fd,
+    expect(dead_code, reason = "for zc9p_fd, when it switches from `zc::map`")
+)]
+pub(crate) struct ZcMapped<'s> {
+    pub(crate) client: Client,
+    /// The transport's reference, still to be handed over or given back.
+    pub(crate) tref: TransportRef,
+    /// The payload's share of the call: finish it once the other side is done with the pages.
+    pub(crate) mapped: Mapped<'s>,
+}
+
 impl ZcCall<'_> {
+    /// Maps the payload into `payload` (which must be empty), at most `max_pages` pages, and
+    /// patches the message to match ([`zc_payload::map`]). On failure the transport's reference
+    /// is given back: the request was never queued, so no reply will give it back.
+    #[cfg_attr(
+        zc9p_fd,
+        expect(dead_code, reason = "for zc9p_fd, when it switches from `zc::map`")
+    )]
+    pub(crate) fn map<'s>(
+        self,
+        max_pages: usize,
+        payload: &mut PayloadPages,
+        stats: &'s ZcStats,
+    ) -> Result<ZcMapped<'s>> {
+        let mapped = zc_payload::map(
+            self.req,
+            self.uidata,
+            self.uodata,
+            self.inlen,
+            self.outlen,
+            self.in_hdr_len,
+            max_pages,
+            payload,
+            stats,
+        );
+        match mapped {
+            Ok(mapped) => Ok(ZcMapped {
+                client: self.client,
+                tref: self.tref,
+                mapped,
+            }),
+            Err(e) => {
+                self.tref.put(self.client);
+                Err(e)
+            }
+        }
+    }
+
     /// Wraps `zc_request`'s arguments. Negative lengths and iterators of the wrong direction
     /// are `EINVAL` (the transport's reference is given back then).
     ///
@@ -99,7 +153,7 @@ impl ZcCall<'_> {
         };
         // SAFETY: The 9P core lends the iterators for this call only: `uidata` to be written
         // into, `uodata` to be read from.
-        let iters = unsafe { (iov::dest_from_raw(uidata), iov::source_from_raw(uodata)) };
+        let iters = unsafe { (iov::lend_from_raw(uidata), iov::lend_from_raw(uodata)) };
         let (Ok(inlen), Ok(outlen), Ok(in_hdr_len), (Ok(uidata), Ok(uodata))) = (
             usize::try_from(inlen),
             usize::try_from(outlen),

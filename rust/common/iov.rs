@@ -24,6 +24,15 @@ pub(crate) trait PayloadIter {
     /// are dirtied when released.
     const DEVICE_WRITES: bool;
 
+    /// Views the live iterator `ptr` as this type, for `'a`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live, initialised `iov_iter` of this direction (`data_source` is
+    /// `ITER_DEST` exactly when [`PayloadIter::DEVICE_WRITES`]), used only through the result
+    /// for `'a`, whose memory may be accessed in that direction for `'a`.
+    unsafe fn lend<'a>(ptr: *mut bindings::iov_iter) -> &'a mut Self;
+
     /// The iterator, for the C API.
     fn raw_iter(&mut self) -> *mut bindings::iov_iter;
 
@@ -79,86 +88,53 @@ pub(crate) trait PayloadIter {
     }
 }
 
-impl PayloadIter for IovIterSource<'_> {
-    const DEVICE_WRITES: bool = false;
+/// `PayloadIter` for one of the kernel crate's iterator types, whose direction is `$dest`.
+macro_rules! impl_payload_iter {
+    ($iter:ident, $dest:literal) => {
+        impl PayloadIter for $iter<'_> {
+            const DEVICE_WRITES: bool = $dest;
 
-    #[inline]
-    fn raw_iter(&mut self) -> *mut bindings::iov_iter {
-        self.as_raw()
-    }
+            #[inline]
+            unsafe fn lend<'a>(ptr: *mut bindings::iov_iter) -> &'a mut Self {
+                // SAFETY: The caller's contract, which includes the kernel crate's direction.
+                unsafe { $iter::from_raw(ptr) }
+            }
 
-    #[inline]
-    fn count(&self) -> usize {
-        self.len()
-    }
+            #[inline]
+            fn raw_iter(&mut self) -> *mut bindings::iov_iter {
+                self.as_raw()
+            }
+
+            #[inline]
+            fn count(&self) -> usize {
+                self.len()
+            }
+        }
+    };
 }
+impl_payload_iter!(IovIterSource, false);
+impl_payload_iter!(IovIterDest, true);
 
-impl PayloadIter for IovIterDest<'_> {
-    const DEVICE_WRITES: bool = true;
-
-    #[inline]
-    fn raw_iter(&mut self) -> *mut bindings::iov_iter {
-        self.as_raw()
-    }
-
-    #[inline]
-    fn count(&self) -> usize {
-        self.len()
-    }
-}
-
-/// Whether the live iterator `ptr` is a destination (`data_source == ITER_DEST`).
-///
-/// # Safety
-///
-/// `ptr` must be a live, initialised `iov_iter`.
-unsafe fn is_dest(ptr: *mut bindings::iov_iter) -> bool {
-    // SAFETY: The caller's contract.
-    unsafe { zb::zc9p_iov_iter_is_dest(ptr) }
-}
-
-/// The iterator a caller lends as a write's payload (it is read from), or `None` for null.
-/// `EINVAL` if it is a destination.
+/// The iterator a caller lends for one call, `I` being its direction (an [`IovIterSource`] for
+/// a write's payload, an [`IovIterDest`] for a read's), or `None` for null. `EINVAL` if its
+/// direction is the other.
 ///
 /// # Safety
 ///
 /// `ptr` must be null, or a live, initialised `iov_iter` that nothing else uses for `'a` and
-/// that may be read from for `'a` (the 9P core's, lent for one `zc_request` call).
+/// whose memory may be read from (a source) or written to (a destination) for `'a`: the 9P
+/// core's, lent for one `zc_request` call.
 #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
-pub(crate) unsafe fn source_from_raw<'a>(
+pub(crate) unsafe fn lend_from_raw<'a, I: PayloadIter>(
     ptr: *mut bindings::iov_iter,
-) -> Result<Option<&'a mut IovIterSource<'a>>> {
+) -> Result<Option<&'a mut I>> {
     if ptr.is_null() {
         return Ok(None);
     }
-    // SAFETY: `ptr` is live (the caller's contract).
-    if unsafe { is_dest(ptr) } {
+    // SAFETY: `ptr` is a live iterator (the caller's contract).
+    if unsafe { zb::zc9p_iov_iter_is_dest(ptr) } != I::DEVICE_WRITES {
         return Err(EINVAL);
     }
-    // SAFETY: The caller's contract; the direction is `ITER_SOURCE` (checked above), so the
-    // kernel crate's assertion holds.
-    Ok(Some(unsafe { IovIterSource::from_raw(ptr) }))
-}
-
-/// The iterator a caller lends for a read's payload (it is written into), or `None` for null.
-/// `EINVAL` if it is a source.
-///
-/// # Safety
-///
-/// `ptr` must be null, or a live, initialised `iov_iter` that nothing else uses for `'a` and
-/// that may be written to for `'a` (the 9P core's, lent for one `zc_request` call).
-#[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
-pub(crate) unsafe fn dest_from_raw<'a>(
-    ptr: *mut bindings::iov_iter,
-) -> Result<Option<&'a mut IovIterDest<'a>>> {
-    if ptr.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: `ptr` is live (the caller's contract).
-    if !unsafe { is_dest(ptr) } {
-        return Err(EINVAL);
-    }
-    // SAFETY: The caller's contract; the direction is `ITER_DEST` (checked above), so the
-    // kernel crate's assertion holds.
-    Ok(Some(unsafe { IovIterDest::from_raw(ptr) }))
+    // SAFETY: The caller's contract; the direction is `I`'s (checked above).
+    Ok(Some(unsafe { I::lend(ptr) }))
 }

@@ -10,6 +10,7 @@
 //! Below it sit the module's bindings (`crate::bindings`: the 9P headers and the C shims, generated
 //! per module); above it the transports. Nothing here imports a transport.
 //!
+//! - [`bindgen`]: the module's generated bindings, declared alike in every module;
 //! - wrappers over the C side: [`irqsave`] (irqsave spinlock), [`wait`] (killable and timed
 //!   waits), [`iov`] (`iov_iter`), [`p9`] (the 9P client's requests and references);
 //! - [`segments`]: a payload's list of page runs, and the pool its long lists come from;
@@ -23,6 +24,7 @@
 //!   suites for this code are in `unit_tests.rs` (built into zc9p_virtio only, so each suite
 //!   registers once).
 
+pub(crate) mod bindgen;
 pub(crate) mod callbacks;
 pub(crate) mod compat;
 pub(crate) mod counters;

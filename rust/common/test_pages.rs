@@ -6,7 +6,12 @@
 
 use crate::common::{iov, trans_common::PayloadPages};
 use core::ptr::NonNull;
-use kernel::{alloc::KVec, bindings, prelude::*};
+use kernel::{
+    alloc::KVec,
+    bindings,
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+};
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
@@ -84,11 +89,11 @@ impl TestPages {
         if device_writes {
             // SAFETY: `iter` was just initialised, in the direction asked for; nothing else uses
             // it while the extraction runs, and its pages (this block) may be read and written.
-            let iter = unsafe { iov::dest_from_raw(iter) }?.ok_or(EINVAL)?;
+            let iter = unsafe { iov::lend_from_raw::<IovIterDest<'_>>(iter) }?.ok_or(EINVAL)?;
             payload.extract(iter, count, max_pages)?;
         } else {
             // SAFETY: As above.
-            let iter = unsafe { iov::source_from_raw(iter) }?.ok_or(EINVAL)?;
+            let iter = unsafe { iov::lend_from_raw::<IovIterSource<'_>>(iter) }?.ok_or(EINVAL)?;
             payload.extract(iter, count, max_pages)?;
         }
         Ok(payload.len())

@@ -12,7 +12,16 @@
 //! (with `CONFIG_KUNIT`, run at load): the layout, the scatterlist packing, and the shared
 //! code's (`common_tests`).
 
-mod bindings;
+common::bindgen::module_bindings! {
+    /// Module-local bindings for the 9P and virtio headers and for the C shims (`shim_virtio.c`,
+    /// which includes `../common/shim_common.c`).
+    ///
+    /// Generated at build time by bindgen from the target kernel tree (see `Kbuild`), so every
+    /// layout follows that tree's configuration. Types already in `kernel::bindings` are reused.
+    mod bindings {
+        include!("bindings_generated.rs");
+    }
+}
 // Shared with the fd transports; each module uses part of it, and what this one does not use
 // expects dead_code under `cfg(zc9p_virtio)` (rust/common/mod.rs).
 #[path = "../common/mod.rs"]

@@ -15,12 +15,18 @@
 // does not use expects dead_code under `cfg(zc9p_pintest)` (rust/common/mod.rs).
 #[path = "../../rust/common"]
 mod common {
+    pub(crate) mod bindgen;
     pub(crate) mod iov;
     pub(crate) mod segments;
     pub(crate) mod trans_common;
     pub(crate) mod wait;
 }
-mod bindings;
+common::bindgen::module_bindings! {
+    /// Module-local bindings of the trans_common test module (see `Kbuild`).
+    mod bindings {
+        include!("bindings_generated.rs");
+    }
+}
 
 use common::{iov::PayloadIter, trans_common};
 use kernel::{
