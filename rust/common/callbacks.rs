@@ -17,6 +17,7 @@ use kernel::{
     iov::{IovIterDest, IovIterSource},
     prelude::*,
     str::CStr,
+    types::ForeignOwnable,
 };
 
 /// `Ok` as 0, an error as its negative errno.
@@ -87,6 +88,33 @@ pub(crate) struct ZcMapped<'s> {
 }
 
 impl ZcCall<'_> {
+    /// Runs `run` on the transport state `create` attached to the call's client (`T`, see
+    /// [`Client::connect_state`]): the body of a transport's `zc_request` entry point. A client
+    /// with none is `ENODEV`, and the transport's reference is given back.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Client::state`]: the client's `trans` is null or a `T` from `connect_state`,
+    /// not taken back while `run` runs.
+    #[cfg_attr(
+        zc9p_fd,
+        expect(
+            dead_code,
+            reason = "for zc9p_fd, when it switches to `Client::connect_state`"
+        )
+    )]
+    pub(crate) unsafe fn run<T: ForeignOwnable>(
+        self,
+        run: impl FnOnce(T::Borrowed<'_>, Self) -> Result,
+    ) -> c_int {
+        // SAFETY: The caller's contract.
+        let Some(state) = (unsafe { self.client.state::<T>() }) else {
+            self.tref.put(self.client);
+            return ENODEV.to_errno();
+        };
+        to_errno(run(state, self))
+    }
+
     /// Maps the payload into `payload` (which must be empty), at most `max_pages` pages, and
     /// patches the message to match ([`zc_payload::map`]). On failure the transport's reference
     /// is given back: the request was never queued, so no reply will give it back.

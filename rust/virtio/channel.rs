@@ -297,21 +297,17 @@ impl Channel {
         // No more DMA and no more interrupts after this (running callbacks are waited for).
         vdev.reset();
         let (vq, failed) = {
-            let mut guard = self.ring.lock();
-            let Ring {
-                vq,
-                client,
-                on_device,
-                ..
-            } = &mut *guard;
-            let Some(mut vq) = vq.take() else {
+            let mut ring = self.ring.lock();
+            if !self.finish_used(&mut ring, || {}) {
+                return;
+            }
+            let Some(mut vq) = ring.vq.take() else {
                 return;
             };
-            self.finish_used(&mut vq, *client, on_device, || {});
             let mut failed = 0u64;
             while let Some(req) = vq.detach_unused() {
-                *on_device = on_device.saturating_sub(1);
-                self.finish(*client, req, Err(EIO));
+                ring.on_device = ring.on_device.saturating_sub(1);
+                self.finish(ring.client, req, Err(EIO));
                 failed += 1;
             }
             (vq, failed)

@@ -246,15 +246,10 @@ pub(crate) unsafe extern "C" fn zc9p_rs_virtio_zc_request(
     in_hdr_len: c_int,
 ) -> c_int {
     // SAFETY: The arguments of the 9P core's `zc_request` call.
-    let call =
-        match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
-            Ok(call) => call,
-            Err(e) => return e.to_errno(),
-        };
-    // SAFETY: `call.client` is a live client of this transport.
-    let Some(chan) = (unsafe { channel_of(call.client) }) else {
-        call.tref.put(call.client);
-        return ENODEV.to_errno();
-    };
-    to_errno(chan.zc_request(call))
+    match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
+        // SAFETY: A live client of this transport, whose `trans` `Channel::attach` set and
+        // `close` (which runs after this call) takes back.
+        Ok(call) => unsafe { call.run::<Arc<Channel>>(|chan, call| chan.zc_request(call)) },
+        Err(e) => e.to_errno(),
+    }
 }

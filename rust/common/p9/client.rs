@@ -113,13 +113,6 @@ impl Client {
     /// The client's `trans` is null or was set by `connect_state::<T>` (this very `T`), and
     /// [`Client::take_state`] does not run before the borrow ends (the 9P core calls `close`
     /// only after every other callback of the client returned).
-    #[cfg_attr(
-        zc9p_fd,
-        expect(
-            dead_code,
-            reason = "for zc9p_fd, when it switches from `connect`/`trans_of`"
-        )
-    )]
     pub(crate) unsafe fn state<'a, T: ForeignOwnable>(self) -> Option<T::Borrowed<'a>> {
         // SAFETY: `trans` is null or came from `T::into_foreign` (the caller's contract) and is
         // not taken back while borrowed.

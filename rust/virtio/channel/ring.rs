@@ -9,7 +9,6 @@ use crate::{
         p9::{Client, InFlight, LinearBuf, TransportRef},
         second,
     },
-    device::Virtqueue,
     layout::{Layout, Message, Shorten},
     sg::SgArray,
 };
@@ -125,20 +124,25 @@ impl Channel {
         })
     }
 
-    /// Hands every buffer the device used to `client`, each with its reply, calling `freed`
-    /// for each ring slot that comes free. Under the ring lock (`vq`, `on_device`: [`Ring`]).
-    pub(super) fn finish_used(
-        &self,
-        vq: &mut Virtqueue,
-        client: Option<Client>,
-        on_device: &mut usize,
-        mut freed: impl FnMut(),
-    ) {
+    /// Hands every buffer the device used to the ring's client, each with its reply, calling
+    /// `freed` for each ring slot that comes free. Returns whether the ring has a queue (false
+    /// once the channel is shut down: nothing to hand back).
+    pub(super) fn finish_used(&self, ring: &mut Ring, mut freed: impl FnMut()) -> bool {
+        let Ring {
+            vq,
+            client,
+            on_device,
+            ..
+        } = ring;
+        let Some(vq) = vq.as_mut() else {
+            return false;
+        };
         while let Some((req, len)) = vq.get_buf() {
             *on_device = on_device.saturating_sub(1);
             freed();
-            self.finish(client, req, Ok(len));
+            self.finish(*client, req, Ok(len));
         }
+        true
     }
 
     /// Hands a request the device gave back to `client`: its reply (`Ok(len)`) or an error.
@@ -175,25 +179,19 @@ impl Channel {
     /// Interrupt callback: hands every request the device gave back to the client.
     pub(crate) fn complete_requests(&self) {
         let mut wake = false;
-        let mut guard = self.ring.lock();
-        let Ring {
-            vq,
-            client,
-            on_device,
-            ..
-        } = &mut *guard;
-        let Some(vq) = vq.as_mut() else {
-            return;
-        };
-        self.finish_used(vq, *client, on_device, || {
+        let mut ring = self.ring.lock();
+        let queued = self.finish_used(&mut ring, || {
             // A slot came free: let a sender waiting on a full ring retry.
             // (A load first: the ring is rarely full, and the exchange is a locked operation.)
             if self.ring_full.load(Relaxed) {
                 wake |= self.ring_full.xchg(false, Relaxed);
             }
         });
-        let idle = *on_device == 0;
-        drop(guard);
+        if !queued {
+            return;
+        }
+        let idle = ring.on_device == 0;
+        drop(ring);
         if wake {
             self.ring_wait.wake_up();
         }
