@@ -12,11 +12,14 @@
 //!
 //! - [`bindgen`]: the module's generated bindings, declared alike in every module;
 //! - wrappers over the C side: [`irqsave`] (irqsave spinlock), [`wait`] (killable and timed
-//!   waits), [`iov`] (`iov_iter`), [`p9`] (the 9P client's requests and references);
+//!   waits), [`iov`] (extracting an `iov_iter`'s pages, its direction its type), [`p9`] (the 9P
+//!   client, its requests and the transport's references to them);
+//! - [`callbacks`]: what the transports' C-callable entry points share (`ZcCall`: one
+//!   `zc_request` call's arguments, wrapped);
 //! - [`segments`]: a payload's list of page runs, and the pool its long lists come from;
 //! - [`trans_common`]: payload pages, pinning against the module-wide pin budget, release;
-//! - [`zc_payload`]: the transport-independent half of `zc_request` (mapping the payload, patching the
-//!   count and size fields, the legacy Rerror copy-back, byte counters);
+//! - [`zc_payload`]: the transport-independent half of `zc_request` (mapping the payload,
+//!   patching the count and size fields, the legacy Rerror copy-back, byte counters);
 //! - [`counters`]: counters, and [`debugfs`]: the module's debugfs directory and `stats` files;
 //! - [`msize`]: the msize of a mount that did not ask for one (`default_msize`);
 //! - [`compat`]: what differs between the kernel series zc9p builds against, in one place;

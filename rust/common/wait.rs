@@ -2,6 +2,8 @@
 
 //! A wait queue with killable and timed waits on an arbitrary condition.
 //!
+//! C header: [`include/linux/wait.h`](srctree/include/linux/wait.h)
+//!
 //! `kernel::sync::CondVar` ties waiting to a lock guard and has no killable wait; the transport
 //! needs `io_wait_event_killable` semantics (a sender blocked on a full ring or on the pin budget
 //! must die promptly on SIGKILL) and an unkillable timed wait for device removal.

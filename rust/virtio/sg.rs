@@ -2,6 +2,8 @@
 
 //! A fixed-size scatterlist array that messages are packed into, and the device's limit on what
 //! one entry may describe.
+//!
+//! C header: [`include/linux/scatterlist.h`](srctree/include/linux/scatterlist.h)
 
 use crate::{
     bindings as zb,
