@@ -4,11 +4,21 @@
 //! the wrappers, and errors back into errnos.
 
 use crate::common::{
-    iov::IovIter,
+    counters::ZcStats,
+    debugfs::ModuleDebugfs,
+    iov,
     p9::{Client, Request, TransportRef},
-    stats::ModuleDebugfs,
+    trans_common::PayloadPages,
+    zc_payload::{self, Mapped},
 };
-use kernel::{bindings, ffi::c_int, prelude::*, str::CStr};
+use kernel::{
+    bindings,
+    ffi::c_int,
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+    str::CStr,
+    types::ForeignOwnable,
+};
 
 /// `Ok` as 0, an error as its negative errno.
 pub(crate) fn to_errno(r: Result) -> c_int {
@@ -38,6 +48,8 @@ pub(crate) fn register_with_debugfs(
 ///
 /// `client` must be a live client of the calling transport, between `create` and `close`, whose
 /// `trans` pointer is null or a `T` that `create` stored and `close` gives back.
+// fd still uses this (with `Client::connect`); remove when it switches to `Client::state`.
+#[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
 pub(crate) unsafe fn trans_of<'a, T>(client: Client) -> Option<&'a T> {
     // SAFETY: The caller's contract; the 9P core calls the transport only between `create` and
     // `close`.
@@ -52,25 +64,102 @@ pub(crate) struct ZcCall<'a> {
     /// The transport's reference, ours now.
     pub(crate) tref: TransportRef,
     /// Where a read's payload goes.
-    pub(crate) uidata: Option<IovIter<'a>>,
+    pub(crate) uidata: Option<&'a mut IovIterDest<'a>>,
     /// Where a write's payload comes from.
-    pub(crate) uodata: Option<IovIter<'a>>,
+    pub(crate) uodata: Option<&'a mut IovIterSource<'a>>,
     pub(crate) inlen: usize,
     pub(crate) outlen: usize,
     /// The reply header before a read's payload.
     pub(crate) in_hdr_len: usize,
 }
 
+/// A `zc_request` call whose payload is mapped ([`ZcCall::map`]): what the transport moves
+/// (the request itself: the call's `req`).
+#[cfg_attr(
+    zc9p_fd,
+    expect(dead_code, reason = "for zc9p_fd, when it switches from `zc::map`")
+)]
+pub(crate) struct ZcMapped<'s> {
+    pub(crate) client: Client,
+    /// The transport's reference, still to be handed over or given back.
+    pub(crate) tref: TransportRef,
+    /// The payload's share of the call: finish it once the other side is done with the pages.
+    pub(crate) mapped: Mapped<'s>,
+}
+
 impl ZcCall<'_> {
-    /// Wraps `zc_request`'s arguments. Negative lengths are `EINVAL` (the transport's reference
-    /// is given back then).
+    /// Runs `run` on the transport state `create` attached to the call's client (`T`, see
+    /// [`Client::connect_state`]): the body of a transport's `zc_request` entry point. A client
+    /// with none is `ENODEV`, and the transport's reference is given back.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Client::state`]: the client's `trans` is null or a `T` from `connect_state`,
+    /// not taken back while `run` runs.
+    #[cfg_attr(
+        zc9p_fd,
+        expect(
+            dead_code,
+            reason = "for zc9p_fd, when it switches to `Client::connect_state`"
+        )
+    )]
+    pub(crate) unsafe fn run<T: ForeignOwnable>(
+        self,
+        run: impl FnOnce(T::Borrowed<'_>, Self) -> Result,
+    ) -> c_int {
+        // SAFETY: The caller's contract.
+        let Some(state) = (unsafe { self.client.state::<T>() }) else {
+            self.tref.put(self.client);
+            return ENODEV.to_errno();
+        };
+        to_errno(run(state, self))
+    }
+
+    /// Maps the payload into `payload` (which must be empty), at most `max_pages` pages, and
+    /// patches the message to match ([`zc_payload::map`]). On failure the transport's reference
+    /// is given back: the request was never queued, so no reply will give it back.
+    #[cfg_attr(
+        zc9p_fd,
+        expect(dead_code, reason = "for zc9p_fd, when it switches from `zc::map`")
+    )]
+    pub(crate) fn map<'s>(
+        self,
+        max_pages: usize,
+        payload: &mut PayloadPages,
+        stats: &'s ZcStats,
+    ) -> Result<ZcMapped<'s>> {
+        let mapped = zc_payload::map(
+            self.req,
+            self.uidata,
+            self.uodata,
+            self.inlen,
+            self.outlen,
+            self.in_hdr_len,
+            max_pages,
+            payload,
+            stats,
+        );
+        match mapped {
+            Ok(mapped) => Ok(ZcMapped {
+                client: self.client,
+                tref: self.tref,
+                mapped,
+            }),
+            Err(e) => {
+                self.tref.put(self.client);
+                Err(e)
+            }
+        }
+    }
+
+    /// Wraps `zc_request`'s arguments. Negative lengths and iterators of the wrong direction
+    /// are `EINVAL` (the transport's reference is given back then).
     ///
     /// # Safety
     ///
     /// The arguments are those the 9P core passed to `zc_request`, for the duration of the call:
     /// a live client, a request holding the caller's and the transport's references, and the
     /// iterators it lends (either may be null).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) unsafe fn from_raw(
         client: *mut crate::bindings::p9_client,
         req: *mut crate::bindings::p9_req_t,
@@ -90,16 +179,18 @@ impl ZcCall<'_> {
         }) else {
             return Err(EINVAL);
         };
-        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len)) = (
+        // SAFETY: The 9P core lends the iterators for this call only: `uidata` to be written
+        // into, `uodata` to be read from.
+        let iters = unsafe { (iov::lend_from_raw(uidata), iov::lend_from_raw(uodata)) };
+        let (Ok(inlen), Ok(outlen), Ok(in_hdr_len), (Ok(uidata), Ok(uodata))) = (
             usize::try_from(inlen),
             usize::try_from(outlen),
             usize::try_from(in_hdr_len),
+            iters,
         ) else {
             tref.put(client);
             return Err(EINVAL);
         };
-        // SAFETY: The 9P core lends the iterators for this call only.
-        let (uidata, uodata) = unsafe { (IovIter::from_raw(uidata), IovIter::from_raw(uodata)) };
         Ok(Self {
             client,
             req: view,

@@ -2,6 +2,8 @@
 
 //! A spinlock that disables local interrupts while held.
 //!
+//! C header: [`include/linux/spinlock.h`](srctree/include/linux/spinlock.h)
+//!
 //! The virtqueue callback runs in hard-IRQ context and takes the channel's ring lock, so every
 //! other holder must keep interrupts off (`spin_lock_irqsave`), or the callback could spin on a
 //! lock held by the very code it interrupted. `kernel::sync::SpinLock` does not do that, so this

@@ -10,21 +10,28 @@
 //! Below it sit the module's bindings (`crate::bindings`: the 9P headers and the C shims, generated
 //! per module); above it the transports. Nothing here imports a transport.
 //!
+//! - [`bindgen`]: the module's generated bindings, declared alike in every module;
 //! - wrappers over the C side: [`irqsave`] (irqsave spinlock), [`wait`] (killable and timed
-//!   waits), [`iov`] (`iov_iter`), [`p9`] (the 9P client's requests and references);
+//!   waits), [`iov`] (extracting an `iov_iter`'s pages, its direction its type), [`p9`] (the 9P
+//!   client, its requests and the transport's references to them);
+//! - [`callbacks`]: what the transports' C-callable entry points share (`ZcCall`: one
+//!   `zc_request` call's arguments, wrapped);
 //! - [`segments`]: a payload's list of page runs, and the pool its long lists come from;
 //! - [`trans_common`]: payload pages, pinning against the module-wide pin budget, release;
-//! - [`zc`]: the transport-independent half of `zc_request` (mapping the payload, patching the
-//!   count and size fields, the legacy Rerror copy-back, byte counters);
-//! - [`stats`]: counters and the module's debugfs directory;
+//! - [`zc_payload`]: the transport-independent half of `zc_request` (mapping the payload,
+//!   patching the count and size fields, the legacy Rerror copy-back, byte counters);
+//! - [`counters`]: counters, and [`debugfs`]: the module's debugfs directory and `stats` files;
 //! - [`msize`]: the msize of a mount that did not ask for one (`default_msize`);
 //! - [`compat`]: what differs between the kernel series zc9p builds against, in one place;
 //! - `test_pages` (with `CONFIG_KUNIT`): real pages and payloads for the KUnit tests, whose
 //!   suites for this code are in `unit_tests.rs` (built into zc9p_virtio only, so each suite
 //!   registers once).
 
+pub(crate) mod bindgen;
 pub(crate) mod callbacks;
 pub(crate) mod compat;
+pub(crate) mod counters;
+pub(crate) mod debugfs;
 pub(crate) mod errno;
 pub(crate) mod iov;
 #[cfg_attr(
@@ -40,7 +47,6 @@ pub(crate) mod irqsave;
 pub(crate) mod msize;
 pub(crate) mod p9;
 pub(crate) mod segments;
-pub(crate) mod stats;
 #[cfg(CONFIG_KUNIT = "y")]
 #[cfg_attr(
     zc9p_fd,
@@ -49,7 +55,36 @@ pub(crate) mod stats;
 pub(crate) mod test_pages;
 pub(crate) mod trans_common;
 pub(crate) mod wait;
-pub(crate) mod zc;
+pub(crate) mod zc_payload;
+
+// fd still uses these old paths (`common::stats::…`, `common::zc::…`); remove them when it
+// switches to `common::{counters, debugfs, zc_payload}`.
+#[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
+pub(crate) use zc_payload as zc;
+pub(crate) mod stats {
+    #[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
+    pub(crate) use super::counters::*;
+    #[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
+    pub(crate) use super::debugfs::*;
+}
+
+/// Borrows the value behind `data`, a pointer from `T::into_foreign` kept by the C side (a
+/// client's `trans`, a device's `priv`), or `None` for null.
+///
+/// # Safety
+///
+/// `data` is null or came from `T::into_foreign`, and is not taken back (`T::from_foreign`)
+/// before the borrow ends.
+#[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
+pub(crate) unsafe fn borrow_foreign<'a, T: kernel::types::ForeignOwnable>(
+    data: *mut kernel::ffi::c_void,
+) -> Option<T::Borrowed<'a>> {
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: The caller's contract.
+    Some(unsafe { T::borrow(data) })
+}
 
 /// One second, in jiffies, for the timed waits.
 pub(crate) fn second() -> kernel::ffi::c_long {

@@ -2,16 +2,78 @@
 
 //! Thin wrappers around the 9P client's `struct p9_client` and `struct p9_req_t`.
 //!
+//! C header: [`include/net/9p/client.h`](srctree/include/net/9p/client.h)
+//!
 //! The 9P client owns both; a transport only sees them during its callbacks and, for a request
-//! it queued, until it hands the request back with `p9_client_cb` or `p9_req_put`.
+//! it queued, until it hands the request back with `p9_client_cb` or `p9_req_put`. Here: a
+//! request's buffers and status ([`Request`]); in [`client`] the client, in [`refs`] the
+//! transport's reference to a request ([`TransportRef`], [`InFlight`]).
 
 use crate::bindings as zb;
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
-    ffi::c_void,
     prelude::*,
-    sync::atomic::{atomic_load, atomic_store, Acquire, Relaxed},
+    sync::atomic::{atomic_load, Acquire},
 };
+
+mod client;
+mod refs;
+
+pub(crate) use client::Client;
+pub(crate) use refs::{InFlight, TransportRef};
+
+// `enum p9_req_status_t`, as the `int` that `req->status` and `p9_client_cb` hold.
+const STATUS_UNSENT: i32 = zb::p9_req_status_t_REQ_STATUS_UNSENT as i32;
+const STATUS_SENT: i32 = zb::p9_req_status_t_REQ_STATUS_SENT as i32;
+const STATUS_RCVD: i32 = zb::p9_req_status_t_REQ_STATUS_RCVD as i32;
+const STATUS_FLSHD: i32 = zb::p9_req_status_t_REQ_STATUS_FLSHD as i32;
+const STATUS_ERROR: i32 = zb::p9_req_status_t_REQ_STATUS_ERROR as i32;
+
+/// A request's status, read once (`req->status`, an `enum p9_req_status_t`): what the transport
+/// may conclude from it, without comparing the C enum's values.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ReqStatus(i32);
+
+impl ReqStatus {
+    /// Finished: the reply arrived, the request was flushed, or it failed (the statuses from
+    /// `REQ_STATUS_RCVD` on, which is what the 9P client's and the shim's waits wait for).
+    #[inline]
+    pub(crate) fn is_finished(self) -> bool {
+        self.0 >= STATUS_RCVD
+    }
+
+    /// The reply arrived (`REQ_STATUS_RCVD`).
+    #[inline]
+    pub(crate) fn is_received(self) -> bool {
+        self.0 == STATUS_RCVD
+    }
+
+    /// The request failed without a reply (`REQ_STATUS_ERROR`; the error is in `t_err`).
+    #[inline]
+    pub(crate) fn is_failed(self) -> bool {
+        self.0 == STATUS_ERROR
+    }
+
+    /// The request was handed to the transport and not sent (`REQ_STATUS_UNSENT`).
+    #[inline]
+    #[cfg_attr(
+        any(zc9p_virtio, zc9p_fd),
+        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
+    )]
+    pub(crate) fn is_unsent(self) -> bool {
+        self.0 == STATUS_UNSENT
+    }
+
+    /// The request was flushed or withdrawn: no reply will come (`REQ_STATUS_FLSHD`).
+    #[inline]
+    #[cfg_attr(
+        any(zc9p_virtio, zc9p_fd),
+        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
+    )]
+    pub(crate) fn is_flushed(self) -> bool {
+        self.0 == STATUS_FLSHD
+    }
+}
 
 /// A linear kernel buffer the device may read or write.
 ///
@@ -58,102 +120,6 @@ impl LinearBuf {
 
 // SAFETY: A plain address: who may access the buffer is decided by the owner of its request.
 unsafe impl Send for LinearBuf {}
-
-/// A 9P client, as passed to a transport callback.
-///
-/// # Invariants
-///
-/// The pointer is a live `p9_client` for as long as the transport may use it: from `create` to
-/// the return of `close`.
-#[derive(Clone, Copy)]
-pub(crate) struct Client(NonNull<zb::p9_client>);
-
-impl Client {
-    /// Wraps a client pointer received from the 9P core.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a live client for as long as the wrapper is used (see the invariants).
-    pub(crate) unsafe fn from_raw(ptr: *mut zb::p9_client) -> Option<Self> {
-        NonNull::new(ptr).map(Self)
-    }
-
-    /// The raw pointer, for the C API.
-    #[inline]
-    pub(crate) fn as_ptr(self) -> *mut zb::p9_client {
-        self.0.as_ptr()
-    }
-
-    /// The transport's private pointer (`client->trans`).
-    pub(crate) fn trans(self) -> *mut c_void {
-        // SAFETY: The client is live (type invariant); the field is a plain pointer the 9P core
-        // reserves for the transport.
-        unsafe { (*self.as_ptr()).trans }
-    }
-
-    /// The negotiated message size (the requested one until Rversion arrives).
-    ///
-    /// An atomic (`READ_ONCE`-like) load: `p9_client_version` lowers `msize` with a plain store
-    /// when Rversion arrives, and a transport may read it meanwhile (the fd transports check
-    /// every reply's size against it, from their receive worker, which runs beside the task
-    /// handling Rversion). Either value is a valid bound then: the old one is the larger.
-    pub(crate) fn msize(self) -> usize {
-        // SAFETY: The client is live (type invariant), so the field is valid and aligned. The
-        // load is `READ_ONCE`; the 9P core's only store after `create` is a plain store of the
-        // aligned `unsigned int`, one write that the kernel's memory model lets a marked load
-        // race with (`CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC`): it sees the old or the new value.
-        unsafe { atomic_load(&raw mut (*self.as_ptr()).msize, Relaxed) as usize }
-    }
-
-    /// Sets the message size the version handshake will ask for.
-    ///
-    /// # Safety
-    ///
-    /// Only in the transport's `create`: before `p9_client_version` (which lowers it to the
-    /// server's) and before any request exists.
-    pub(crate) unsafe fn set_msize(self, msize: u32) {
-        // SAFETY: The client is live (type invariant); the caller's contract excludes every
-        // other access.
-        unsafe { atomic_store(&raw mut (*self.as_ptr()).msize, msize as _, Relaxed) }
-    }
-
-    /// The `maxsize` of the client's transport (the largest msize it takes).
-    pub(crate) fn trans_maxsize(self) -> u32 {
-        // SAFETY: The client is live (type invariant) and is attached to a transport module
-        // before `create` is called, which stays registered while the client uses it.
-        unsafe { (*(*self.as_ptr()).trans_mod).maxsize.max(0) as u32 }
-    }
-
-    /// Whether the client's transport has `zc_request` (its module's `zerocopy` parameter).
-    pub(crate) fn trans_has_zc(self) -> bool {
-        // SAFETY: As in `trans_maxsize`.
-        unsafe { (*(*self.as_ptr()).trans_mod).zc_request.is_some() }
-    }
-
-    /// Whether the client speaks 9P2000.L (errors come as Rlerror) rather than a legacy
-    /// protocol (Rerror).
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) fn is_dotl(self) -> bool {
-        // SAFETY: The client is live (type invariant); the field is set before `create`.
-        unsafe { (*self.as_ptr()).proto_version == zb::p9_proto_versions_p9_proto_2000L as _ }
-    }
-
-    /// Attaches transport state to the client and marks it connected.
-    pub(crate) fn connect(self, trans: *mut c_void) {
-        // SAFETY: The client is live (type invariant); `create` runs before any request, so no
-        // one else reads these fields concurrently.
-        unsafe {
-            (*self.as_ptr()).trans = trans;
-            (*self.as_ptr()).status = zb::p9_trans_status_Connected;
-        }
-    }
-}
-
-// SAFETY: A `p9_client` is shared between the submitting tasks and the completion interrupt by
-// design; the 9P core serialises its own state.
-unsafe impl Send for Client {}
-// SAFETY: As above.
-unsafe impl Sync for Client {}
 
 /// A borrowed view of a 9P request: its buffers and status, nothing that gives up a reference.
 ///
@@ -313,16 +279,44 @@ impl<'a> Request<'a> {
     /// The request's status, with acquire ordering: it pairs with the write barrier
     /// `p9_client_cb` puts before the status, so the reply is visible once this says so.
     #[inline]
-    pub(crate) fn status(self) -> i32 {
+    pub(crate) fn state(self) -> ReqStatus {
         // SAFETY: The request is live (type invariant), so the field is valid and aligned; every
-        // other access while it is in flight (`p9_client_cb`, `mark_sent`) is `WRITE_ONCE`.
-        unsafe { atomic_load(&raw mut (*self.raw()).status, Acquire) }
+        // other access while it is in flight (`p9_client_cb`, `on_device`) is `WRITE_ONCE`.
+        ReqStatus(unsafe { atomic_load(&raw mut (*self.raw()).status, Acquire) })
     }
 
-    /// Whether the reply arrived from the device.
+    /// The raw status (`enum p9_req_status_t`), as [`Request::state`] reads it.
+    // fd still uses this; remove when it switches (to `state()` and its predicates).
+    #[inline]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
+    pub(crate) fn status(self) -> i32 {
+        self.state().0
+    }
+
+    /// Whether the request is finished: replied, flushed or failed (see [`ReqStatus`]).
+    #[inline]
+    #[cfg_attr(
+        any(zc9p_virtio, zc9p_fd),
+        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
+    )]
+    pub(crate) fn is_finished(self) -> bool {
+        self.state().is_finished()
+    }
+
+    /// Whether the reply arrived.
     #[inline]
     pub(crate) fn is_received(self) -> bool {
-        self.status() == zb::p9_req_status_t_REQ_STATUS_RCVD as i32
+        self.state().is_received()
+    }
+
+    /// Whether the request failed without a reply (its error: [`Request::transport_error`]).
+    #[inline]
+    #[cfg_attr(
+        any(zc9p_virtio, zc9p_fd),
+        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
+    )]
+    pub(crate) fn is_failed(self) -> bool {
+        self.state().is_failed()
     }
 
     /// The error a failed request was finished with (`t_err`), `EIO` if none was recorded.
@@ -403,259 +397,4 @@ impl<'a> Request<'a> {
         // while the slice lives.
         unsafe { core::slice::from_raw_parts_mut(rc.ptr.add(at), rc.len - at) }
     }
-}
-
-/// The transport's reference to a request, while the transport (not yet the device) holds it.
-///
-/// The 9P client gives every request two references: the caller's and the transport's. This value
-/// is the transport's, from the `request`/`zc_request` callback until the request is on the
-/// device (it becomes an [`InFlight`], see [`TransportRef::on_device`]) or the transport gives up
-/// on it ([`TransportRef::put`], [`TransportRef::refused`]). It has no `Clone` and no `Drop`:
-/// each of those consumes it, and forgetting one is a visible leak, never a double put.
-///
-/// # Invariants
-///
-/// The pointer is a live `p9_req_t` on which this value owns one reference; the request's status
-/// is not yet `SENT` by this transport.
-#[must_use = "the transport's reference must be handed to the device or given back"]
-pub(crate) struct TransportRef(NonNull<zb::p9_req_t>);
-
-impl TransportRef {
-    /// Takes over the transport's reference to a request passed to a transport callback.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a live request the 9P core just passed to `request` or `zc_request`, whose
-    /// transport reference nobody else will use or give back.
-    #[inline]
-    pub(crate) unsafe fn from_raw(ptr: *mut zb::p9_req_t) -> Option<Self> {
-        NonNull::new(ptr).map(Self)
-    }
-
-    /// The request this reference keeps alive.
-    #[inline]
-    pub(crate) fn request(&self) -> Request<'_> {
-        // INVARIANT: The reference held by `self` keeps the request live while borrowed.
-        Request {
-            ptr: self.0,
-            _life: PhantomData,
-        }
-    }
-
-    /// The token identifying this request on a device queue.
-    #[inline]
-    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
-    pub(crate) fn token(&self) -> *mut c_void {
-        self.0.as_ptr().cast()
-    }
-
-    /// Records the most reply bytes the device is offered (`rc.size` until the reply comes), so
-    /// the completion can clamp what the device claims it wrote.
-    #[inline]
-    pub(crate) fn offer_reply(&self, len: usize) {
-        // SAFETY: The request is live (type invariant); nobody reads `rc.size` before the request
-        // is finished, and it is not on the device yet.
-        unsafe { (*self.0.as_ptr()).rc.size = u32::try_from(len).unwrap_or(u32::MAX) };
-    }
-
-    /// The request is on the device: mark it `SENT` and turn the reference into the device's.
-    ///
-    /// # Safety
-    ///
-    /// The buffers of the request were just queued on a device queue with [`Self::token`] as the
-    /// token, and the queue's lock is still held, so no completion for it can run yet.
-    #[inline]
-    pub(crate) unsafe fn on_device(self) -> InFlight {
-        // SAFETY: The request is live (type invariant); `WRITE_ONCE(req->status, SENT)`.
-        unsafe {
-            atomic_store(
-                &raw mut (*self.0.as_ptr()).status,
-                zb::p9_req_status_t_REQ_STATUS_SENT as i32,
-                Relaxed,
-            )
-        };
-        // INVARIANT: The reference moves into the in-flight value; the caller queued the buffers.
-        InFlight(self.0)
-    }
-
-    /// The request is the other side's now: mark it `SENT` and turn the reference into the one
-    /// its reply will give back (the fd transports: the request is in the connection's table of
-    /// requests in flight).
-    ///
-    /// # Safety
-    ///
-    /// The caller holds the lock of the table the returned value goes into, so no reply can be
-    /// matched to the request before it is there.
-    #[inline]
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) unsafe fn sent(self) -> InFlight {
-        // SAFETY: Same contract as `on_device`: the request goes where only its reply, a
-        // failure or a flush takes it back, under a lock the caller holds.
-        unsafe { self.on_device() }
-    }
-
-    /// Finishes a request that was never sent with `err` (its connection failed first): the
-    /// 9P core wakes the waiter and drops the reference.
-    #[inline]
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) fn fail(self, client: Client, err: Error) {
-        // SAFETY: The request is live (type invariant); `t_err` is read only once the status
-        // says ERROR, which `p9_client_cb` stores after a write barrier.
-        unsafe { (*self.0.as_ptr()).t_err = err.to_errno() };
-        // SAFETY: `client` created the request; `p9_client_cb` consumes the reference this value
-        // owns.
-        unsafe {
-            zb::p9_client_cb(
-                client.as_ptr(),
-                self.0.as_ptr(),
-                zb::p9_req_status_t_REQ_STATUS_ERROR as _,
-            )
-        };
-    }
-
-    /// `cancel`: the request was taken back before it was sent. Marks it flushed and gives the
-    /// reference back, as the 9P core expects of a transport whose `cancel` returns 0.
-    #[inline]
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) fn withdraw(self, client: Client) {
-        set_flushed(self.0);
-        self.put(client);
-    }
-
-    /// Gives the reference back: the request never reached the device (`zc_request`'s error
-    /// paths, where the 9P core expects the transport to drop it).
-    #[inline]
-    pub(crate) fn put(self, client: Client) {
-        // SAFETY: The request is live and this value owns a reference (type invariant), consumed
-        // here.
-        unsafe { zb::p9_req_put(client.as_ptr(), self.0.as_ptr()) };
-    }
-
-    /// `request` is about to fail: the 9P core drops the transport's reference itself then
-    /// (`p9_client_rpc`: "write won't happen"), so this only gives up the value.
-    #[inline]
-    pub(crate) fn refused(self) {
-        // INVARIANT: Ownership of the reference returns to the 9P core with the error.
-        core::mem::forget(self);
-    }
-}
-
-// SAFETY: The reference may be moved to, and given back from, any task.
-unsafe impl Send for TransportRef {}
-
-/// The other side's hold on a request: the transport's reference once the request was handed
-/// over (its status `SENT`): on a virtio ring, or in an fd connection's table with its frame
-/// being sent or sent.
-///
-/// Only [`TransportRef::on_device`] and [`TransportRef::sent`] make one (and, on virtio,
-/// [`InFlight::from_token`] from a token the ring gives back), and [`InFlight::complete`],
-/// [`InFlight::fail`] or [`InFlight::flushed`] consume it, so the reference is given back exactly
-/// once. Holding one does not mean the buffers are free: the holder may still use them (the
-/// device while the request is on the ring; an fd connection's worker while it sends the frame).
-/// Consuming it lets the 9P client free the request, so a transport consumes it only once nothing
-/// of its own still uses the buffers without a reference of its own (virtio: the device gave them
-/// back; fd: the frame was sent, or its sender holds another reference to the request, as
-/// mainline's `trans_fd` does for the request it is writing).
-///
-/// # Invariants
-///
-/// The pointer is a live `p9_req_t` on which this value owns the transport's reference; its
-/// status is `SENT`.
-#[must_use = "an in-flight request must be completed or failed"]
-pub(crate) struct InFlight(NonNull<zb::p9_req_t>);
-
-impl InFlight {
-    /// Turns a token a device queue handed back into the request it was queued for.
-    ///
-    /// # Safety
-    ///
-    /// `token` must be the token of a [`TransportRef`] that became an `InFlight` through
-    /// [`TransportRef::on_device`], returned by the device for the first time, so this is the
-    /// only `InFlight` for it.
-    #[inline]
-    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
-    pub(crate) unsafe fn from_token(token: *mut c_void) -> Option<Self> {
-        NonNull::new(token.cast()).map(Self)
-    }
-
-    /// Leaves the reference to the device queue the request was just added to: the queue's token
-    /// stands for it until [`InFlight::from_token`] takes it back.
-    #[inline]
-    #[cfg_attr(zc9p_fd, expect(dead_code, reason = "zc9p_virtio's only"))]
-    pub(crate) fn into_token(self) {
-        core::mem::forget(self);
-    }
-
-    /// Hands the reply of `len` bytes to the client: `rc.size` becomes `len`, clamped to what the
-    /// device was offered ([`TransportRef::offer_reply`]); the 9P core wakes the waiter and drops
-    /// the reference. A reply of 0 bytes is no reply: the request fails with `EIO`.
-    #[inline]
-    pub(crate) fn complete(self, client: Client, len: u32) {
-        if len == 0 {
-            self.fail(client, EIO);
-            return;
-        }
-        // SAFETY: The request is live (type invariant) and its reply is in `rc`: nothing writes
-        // it now.
-        unsafe {
-            let rc = &raw mut (*self.0.as_ptr()).rc;
-            (*rc).size = len.min((*rc).size);
-        }
-        self.finish(client, zb::p9_req_status_t_REQ_STATUS_RCVD)
-    }
-
-    /// The request this reference keeps alive.
-    #[inline]
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) fn request(&self) -> Request<'_> {
-        // INVARIANT: The reference held by `self` keeps the request live while borrowed.
-        Request {
-            ptr: self.0,
-            _life: PhantomData,
-        }
-    }
-
-    /// `cancelled`: the server answered the client's Tflush for this request, so no reply will
-    /// come. Marks it flushed and gives the reference back.
-    #[inline]
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) fn flushed(self, client: Client) {
-        set_flushed(self.0);
-        // SAFETY: The request is live and this value owns a reference (type invariant), consumed
-        // here.
-        unsafe { zb::p9_req_put(client.as_ptr(), self.0.as_ptr()) };
-    }
-
-    /// Finishes the request with `err`, without a reply (a dead device, a reset, a bad reply).
-    #[inline]
-    pub(crate) fn fail(self, client: Client, err: Error) {
-        // SAFETY: The request is live (type invariant); `t_err` is read only once the status
-        // says ERROR, which `p9_client_cb` stores after a write barrier.
-        unsafe { (*self.0.as_ptr()).t_err = err.to_errno() };
-        self.finish(client, zb::p9_req_status_t_REQ_STATUS_ERROR)
-    }
-
-    fn finish(self, client: Client, status: zb::p9_req_status_t) {
-        // SAFETY: The request is live (type invariant) and `client` is the client that created
-        // it; `p9_client_cb` publishes the status, wakes the waiter and consumes the reference
-        // this value owns.
-        unsafe { zb::p9_client_cb(client.as_ptr(), self.0.as_ptr(), status as _) };
-    }
-}
-
-// SAFETY: The reference may be given back from any context (`p9_client_cb` is IRQ-safe).
-unsafe impl Send for InFlight {}
-
-/// `WRITE_ONCE(req->status, REQ_STATUS_FLSHD)`, as mainline's fd transport does before giving a
-/// flushed request back.
-fn set_flushed(req: NonNull<zb::p9_req_t>) {
-    // SAFETY: The caller owns a reference to the live request; every other access to the status
-    // while the transport holds it is an atomic load or `WRITE_ONCE`.
-    unsafe {
-        atomic_store(
-            &raw mut (*req.as_ptr()).status,
-            zb::p9_req_status_t_REQ_STATUS_FLSHD as i32,
-            Relaxed,
-        )
-    };
 }

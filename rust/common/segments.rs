@@ -261,7 +261,7 @@ impl SegmentList {
 impl Drop for SegmentList {
     fn drop(&mut self) {
         if let Self::Pooled(v) = self {
-            put_list(core::mem::replace(v, KVec::new()));
+            put_list(core::mem::take(v));
         }
     }
 }

@@ -102,11 +102,6 @@ void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
 		sg_mark_end(sg);
 }
 
-size_t zc9p_iov_iter_count(const struct iov_iter *iter)
-{
-	return iov_iter_count(iter);
-}
-
 bool zc9p_iov_iter_will_pin(const struct iov_iter *iter)
 {
 	return iov_iter_extract_will_pin(iter);

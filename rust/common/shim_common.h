@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zc9p C shim, the part shared by every zc9p module (the virtio transport and
- * the trans_common test module): static inline functions and macros Rust
- * cannot call directly, and module-wide C objects. Thin forwarders only.
+ * zc9p C shim, the part shared by every zc9p module (the virtio and fd
+ * transports and the trans_common test module, whose shims each include
+ * shim_common.c): static inline functions and macros Rust cannot call
+ * directly, and module-wide C objects. Thin forwarders only.
+ *
+ * Names: the bare zc9p_* prefix is this shared part's; each module's own shim
+ * uses its module's (zc9p_virtio_*, zc9p_fd_*, zc9p_pintest_*), and Rust entry
+ * points called from C are zc9p_rs_<module>_*.
  */
 #ifndef ZC9P_SHIM_COMMON_H
 #define ZC9P_SHIM_COMMON_H
@@ -35,7 +40,6 @@ void zc9p_sg_set_page(struct scatterlist *sg, struct page *page,
 		      unsigned int len, unsigned int offset, bool last);
 
 /* iov_iter and page helpers for trans_common. */
-size_t zc9p_iov_iter_count(const struct iov_iter *iter);
 bool zc9p_iov_iter_will_pin(const struct iov_iter *iter);
 bool zc9p_iov_iter_is_dest(const struct iov_iter *iter);
 void zc9p_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);

@@ -4,9 +4,14 @@
 //! the way a transport gets them (a kernel `bio_vec` iterator through [`PayloadPages::extract`]).
 //! Only built with `CONFIG_KUNIT`.
 
-use crate::common::{iov::IovIter, trans_common::PayloadPages};
+use crate::common::{iov, trans_common::PayloadPages};
 use core::ptr::NonNull;
-use kernel::{alloc::KVec, bindings, prelude::*};
+use kernel::{
+    alloc::KVec,
+    bindings,
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+};
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
@@ -79,10 +84,18 @@ impl TestPages {
         };
         // SAFETY: `iter` is ours to initialise; `bvecs` outlives it (both live until return) and
         // names pages of this block, each run inside its page (checked above).
-        unsafe { bindings::iov_iter_bvec(&mut iter, dir, bvecs.as_ptr(), bvecs.len() as _, count) };
-        // SAFETY: `iter` was just initialised and nothing else uses it.
-        let mut iter = unsafe { IovIter::from_raw(&mut iter) }.ok_or(EINVAL)?;
-        payload.extract(&mut iter, count, max_pages)?;
+        unsafe { bindings::iov_iter_bvec(&mut iter, dir, bvecs.as_ptr(), bvecs.len(), count) };
+        let iter = &raw mut iter;
+        if device_writes {
+            // SAFETY: `iter` was just initialised, in the direction asked for; nothing else uses
+            // it while the extraction runs, and its pages (this block) may be read and written.
+            let iter = unsafe { iov::lend_from_raw::<IovIterDest<'_>>(iter) }?.ok_or(EINVAL)?;
+            payload.extract(iter, count, max_pages)?;
+        } else {
+            // SAFETY: As above.
+            let iter = unsafe { iov::lend_from_raw::<IovIterSource<'_>>(iter) }?.ok_or(EINVAL)?;
+            payload.extract(iter, count, max_pages)?;
+        }
         Ok(payload.len())
     }
 }

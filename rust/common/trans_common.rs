@@ -13,7 +13,7 @@
 use crate::{
     bindings as zb,
     common::{
-        iov::IovIter,
+        iov::PayloadIter,
         segments::{Segment, SegmentList},
         wait::WaitQueue,
     },
@@ -39,9 +39,9 @@ fn unpin_pages(pages: &mut [*mut bindings::page], dirty: bool) {
     // which they give up here and never use again.
     unsafe {
         if dirty {
-            bindings::unpin_user_pages_dirty_lock(pages.as_mut_ptr(), pages.len() as _, true);
+            bindings::unpin_user_pages_dirty_lock(pages.as_mut_ptr(), pages.len(), true);
         } else {
-            bindings::unpin_user_pages(pages.as_mut_ptr(), pages.len() as _);
+            bindings::unpin_user_pages(pages.as_mut_ptr(), pages.len());
         }
     }
 }
@@ -168,7 +168,7 @@ impl PinBudget {
         // Re-evaluated on every release and at least once a second, so a budget lowered below
         // what this waiter asked for is noticed even when nothing is released.
         let second = kernel::time::msecs_to_jiffies(1000) as kernel::ffi::c_long;
-        while !Self::wait_queue().wait_killable_timeout(&cond, second)? {}
+        while !Self::wait_queue().wait_killable_timeout(cond, second)? {}
         Ok(PinCharge {
             pages: taken.get(),
             waited: true,
@@ -273,9 +273,9 @@ impl PayloadPages {
     /// how much, and the caller must shorten the request to match. Only if nothing at all could
     /// be mapped is the extraction error returned (`EFAULT` for an unmapped user buffer), and
     /// the payload is left empty.
-    pub(crate) fn extract(
+    pub(crate) fn extract<I: PayloadIter>(
         &mut self,
-        iter: &mut IovIter<'_>,
+        iter: &mut I,
         count: usize,
         max_pages: usize,
     ) -> Result {
@@ -301,7 +301,7 @@ impl PayloadPages {
             self.charge = Some(charge);
         }
         self.pinned = iter.will_pin();
-        self.device_writes = iter.is_dest();
+        self.device_writes = I::DEVICE_WRITES;
         let mut scratch = [core::ptr::null_mut(); EXTRACT_BATCH];
         loop {
             let room = self.segs.room().min(max_pages - self.segs.as_slice().len());

@@ -54,7 +54,7 @@ mod pin_budget {
 
 #[kernel::macros::kunit_tests(zc9p_rerror_copy_back)]
 mod rerror_copy_back {
-    use crate::common::zc::copy_back_len;
+    use crate::common::zc_payload::copy_back_len;
 
     /// The reply header before a read's payload (size, type, tag, count).
     const HDR: usize = 11;
@@ -97,34 +97,31 @@ mod payload_pages {
 
     const PAGE: usize = kernel::page::PAGE_SIZE;
 
+    /// Runs over three pages: the end of the first, the whole second, the start of the third.
+    const THREE_RUNS: [(usize, usize, usize); 3] = [(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)];
+
+    /// Segment `i` of `payload`, as (page, offset in it, length).
+    fn segment(
+        payload: &PayloadPages,
+        i: usize,
+    ) -> Option<(*mut kernel::bindings::page, usize, usize)> {
+        payload
+            .segments()
+            .get(i)
+            .map(|s| (s.page(), s.offset(), s.len()))
+    }
+
     #[test]
     fn a_kernel_iterator_maps_page_by_page_charged_without_pins() -> Result {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // SAFETY: `payload` is released below, before `pages` goes.
-        let n = unsafe {
-            pages.map(
-                &[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)],
-                true,
-                16,
-                &mut payload,
-            )
-        }?;
+        let n = unsafe { pages.map(&THREE_RUNS, true, 16, &mut payload) }?;
         assert_eq!(n, 2 * PAGE - 50);
-        let segs = payload.segments();
-        assert_eq!(segs.len(), 3);
-        assert_eq!(
-            (segs[0].page(), segs[0].offset(), segs[0].len()),
-            (pages.page(0), 100, PAGE - 100)
-        );
-        assert_eq!(
-            (segs[1].page(), segs[1].offset(), segs[1].len()),
-            (pages.page(1), 0, PAGE)
-        );
-        assert_eq!(
-            (segs[2].page(), segs[2].offset(), segs[2].len()),
-            (pages.page(2), 0, 50)
-        );
+        assert_eq!(payload.segments().len(), 3);
+        assert_eq!(segment(&payload, 0), Some((pages.page(0), 100, PAGE - 100)));
+        assert_eq!(segment(&payload, 1), Some((pages.page(1), 0, PAGE)));
+        assert_eq!(segment(&payload, 2), Some((pages.page(2), 0, 50)));
         // Kernel-backed pages are listed and charged to the budget, not pinned.
         assert_eq!(payload.pinned_pages(), 0);
         assert_eq!(payload.charged_pages(), 3);
@@ -161,14 +158,7 @@ mod payload_pages {
         let pages = TestPages::alloc(2)?;
         let mut payload = PayloadPages::new();
         // SAFETY: `payload` is released below, before `pages` goes.
-        unsafe {
-            pages.map(
-                &[(0, 100, PAGE - 100), (1, 0, PAGE), (2, 0, 50)],
-                true,
-                16,
-                &mut payload,
-            )
-        }?;
+        unsafe { pages.map(&THREE_RUNS, true, 16, &mut payload) }?;
         // Longer than the payload: nothing changes.
         payload.truncate(4 * PAGE);
         assert_eq!(
@@ -178,12 +168,8 @@ mod payload_pages {
         // Into the second segment: the first whole, 100 bytes of the second.
         payload.truncate(PAGE);
         assert_eq!(payload.len(), PAGE);
-        let segs = payload.segments();
-        assert_eq!(segs.len(), 2);
-        assert_eq!(
-            (segs[1].page(), segs[1].offset(), segs[1].len()),
-            (pages.page(1), 0, 100)
-        );
+        assert_eq!(payload.segments().len(), 2);
+        assert_eq!(segment(&payload, 1), Some((pages.page(1), 0, 100)));
         // At a segment's end: that segment is the last.
         payload.truncate(PAGE - 100);
         assert_eq!((payload.len(), payload.segments().len()), (PAGE - 100, 1));
@@ -198,10 +184,8 @@ mod payload_pages {
         // SAFETY: As above.
         unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) }?;
         // SAFETY: As above.
-        assert_eq!(
-            unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) },
-            Err(EINVAL)
-        );
+        let second = unsafe { pages.map(&[(0, 0, 10)], true, 4, &mut payload) };
+        assert_eq!(second, Err(EINVAL));
         payload.release();
         Ok(())
     }

@@ -2,6 +2,8 @@
 
 //! A wait queue with killable and timed waits on an arbitrary condition.
 //!
+//! C header: [`include/linux/wait.h`](srctree/include/linux/wait.h)
+//!
 //! `kernel::sync::CondVar` ties waiting to a lock guard and has no killable wait; the transport
 //! needs `io_wait_event_killable` semantics (a sender blocked on a full ring or on the pin budget
 //! must die promptly on SIGKILL) and an unkillable timed wait for device removal.
@@ -61,6 +63,15 @@ unsafe extern "C" fn condition_trampoline<F: Fn() -> bool>(ctx: *const c_void) -
     cond()
 }
 
+/// The shim's waits on a condition (`zc9p_wait_killable_timeout`, `zc9p_wait_timeout`):
+/// `(queue, condition, its context, timeout) -> the wait macro's result`.
+type ShimWait = unsafe extern "C" fn(
+    *mut bindings::wait_queue_head,
+    Option<unsafe extern "C" fn(*const c_void) -> bool>,
+    *const c_void,
+    c_long,
+) -> c_long;
+
 impl WaitQueue {
     /// Returns an initialiser for a wait queue named `name` in lockdep class `key`.
     #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
@@ -93,16 +104,7 @@ impl WaitQueue {
         cond: F,
         timeout: c_long,
     ) -> Result<bool> {
-        // SAFETY: `head` is initialised (type invariant); `cond` outlives the call, which is
-        // the only user of the pointer, and the trampoline is instantiated for its type `F`.
-        let ret = unsafe {
-            zb::zc9p_wait_killable_timeout(
-                self.head.get(),
-                Some(condition_trampoline::<F>),
-                (&raw const cond).cast(),
-                timeout,
-            )
-        };
+        let ret = self.wait_with(zb::zc9p_wait_killable_timeout, cond, timeout);
         if ret < 0 {
             Err(Error::from_errno(ret as i32))
         } else {
@@ -115,16 +117,22 @@ impl WaitQueue {
     /// Returns whether `cond` became true.
     #[cfg_attr(zc9p_pintest, expect(dead_code, reason = "the transports' only"))]
     pub(crate) fn wait_timeout<F: Fn() -> bool>(&self, cond: F, timeout: c_long) -> bool {
-        // SAFETY: As in `wait_killable_timeout`.
-        let ret = unsafe {
-            zb::zc9p_wait_timeout(
+        self.wait_with(zb::zc9p_wait_timeout, cond, timeout) != 0
+    }
+
+    /// Runs `wait`, one of the shim's waits (`zc9p_wait_*timeout`), on this queue with `cond`
+    /// as its condition; returns what it returns.
+    fn wait_with<F: Fn() -> bool>(&self, wait: ShimWait, cond: F, timeout: c_long) -> c_long {
+        // SAFETY: `head` is initialised (type invariant); `cond` outlives the call, which is
+        // the only user of the pointer, and the trampoline is instantiated for its type `F`.
+        unsafe {
+            wait(
                 self.head.get(),
                 Some(condition_trampoline::<F>),
                 (&raw const cond).cast(),
                 timeout,
             )
-        };
-        ret != 0
+        }
     }
 
     /// Wakes the waiters, which then re-evaluate their conditions.

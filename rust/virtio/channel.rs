@@ -2,28 +2,33 @@
 
 //! Channels: one per virtio 9P device, each usable by one mount at a time.
 //!
-//! This is the transport's logic, in safe Rust over the wrappers in `device.rs`, `sg.rs`,
-//! `p9.rs`, `irqsave.rs` and `wait.rs`.
+//! This is the transport's logic, in safe Rust over the wrappers in `device.rs`, `sg.rs` and
+//! the shared ones (`common::{p9, irqsave, wait}`): a channel's life here (probe, mounts,
+//! shutdown, removal), its ring in [`ring`].
 //!
 //! Ownership of a request's buffers follows one rule: the transport's reference to a request
 //! ([`TransportRef`]) becomes the device's ([`InFlight`]) when, and only when, the buffers are on
 //! the ring, and only the device handing them back (a used buffer, or a buffer taken back after a
 //! reset) ends it. Every request the device holds is therefore finished exactly once, and a task
 //! waiting for a finished request knows the device no longer touches its memory.
+//!
+//! [`TransportRef`]: crate::common::p9::TransportRef
+//! [`InFlight`]: crate::common::p9::InFlight
 
 use crate::{
+    channel_stats::ChannelStats,
     common::{
+        debugfs::{StatsDir, WriteStats},
         irqsave::{new_spinlock_irq, SpinLockIrq},
-        p9::{Client, InFlight, LinearBuf, TransportRef},
+        p9::Client,
         second,
-        stats::{StatsDir, WriteStats},
         wait::{new_wait_queue, WaitQueue},
     },
     device::{VirtioDevice, Virtqueue},
-    layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
-    stats::ChannelStats,
 };
+
+mod ring;
 use kernel::{
     alloc::KVec,
     new_mutex,
@@ -46,9 +51,10 @@ kernel::sync::global_lock! {
 ///
 /// # Invariants
 ///
-/// `on_device` is the number of requests whose [`InFlight`] the queue holds. While it is not 0,
-/// `client` is `Some` (a client is detached only once its requests are back, if need be by a
-/// [`Channel::shut_down`]), so every request the device hands back has a client to finish it.
+/// `on_device` is the number of requests whose `InFlight` (`common::p9`) the queue holds. While
+/// it is not 0, `client` is `Some` (a client is detached only once its requests are back, if need
+/// be by a [`Channel::shut_down`]), so every request the device hands back has a client to finish
+/// it.
 struct Ring {
     /// The device's queue, until the channel is shut down.
     vq: Option<Virtqueue>,
@@ -128,7 +134,7 @@ impl Channel {
     pub(crate) fn check_device_later(this: Arc<Channel>) {
         // SAFETY: The shim's workqueue lives from module init to module exit, after every device
         // was removed and every queued work item ran.
-        let queue = unsafe { Queue::from_raw(crate::bindings::zc9p_workqueue()) };
+        let queue = unsafe { Queue::from_raw(crate::bindings::zc9p_virtio_workqueue()) };
         // Already queued: that check will do (the reference comes back and is dropped).
         let _ = queue.enqueue(this);
     }
@@ -216,15 +222,16 @@ impl Channel {
             Err(e) => pr_warn!("{}: no debugfs counters: {:?}\n", vdev.name(), e),
         }
         // The device's private pointer owns one reference; `remove` takes it back.
-        vdev.set_private(Arc::into_raw(chan.clone()).cast_mut().cast());
+        vdev.set_private(chan.clone());
         let unbind = |e: Error| {
-            let raw = vdev.private();
-            vdev.set_private(core::ptr::null_mut());
-            // SAFETY: `raw` is the reference stored just above and nothing else has used it.
-            let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
-            chan.shut_down("probe failed");
-            // The counters file holds a reference: let the channel go.
-            drop(chan.debugfs.lock().take());
+            // SAFETY: The reference stored just above, which nothing else has taken back.
+            let private = unsafe { vdev.take_private::<Arc<Channel>>() };
+            vdev.clear_private();
+            if let Some(chan) = private {
+                chan.shut_down("probe failed");
+                // The counters file holds a reference: let the channel go.
+                drop(chan.debugfs.lock().take());
+            }
             e
         };
         vdev.add_mount_tag_attr().map_err(unbind)?;
@@ -247,12 +254,11 @@ impl Channel {
     /// device is reset, every request it held fails with `EIO`, and a mount still using the
     /// channel gets `EIO` from then on until it is unmounted.
     pub(crate) fn remove(vdev: VirtioDevice) {
-        let raw = vdev.private();
-        if raw.is_null() {
+        // SAFETY: `probe` stored this reference in the private pointer; only `remove` takes it
+        // back, and clears the pointer (below) before dropping it.
+        let Some(chan) = (unsafe { vdev.take_private::<Arc<Channel>>() }) else {
             return;
-        }
-        // SAFETY: `probe` stored this reference in the private pointer; only `remove` takes it.
-        let chan = unsafe { Arc::<Channel>::from_raw(raw.cast()) };
+        };
         // No new mounts from here on.
         CHANNELS.lock().retain(|c| !Arc::ptr_eq(c, &chan));
         if chan.in_use.load(Relaxed) {
@@ -266,7 +272,7 @@ impl Channel {
         // Removing the attribute drains its readers, which use the private pointer.
         vdev.remove_mount_tag_attr();
         vdev.uevent_change();
-        vdev.set_private(core::ptr::null_mut());
+        vdev.clear_private();
         // Removes the counters (draining their readers) and the reference their file holds.
         drop(chan.debugfs.lock().take());
         // INVARIANT: `remove` is returning: the device is no longer used through the channel.
@@ -291,24 +297,17 @@ impl Channel {
         // No more DMA and no more interrupts after this (running callbacks are waited for).
         vdev.reset();
         let (vq, failed) = {
-            let mut guard = self.ring.lock();
-            let Ring {
-                vq,
-                client,
-                on_device,
-                ..
-            } = &mut *guard;
-            let Some(mut vq) = vq.take() else {
+            let mut ring = self.ring.lock();
+            if !self.finish_used(&mut ring, || {}) {
+                return;
+            }
+            let Some(mut vq) = ring.vq.take() else {
                 return;
             };
-            while let Some((req, len)) = vq.get_buf() {
-                *on_device = on_device.saturating_sub(1);
-                self.finish(*client, req, Ok(len));
-            }
             let mut failed = 0u64;
             while let Some(req) = vq.detach_unused() {
-                *on_device = on_device.saturating_sub(1);
-                self.finish(*client, req, Err(EIO));
+                ring.on_device = ring.on_device.saturating_sub(1);
+                self.finish(ring.client, req, Err(EIO));
                 failed += 1;
             }
             (vq, failed)
@@ -384,7 +383,7 @@ impl Channel {
                 ring.client = Some(client);
             }
             // INVARIANT: The client's `trans` pointer holds a reference, given back in `close`.
-            client.connect(Arc::into_raw(chan.clone()).cast_mut().cast());
+            client.connect_state(chan.clone());
             return Ok(());
         }
         drop(list);
@@ -416,7 +415,7 @@ impl Channel {
         // after its own unlock); one before it emptied the ring, which the check then sees.
         self.draining.store(true, Relaxed);
         let mut waited = 0;
-        while !self.idle_wait.wait_timeout(&idle, second()) {
+        while !self.idle_wait.wait_timeout(idle, second()) {
             waited += 1;
             if self.check_device() {
                 continue;
@@ -432,190 +431,6 @@ impl Channel {
         // Under the list lock, so `attach` sees `in_use` and `client` change together.
         let _list = CHANNELS.lock();
         self.in_use.store(false, Release);
-    }
-
-    /// Queues `req` with the buffer `msg` lays out, waiting (killably) while the ring is full
-    /// or the DMA mapping cannot be had, and shortening `msg` when an idle device cannot take
-    /// it as it is.
-    ///
-    /// On success the device holds the request; on failure the reference comes back with the
-    /// error (`EIO` on a dead channel, `ERESTARTSYS` if killed while waiting).
-    pub(crate) fn submit(
-        &self,
-        req: TransportRef,
-        msg: &mut impl Message,
-    ) -> core::result::Result<(), (Error, TransportRef)> {
-        let mut req = req;
-        loop {
-            req.offer_reply(msg.reply());
-            let mut guard = self.ring.lock();
-            let Ring {
-                vq,
-                sg,
-                on_device,
-                dead,
-                ..
-            } = &mut *guard;
-            let Some(vq) = vq.as_mut().filter(|_| !*dead) else {
-                return Err((EIO, req));
-            };
-            let mut l = Layout::new(self.max_entries);
-            if let Err(e) = msg.lay_out(&mut l, sg) {
-                return Err((e, req));
-            }
-            let idle = *on_device == 0;
-            let e = match vq.add(sg, l.groups(), l.n_out(), req) {
-                Ok(()) => {
-                    *on_device += 1;
-                    vq.kick();
-                    return Ok(());
-                }
-                Err((e, back)) if e == ENOSPC || e == ENOMEM => {
-                    req = back;
-                    e
-                }
-                Err((e, back)) => {
-                    drop(guard);
-                    pr_err!("{}: virtqueue_add_sgs failed: {:?}\n", self.name(), e);
-                    // A broken queue takes no more buffers: shut down so every waiter is freed.
-                    self.check_device();
-                    return Err((EIO, back));
-                }
-            };
-            let timeout = if idle {
-                drop(guard);
-                // Nothing will complete to make room. ENOSPC: a chain longer than the ring
-                // needs an indirect table (16 bytes a descriptor and as much again for the
-                // core's bookkeeping: order 3 at 1024 entries, GFP_ATOMIC), which could not be
-                // allocated. ENOMEM: an entry could not be mapped (swiotlb's pool is full, or too
-                // fragmented for it). Send less: what fits in the ring needs no table; half
-                // the payload needs half the bounce buffers.
-                let how = if e == ENOSPC {
-                    Shorten::ToEntries(self.ring_size)
-                } else {
-                    Shorten::Half
-                };
-                if msg.shorten(how) {
-                    self.stats.shortened_requests.add(1);
-                    continue;
-                }
-                // It cannot get shorter: a small table, or other devices' bounce buffers, come
-                // free by themselves; retry after a tick (or a completion, should another
-                // sender's request get in first).
-                self.ring_full.store(true, Relaxed);
-                1
-            } else {
-                // A completion frees ring slots and the bounce buffers of its request.
-                self.ring_full.store(true, Relaxed);
-                drop(guard);
-                if e == ENOSPC {
-                    self.stats.ring_full_waits.add(1);
-                    second()
-                } else {
-                    // Other devices free bounce buffers too, and do not wake us.
-                    kernel::time::msecs_to_jiffies(10) as kernel::ffi::c_long
-                }
-            };
-            if e == ENOMEM {
-                self.stats.dma_map_waits.add(1);
-            }
-            let woken = self.ring_wait.wait_killable_timeout(
-                || !self.ring_full.load(Relaxed) || self.ring.lock().dead,
-                timeout,
-            );
-            if let Err(e) = woken {
-                self.stats.killed_unsent.add(1);
-                return Err((e, req));
-            }
-        }
-    }
-
-    /// Queues `req` on the ring: the whole message out, the whole reply buffer in.
-    pub(crate) fn request(&self, req: TransportRef) -> Result {
-        self.stats.copy_requests.add(1);
-        let mut msg = Whole {
-            tc: req.request().tc(),
-            rc: req.request().rc(),
-        };
-        self.submit(req, &mut msg).map_err(|(e, req)| {
-            req.refused();
-            e
-        })
-    }
-
-    /// Hands a request the device gave back to `client`: its reply (`Ok(len)`) or an error.
-    fn finish(&self, client: Option<Client>, req: InFlight, how: core::result::Result<u32, Error>) {
-        let Some(client) = client else {
-            // Excluded by the invariant of `Ring`; should it ever happen, keeping the reference
-            // (a leak) is the only safe choice: there is no client to give it to.
-            pr_err!(
-                "{}: a request came back with no client; leaking it\n",
-                self.name()
-            );
-            let _ = req;
-            return;
-        };
-        match how {
-            Ok(len) => {
-                if len == 0 {
-                    self.stats.failed_requests.add(1);
-                }
-                req.complete(client, len)
-            }
-            Err(e) => {
-                self.stats.failed_requests.add(1);
-                req.fail(client, e)
-            }
-        }
-    }
-
-    /// Interrupt callback: hands every request the device gave back to the client.
-    pub(crate) fn complete_requests(&self) {
-        let mut wake = false;
-        let mut guard = self.ring.lock();
-        let Ring {
-            vq,
-            client,
-            on_device,
-            ..
-        } = &mut *guard;
-        let Some(vq) = vq.as_mut() else {
-            return;
-        };
-        while let Some((req, len)) = vq.get_buf() {
-            *on_device = on_device.saturating_sub(1);
-            // A slot came free: let a sender waiting on a full ring retry.
-            // (A load first: the ring is rarely full, and the exchange is a locked operation.)
-            if self.ring_full.load(Relaxed) {
-                wake |= self.ring_full.xchg(false, Relaxed);
-            }
-            self.finish(*client, req, Ok(len));
-        }
-        let idle = *on_device == 0;
-        drop(guard);
-        if wake {
-            self.ring_wait.wake_up();
-        }
-        if idle && self.draining.load(Relaxed) {
-            self.idle_wait.wake_up();
-        }
-    }
-}
-
-/// A message on the copy path: its buffer out, the reply buffer in. It cannot get shorter.
-struct Whole {
-    tc: LinearBuf,
-    rc: LinearBuf,
-}
-
-impl Message for Whole {
-    fn reply(&self) -> usize {
-        self.rc.len()
-    }
-
-    fn lay_out(&self, l: &mut Layout, sg: &mut SgArray) -> Result {
-        l.linear(sg, self.tc, false)?;
-        l.linear(sg, self.rc, true)
     }
 }
 

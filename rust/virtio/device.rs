@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Thin wrappers around a virtio device and its virtqueue.
+//!
+//! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h),
+//! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)
 
 use crate::{
     bindings as zb,
-    common::p9::{InFlight, TransportRef},
+    common::{
+        borrow_foreign,
+        p9::{InFlight, TransportRef},
+    },
     sg::SgArray,
 };
 use core::ptr::NonNull;
 use kernel::{
-    alloc::KVec,
-    bindings,
-    error::from_err_ptr,
-    ffi::{c_uint, c_void},
-    prelude::*,
+    alloc::KVec, bindings, error::from_err_ptr, ffi::c_uint, prelude::*, str::CStr,
+    types::ForeignOwnable,
 };
 
 /// A virtio 9P device, from probe until remove returns.
@@ -48,29 +51,59 @@ impl VirtioDevice {
 
     /// The device name (`virtioN`), for log lines.
     pub(crate) fn name(self) -> &'static str {
-        // SAFETY: The device is live (type invariant); `dev_name` returns its NUL-terminated name,
-        // which lives as long as the device and is only printed while it is bound.
-        let name = unsafe { core::ffi::CStr::from_ptr(zb::zc9p_vdev_name(self.as_ptr()).cast()) };
-        name.to_str().unwrap_or("virtio?")
+        self.name_cstr().to_str().unwrap_or("virtio?")
     }
 
     /// The device name as a C string, for debugfs.
-    pub(crate) fn name_cstr(self) -> &'static core::ffi::CStr {
-        // SAFETY: As in `name`; the string is copied by whoever keeps it.
-        unsafe { core::ffi::CStr::from_ptr(zb::zc9p_vdev_name(self.as_ptr()).cast()) }
+    pub(crate) fn name_cstr(self) -> &'static CStr {
+        // SAFETY: The device is live (type invariant); `dev_name` returns its NUL-terminated
+        // name, which lives as long as the device and is used (printed, or copied by whoever
+        // keeps it) only while it is bound.
+        unsafe { CStr::from_char_ptr(zb::zc9p_virtio_vdev_name(self.as_ptr())) }
     }
 
-    /// The driver's private pointer (`vdev->priv`).
+    /// Attaches `data` to the device (`vdev->priv`), which owns it until
+    /// [`VirtioDevice::take_private`] takes it back.
+    pub(crate) fn set_private<T: ForeignOwnable>(self, data: T) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_virtio_vdev_set_priv(self.as_ptr(), data.into_foreign()) }
+    }
+
+    /// Borrows the data [`VirtioDevice::set_private`] attached, if any.
+    ///
+    /// # Safety
+    ///
+    /// `vdev->priv` is null or was set by `set_private::<T>` (this very `T`), and the value
+    /// [`VirtioDevice::take_private`] takes back is not dropped before the borrow ends.
     #[inline]
-    pub(crate) fn private(self) -> *mut c_void {
+    pub(crate) unsafe fn private<'a, T: ForeignOwnable>(self) -> Option<T::Borrowed<'a>> {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_priv(self.as_ptr()) }
+        let data = unsafe { zb::zc9p_virtio_vdev_priv(self.as_ptr()) };
+        // SAFETY: `data` is null or came from `T::into_foreign` and outlives the borrow (the
+        // caller's contract).
+        unsafe { borrow_foreign::<T>(data) }
     }
 
-    /// Sets the driver's private pointer.
-    pub(crate) fn set_private(self, data: *mut c_void) {
+    /// Takes back the data [`VirtioDevice::set_private`] attached. `vdev->priv` is left as it
+    /// is, for readers that may still borrow it until they are drained; then
+    /// [`VirtioDevice::clear_private`] clears it, while the value taken back still lives.
+    ///
+    /// # Safety
+    ///
+    /// `vdev->priv` is null or was set by `set_private::<T>`, and is taken back once: the caller
+    /// clears it before dropping the result.
+    pub(crate) unsafe fn take_private<T: ForeignOwnable>(self) -> Option<T> {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_set_priv(self.as_ptr(), data) }
+        let data = unsafe { zb::zc9p_virtio_vdev_priv(self.as_ptr()) };
+        // SAFETY: `data` is null or came from `T::into_foreign`, and is taken back only here
+        // (the caller's contract).
+        unsafe { T::try_from_foreign(data) }
+    }
+
+    /// Clears `vdev->priv` (after [`VirtioDevice::take_private`]).
+    pub(crate) fn clear_private(self) {
+        // SAFETY: The device is live (type invariant).
+        unsafe { zb::zc9p_virtio_vdev_set_priv(self.as_ptr(), core::ptr::null_mut()) }
     }
 
     /// Reads the mount tag from the device configuration space.
@@ -79,18 +112,20 @@ impl VirtioDevice {
     /// `VIRTIO_9P_MOUNT_TAG` feature is `EINVAL`, like mainline.
     pub(crate) fn read_mount_tag(self) -> Result<KVec<u8>> {
         // SAFETY: The device is live (type invariant).
-        if !unsafe { zb::zc9p_vdev_has_config_get(self.as_ptr()) } {
+        if !unsafe { zb::zc9p_virtio_vdev_has_config_get(self.as_ptr()) } {
             return Err(EINVAL);
         }
         // SAFETY: The device is live (type invariant).
-        if !unsafe { zb::zc9p_vdev_has_mount_tag(self.as_ptr()) } {
+        if !unsafe { zb::zc9p_virtio_vdev_has_mount_tag(self.as_ptr()) } {
             return Err(EINVAL);
         }
         // SAFETY: The device is live and has config access (checked above).
-        let len = usize::from(unsafe { zb::zc9p_vdev_read_tag_len(self.as_ptr()) });
+        let len = usize::from(unsafe { zb::zc9p_virtio_vdev_read_tag_len(self.as_ptr()) });
         let mut tag = KVec::from_elem(0u8, len + 1, GFP_KERNEL)?;
         // SAFETY: `tag` has room for `len` bytes; the last stays the terminating NUL.
-        unsafe { zb::zc9p_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint) };
+        unsafe {
+            zb::zc9p_virtio_vdev_read_tag(self.as_ptr(), tag.as_mut_ptr().cast(), len as c_uint)
+        };
         // A tag with an embedded NUL ends there, as C readers of it would see it.
         if let Some(nul) = tag.iter().position(|&b| b == 0) {
             tag.truncate(nul + 1);
@@ -103,7 +138,7 @@ impl VirtioDevice {
     /// may bounce them (swiotlb: 256 KiB per mapping).
     pub(crate) fn max_dma_size(self) -> usize {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_max_dma_size(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_max_dma_size(self.as_ptr()) }
     }
 
     /// Finds the device's single request queue, with `done` as its interrupt callback.
@@ -113,7 +148,7 @@ impl VirtioDevice {
     ) -> Result<Virtqueue> {
         // SAFETY: The device is live (type invariant); `done` is a valid callback for the life of
         // the module, which outlives the queue (queues are deleted in remove).
-        let vq = from_err_ptr(unsafe { zb::zc9p_vdev_find_vq(self.as_ptr(), Some(done)) })?;
+        let vq = from_err_ptr(unsafe { zb::zc9p_virtio_vdev_find_vq(self.as_ptr(), Some(done)) })?;
         let vq = NonNull::new(vq).ok_or(ENODEV)?;
         // INVARIANT: `vq` was just created for this device.
         Ok(Virtqueue(vq))
@@ -122,7 +157,7 @@ impl VirtioDevice {
     /// Tells the device the driver is ready (`virtio_device_ready`).
     pub(crate) fn ready(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_ready(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_ready(self.as_ptr()) }
     }
 
     /// Resets the device: it stops using every buffer and raises no more interrupts for them
@@ -130,7 +165,7 @@ impl VirtioDevice {
     /// back with [`Virtqueue::detach_unused`].
     pub(crate) fn reset(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_reset(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_reset(self.as_ptr()) }
     }
 
     /// Deletes the device's queues, consuming the last [`Virtqueue`] handle.
@@ -140,45 +175,51 @@ impl VirtioDevice {
         let _ = vq;
         // SAFETY: The device is live (type invariant); its only queue handle was just consumed,
         // so nothing uses the queue after this.
-        unsafe { zb::zc9p_vdev_del_vqs(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_del_vqs(self.as_ptr()) }
     }
 
     /// Whether the device asked to be reset (`VIRTIO_CONFIG_S_NEEDS_RESET`): QEMU sets it when
     /// it marked the device broken, and then answers nothing more.
     pub(crate) fn needs_reset(self) -> bool {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_needs_reset(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_needs_reset(self.as_ptr()) }
     }
 
     /// Creates the `mount_tag` sysfs attribute.
     pub(crate) fn add_mount_tag_attr(self) -> Result {
         // SAFETY: The device is live (type invariant).
-        kernel::error::to_result(unsafe { zb::zc9p_vdev_add_mount_tag_attr(self.as_ptr()) })
+        kernel::error::to_result(unsafe { zb::zc9p_virtio_vdev_add_mount_tag_attr(self.as_ptr()) })
     }
 
     /// Removes the `mount_tag` sysfs attribute.
     pub(crate) fn remove_mount_tag_attr(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_remove_mount_tag_attr(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_remove_mount_tag_attr(self.as_ptr()) }
     }
 
     /// Sends a change uevent so udev rules see the `mount_tag` attribute come or go.
     pub(crate) fn uevent_change(self) {
         // SAFETY: The device is live (type invariant).
-        unsafe { zb::zc9p_vdev_uevent_change(self.as_ptr()) }
+        unsafe { zb::zc9p_virtio_vdev_uevent_change(self.as_ptr()) }
     }
 }
 
-/// The private pointer of the device that owns `vq` (`vq->vdev->priv`), for the interrupt
+/// Borrows the data attached to the device that owns `vq` (`vq->vdev->priv`), for the interrupt
 /// callback.
 ///
 /// # Safety
 ///
-/// `vq` must be a live virtqueue created by [`VirtioDevice::find_vq`].
+/// `vq` must be a live virtqueue created by [`VirtioDevice::find_vq`], whose device's `priv` is
+/// null or was set by [`VirtioDevice::set_private`] with this `T`, and not taken back before the
+/// borrow ends.
 #[inline]
-pub(crate) unsafe fn queue_private(vq: *mut zb::virtqueue) -> *mut c_void {
+pub(crate) unsafe fn queue_private<'a, T: ForeignOwnable>(
+    vq: *mut zb::virtqueue,
+) -> Option<T::Borrowed<'a>> {
     // SAFETY: The caller guarantees `vq` is live; its device outlives it.
-    unsafe { zb::zc9p_vq_priv(vq) }
+    let data = unsafe { zb::zc9p_virtio_vq_priv(vq) };
+    // SAFETY: The caller's contract.
+    unsafe { borrow_foreign::<T>(data) }
 }
 
 /// A virtqueue.
@@ -260,7 +301,7 @@ impl Virtqueue {
     #[inline]
     pub(crate) fn max_entries(&self) -> usize {
         // SAFETY: The queue is live (type invariant).
-        unsafe { zb::zc9p_vq_max_entries(self.0.as_ptr()) as usize }
+        unsafe { zb::zc9p_virtio_vq_max_entries(self.0.as_ptr()) as usize }
     }
 
     /// Descriptors in the ring.

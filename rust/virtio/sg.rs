@@ -2,6 +2,8 @@
 
 //! A fixed-size scatterlist array that messages are packed into, and the device's limit on what
 //! one entry may describe.
+//!
+//! C header: [`include/linux/scatterlist.h`](srctree/include/linux/scatterlist.h)
 
 use crate::{
     bindings as zb,
@@ -10,7 +12,7 @@ use crate::{
 use kernel::{alloc::KVec, bindings, prelude::*};
 
 /// Number of entries: the most one message may use.
-pub(crate) const SG_ENTRIES: usize = zb::ZC9P_SG_ENTRIES as usize;
+pub(crate) const SG_ENTRIES: usize = zb::ZC9P_VIRTIO_SG_ENTRIES as usize;
 
 const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 
@@ -20,7 +22,7 @@ const PAGE_SIZE: usize = kernel::page::PAGE_SIZE;
 fn pages_adjacent(page: *mut bindings::page, next: *mut bindings::page) -> bool {
     // SAFETY: The shim only compares the two pages' frame numbers (`page_to_pfn`, arithmetic on
     // the pointers); it reads neither page.
-    unsafe { zb::zc9p_pages_adjacent(page, next) }
+    unsafe { zb::zc9p_virtio_pages_adjacent(page, next) }
 }
 
 /// The page `n` frames after `page`, which starts a physically contiguous run of more than `n`
@@ -32,7 +34,7 @@ fn page_in_run(page: *mut bindings::page, n: usize) -> *mut bindings::page {
     }
     // SAFETY: The shim only computes the frame's `struct page` (`pfn_to_page(page_to_pfn + n)`);
     // the caller's run guarantees that frame exists and belongs to the payload.
-    unsafe { zb::zc9p_page_nth(page, n) }
+    unsafe { zb::zc9p_virtio_page_nth(page, n) }
 }
 
 /// The most bytes one scatterlist entry may describe on a device: `virtio_max_dma_size()`, which
@@ -175,7 +177,7 @@ impl SgArray {
     pub(crate) fn entry_ptr(&mut self, index: usize) -> Result<*mut bindings::scatterlist> {
         self.entries
             .get_mut(index)
-            .map(|e| e as *mut _)
+            .map(core::ptr::from_mut)
             .ok_or(EMSGSIZE)
     }
 

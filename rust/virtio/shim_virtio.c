@@ -23,32 +23,32 @@
 #include "../common/shim_common.c"
 #include "shim_virtio.h"
 
-void *zc9p_vdev_priv(struct virtio_device *vdev)
+void *zc9p_virtio_vdev_priv(struct virtio_device *vdev)
 {
 	return vdev->priv;
 }
 
-void zc9p_vdev_set_priv(struct virtio_device *vdev, void *priv)
+void zc9p_virtio_vdev_set_priv(struct virtio_device *vdev, void *priv)
 {
 	vdev->priv = priv;
 }
 
-void *zc9p_vq_priv(struct virtqueue *vq)
+void *zc9p_virtio_vq_priv(struct virtqueue *vq)
 {
 	return vq->vdev->priv;
 }
 
-bool zc9p_vdev_has_config_get(struct virtio_device *vdev)
+bool zc9p_virtio_vdev_has_config_get(struct virtio_device *vdev)
 {
 	return !!vdev->config->get;
 }
 
-bool zc9p_vdev_has_mount_tag(struct virtio_device *vdev)
+bool zc9p_virtio_vdev_has_mount_tag(struct virtio_device *vdev)
 {
 	return virtio_has_feature(vdev, VIRTIO_9P_MOUNT_TAG);
 }
 
-u16 zc9p_vdev_read_tag_len(struct virtio_device *vdev)
+u16 zc9p_virtio_vdev_read_tag_len(struct virtio_device *vdev)
 {
 	u16 tag_len;
 
@@ -56,33 +56,33 @@ u16 zc9p_vdev_read_tag_len(struct virtio_device *vdev)
 	return tag_len;
 }
 
-void zc9p_vdev_read_tag(struct virtio_device *vdev, char *buf, unsigned int len)
+void zc9p_virtio_vdev_read_tag(struct virtio_device *vdev, char *buf, unsigned int len)
 {
 	virtio_cread_bytes(vdev, offsetof(struct virtio_9p_config, tag), buf, len);
 }
 
-struct virtqueue *zc9p_vdev_find_vq(struct virtio_device *vdev,
-				    void (*done)(struct virtqueue *vq))
+struct virtqueue *zc9p_virtio_vdev_find_vq(struct virtio_device *vdev,
+					   void (*done)(struct virtqueue *vq))
 {
 	return virtio_find_single_vq(vdev, done, "requests");
 }
 
-void zc9p_vdev_ready(struct virtio_device *vdev)
+void zc9p_virtio_vdev_ready(struct virtio_device *vdev)
 {
 	virtio_device_ready(vdev);
 }
 
-void zc9p_vdev_reset(struct virtio_device *vdev)
+void zc9p_virtio_vdev_reset(struct virtio_device *vdev)
 {
 	virtio_reset_device(vdev);
 }
 
-void zc9p_vdev_del_vqs(struct virtio_device *vdev)
+void zc9p_virtio_vdev_del_vqs(struct virtio_device *vdev)
 {
 	vdev->config->del_vqs(vdev);
 }
 
-bool zc9p_vdev_needs_reset(struct virtio_device *vdev)
+bool zc9p_virtio_vdev_needs_reset(struct virtio_device *vdev)
 {
 	return vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
@@ -108,7 +108,7 @@ MODULE_PARM_DESC(long_chains,
  * device-tree node elsewhere), which management layers that rename the
  * SMBIOS vendor leave alone, or SMBIOS says "QEMU".
  */
-static bool zc9p_machine_is_qemu(void)
+static bool zc9p_virtio_machine_is_qemu(void)
 {
 	struct device_node *np;
 
@@ -122,7 +122,7 @@ static bool zc9p_machine_is_qemu(void)
 	return dmi_match(DMI_SYS_VENDOR, "QEMU");
 }
 
-bool zc9p_vdev_takes_long_chains(struct virtio_device *vdev)
+bool zc9p_virtio_vdev_takes_long_chains(struct virtio_device *vdev)
 {
 	if (long_chains >= 0)
 		return long_chains;
@@ -130,31 +130,31 @@ bool zc9p_vdev_takes_long_chains(struct virtio_device *vdev)
 	 * A virtio-mmio device names its implementation; a virtio-pci one does
 	 * not (every implementation uses Red Hat's vendor IDs): ask the machine.
 	 */
-	return vdev->id.vendor == ZC9P_VIRTIO_MMIO_VENDOR_QEMU || zc9p_machine_is_qemu();
+	return vdev->id.vendor == ZC9P_VIRTIO_MMIO_VENDOR_QEMU || zc9p_virtio_machine_is_qemu();
 }
 
-unsigned int zc9p_vq_max_entries(struct virtqueue *vq)
+unsigned int zc9p_virtio_vq_max_entries(struct virtqueue *vq)
 {
 	unsigned int ring = virtqueue_get_vring_size(vq);
 
 	/* Indirect, on a device that takes it: one ring slot per message, whatever its length. */
 	if (virtio_has_feature(vq->vdev, VIRTIO_RING_F_INDIRECT_DESC) &&
-	    zc9p_vdev_takes_long_chains(vq->vdev))
-		return ZC9P_SG_ENTRIES;
-	return min_t(unsigned int, ZC9P_SG_ENTRIES, ring);
+	    zc9p_virtio_vdev_takes_long_chains(vq->vdev))
+		return ZC9P_VIRTIO_SG_ENTRIES;
+	return min_t(unsigned int, ZC9P_VIRTIO_SG_ENTRIES, ring);
 }
 
-bool zc9p_pages_adjacent(struct page *a, struct page *b)
+bool zc9p_virtio_pages_adjacent(struct page *a, struct page *b)
 {
 	return page_to_pfn(b) == page_to_pfn(a) + 1;
 }
 
-struct page *zc9p_page_nth(struct page *page, size_t n)
+struct page *zc9p_virtio_page_nth(struct page *page, size_t n)
 {
 	return pfn_to_page(page_to_pfn(page) + n);
 }
 
-size_t zc9p_vdev_max_dma_size(struct virtio_device *vdev)
+size_t zc9p_virtio_vdev_max_dma_size(struct virtio_device *vdev)
 {
 	return virtio_max_dma_size(vdev);
 }
@@ -162,7 +162,7 @@ size_t zc9p_vdev_max_dma_size(struct virtio_device *vdev)
 static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	const char *tag = zc9p_rs_mount_tag(dev_to_virtio(dev));
+	const char *tag = zc9p_rs_virtio_mount_tag(dev_to_virtio(dev));
 	size_t len = strnlen(tag, PAGE_SIZE - 1);
 
 	/* Like 9pnet_virtio: the tag including its NUL, which udev rules expect. */
@@ -173,27 +173,27 @@ static ssize_t mount_tag_show(struct device *dev, struct device_attribute *attr,
 
 static DEVICE_ATTR_RO(mount_tag);
 
-int zc9p_vdev_add_mount_tag_attr(struct virtio_device *vdev)
+int zc9p_virtio_vdev_add_mount_tag_attr(struct virtio_device *vdev)
 {
 	return sysfs_create_file(&vdev->dev.kobj, &dev_attr_mount_tag.attr);
 }
 
-void zc9p_vdev_remove_mount_tag_attr(struct virtio_device *vdev)
+void zc9p_virtio_vdev_remove_mount_tag_attr(struct virtio_device *vdev)
 {
 	sysfs_remove_file(&vdev->dev.kobj, &dev_attr_mount_tag.attr);
 }
 
-void zc9p_vdev_uevent_change(struct virtio_device *vdev)
+void zc9p_virtio_vdev_uevent_change(struct virtio_device *vdev)
 {
 	kobject_uevent(&vdev->dev.kobj, KOBJ_CHANGE);
 }
 
-const char *zc9p_vdev_name(struct virtio_device *vdev)
+const char *zc9p_virtio_vdev_name(struct virtio_device *vdev)
 {
 	return dev_name(&vdev->dev);
 }
 
-const char *zc9p_fc_source(struct fs_context *fc)
+const char *zc9p_virtio_fc_source(struct fs_context *fc)
 {
 	return fc->source;
 }
@@ -203,7 +203,7 @@ module_param(zerocopy, bool, 0444);
 MODULE_PARM_DESC(zerocopy,
 		 "Send read/write/readdir payloads straight from/to their pages (default: on)");
 
-bool zc9p_param_zerocopy(void)
+bool zc9p_virtio_param_zerocopy(void)
 {
 	return zerocopy;
 }
@@ -213,31 +213,31 @@ bool zc9p_param_zerocopy(void)
  * asked for a reset). WQ_MEM_RECLAIM: the mount's I/O, and so writeback, may
  * wait for it. Destroyed, after draining, at module exit.
  */
-static struct workqueue_struct *zc9p_wq;
+static struct workqueue_struct *zc9p_virtio_wq;
 
-struct workqueue_struct *zc9p_workqueue(void)
+struct workqueue_struct *zc9p_virtio_workqueue(void)
 {
-	return zc9p_wq;
+	return zc9p_virtio_wq;
 }
 
-static const struct virtio_device_id zc9p_id_table[] = {
+static const struct virtio_device_id zc9p_virtio_id_table[] = {
 	{ VIRTIO_ID_9P, VIRTIO_DEV_ANY_ID },
 	{ 0 },
 };
-MODULE_DEVICE_TABLE(virtio, zc9p_id_table);
+MODULE_DEVICE_TABLE(virtio, zc9p_virtio_id_table);
 
-static unsigned int zc9p_features[] = {
+static unsigned int zc9p_virtio_features[] = {
 	VIRTIO_9P_MOUNT_TAG,
 };
 
 static struct virtio_driver zc9p_virtio_driver = {
-	.feature_table = zc9p_features,
-	.feature_table_size = ARRAY_SIZE(zc9p_features),
+	.feature_table = zc9p_virtio_features,
+	.feature_table_size = ARRAY_SIZE(zc9p_virtio_features),
 	.driver.name = KBUILD_MODNAME,
-	.id_table = zc9p_id_table,
-	.probe = zc9p_rs_probe,
-	.remove = zc9p_rs_remove,
-	.config_changed = zc9p_rs_config_changed,
+	.id_table = zc9p_virtio_id_table,
+	.probe = zc9p_rs_virtio_probe,
+	.remove = zc9p_rs_virtio_remove,
+	.config_changed = zc9p_rs_virtio_config_changed,
 };
 
 /*
@@ -246,14 +246,14 @@ static struct virtio_driver zc9p_virtio_driver = {
  */
 ZC9P_DEFAULT_MSIZE_PARAM(1048600);
 
-static struct p9_trans_module zc9p_trans = {
+static struct p9_trans_module zc9p_virtio_trans = {
 	.name = "virtio",
-	.create = zc9p_rs_create,
-	.close = zc9p_rs_close,
-	.request = zc9p_rs_request,
-	.cancel = zc9p_rs_cancel,
-	.cancelled = zc9p_rs_cancelled,
-	/* Set by zc9p_register. */
+	.create = zc9p_rs_virtio_create,
+	.close = zc9p_rs_virtio_close,
+	.request = zc9p_rs_virtio_request,
+	.cancel = zc9p_rs_virtio_cancel,
+	.cancelled = zc9p_rs_virtio_cancelled,
+	/* Set by zc9p_virtio_register. */
 	.maxsize = 0,
 	.pooled_rbuffers = false,
 	.def = true,
@@ -262,7 +262,7 @@ static struct p9_trans_module zc9p_trans = {
 };
 MODULE_ALIAS_9P("virtio");
 
-int zc9p_register(bool zerocopy)
+int zc9p_virtio_register(bool zerocopy)
 {
 	int err;
 
@@ -270,34 +270,34 @@ int zc9p_register(bool zerocopy)
 	 * Zero copy: a message is one sg entry per header (kmalloc'ed, so
 	 * contiguous) and at most one per payload page, and a payload that does
 	 * not start on a page boundary touches one page more than its length:
-	 * ZC9P_SG_ENTRIES - 3 pages of payload (iounit) plus the 24-byte I/O
+	 * ZC9P_VIRTIO_SG_ENTRIES - 3 pages of payload (iounit) plus the 24-byte I/O
 	 * header msize includes, 1021 pages + 24 bytes (4182040) for 1024
 	 * entries. The copy path (zerocopy=0) moves every payload through two
 	 * msize kmalloc()s per request (order 10 at 4 MiB, and a per-mount slab
 	 * of msize objects): mainline's 512000, where each is order 7.
 	 */
 	if (zerocopy) {
-		zc9p_trans.zc_request = zc9p_rs_zc_request;
-		zc9p_trans.maxsize = PAGE_SIZE * (ZC9P_SG_ENTRIES - 3) + P9_IOHDRSZ;
+		zc9p_virtio_trans.zc_request = zc9p_rs_virtio_zc_request;
+		zc9p_virtio_trans.maxsize = PAGE_SIZE * (ZC9P_VIRTIO_SG_ENTRIES - 3) + P9_IOHDRSZ;
 	} else {
-		zc9p_trans.maxsize = 512000;
+		zc9p_virtio_trans.maxsize = 512000;
 	}
-	zc9p_wq = alloc_workqueue(KBUILD_MODNAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!zc9p_wq)
+	zc9p_virtio_wq = alloc_workqueue(KBUILD_MODNAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!zc9p_virtio_wq)
 		return -ENOMEM;
-	v9fs_register_trans(&zc9p_trans);
+	v9fs_register_trans(&zc9p_virtio_trans);
 	err = register_virtio_driver(&zc9p_virtio_driver);
 	if (err) {
-		v9fs_unregister_trans(&zc9p_trans);
-		destroy_workqueue(zc9p_wq);
+		v9fs_unregister_trans(&zc9p_virtio_trans);
+		destroy_workqueue(zc9p_virtio_wq);
 	}
 	return err;
 }
 
-void zc9p_unregister(void)
+void zc9p_virtio_unregister(void)
 {
 	unregister_virtio_driver(&zc9p_virtio_driver);
-	v9fs_unregister_trans(&zc9p_trans);
+	v9fs_unregister_trans(&zc9p_virtio_trans);
 	/* After the driver: removal ends the channels; their pending work runs first. */
-	destroy_workqueue(zc9p_wq);
+	destroy_workqueue(zc9p_virtio_wq);
 }

@@ -8,11 +8,20 @@
 //! Layers, bottom up: [`bindings`] (the kernel's 9P and virtio headers and the C shims), the
 //! shared [`common`] code (wrappers, `trans_common`, the transport-independent half of
 //! `zc_request`), this transport's wrappers ([`device`], [`sg`]), its logic ([`channel`],
-//! [`layout`], [`zc`], [`stats`]) and the C-callable entry points ([`transport`]). KUnit suites
+//! [`layout`], [`zc_request`], [`channel_stats`]) and the C-callable entry points ([`transport`]). KUnit suites
 //! (with `CONFIG_KUNIT`, run at load): the layout, the scatterlist packing, and the shared
 //! code's (`common_tests`).
 
-mod bindings;
+common::bindgen::module_bindings! {
+    /// Module-local bindings for the 9P and virtio headers and for the C shims (`shim_virtio.c`,
+    /// which includes `../common/shim_common.c`).
+    ///
+    /// Generated at build time by bindgen from the target kernel tree (see `Kbuild`), so every
+    /// layout follows that tree's configuration. Types already in `kernel::bindings` are reused.
+    mod bindings {
+        include!("bindings_generated.rs");
+    }
+}
 // Shared with the fd transports; each module uses part of it, and what this one does not use
 // expects dead_code under `cfg(zc9p_virtio)` (rust/common/mod.rs).
 #[path = "../common/mod.rs"]
@@ -23,12 +32,12 @@ mod common;
 mod common_tests;
 
 mod channel;
+mod channel_stats;
 mod device;
 mod layout;
 mod sg;
-mod stats;
 mod transport;
-mod zc;
+mod zc_request;
 
 use kernel::prelude::*;
 
@@ -47,7 +56,7 @@ impl kernel::Module for Zc9pVirtio {
         // SAFETY: Called once, before the driver or transport can use the channel list.
         unsafe { channel::CHANNELS.init() };
         // SAFETY: Called once, before anything uses the debugfs handles.
-        unsafe { common::stats::DEBUGFS.init() };
+        unsafe { common::debugfs::DEBUGFS.init() };
         common::trans_common::PinBudget::init();
         transport::register(transport::zerocopy_param())?;
         Ok(Zc9pVirtio)

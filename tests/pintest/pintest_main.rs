@@ -15,15 +15,20 @@
 // does not use expects dead_code under `cfg(zc9p_pintest)` (rust/common/mod.rs).
 #[path = "../../rust/common"]
 mod common {
+    pub(crate) mod bindgen;
     pub(crate) mod iov;
     pub(crate) mod segments;
     pub(crate) mod trans_common;
     pub(crate) mod wait;
 }
-mod bindings;
+common::bindgen::module_bindings! {
+    /// Module-local bindings of the trans_common test module (see `Kbuild`).
+    mod bindings {
+        include!("bindings_generated.rs");
+    }
+}
 
-use common::{iov, trans_common};
-use iov::IovIter;
+use common::{iov::PayloadIter, trans_common};
 use kernel::{
     bindings as kb,
     debugfs::{Dir, File as DebugfsFile},
@@ -85,7 +90,7 @@ impl kernel::InPlaceModule for PinTest {
         PinBudget::init();
         let debugfs = Dir::new(c"zc9p_pintest");
         let pins = KBox::pin_init(
-            debugfs.read_callback_file(c"pins", (), &|_: &(), f| PinBudget::write_counters(f)),
+            debugfs.read_callback_file(c"pins", (), &|(): &(), f| PinBudget::write_counters(f)),
             GFP_KERNEL,
         );
         try_pin_init!(Self {
@@ -101,9 +106,10 @@ impl kernel::InPlaceModule for PinTest {
 
 struct PinTestDevice;
 
-/// Moves up to the iterator's length between it and the fake device, chunk by chunk, starting
-/// at file position `pos`. Returns the bytes moved; an error only if none were.
-fn transfer(it: &mut IovIter<'_>, pos: u64, device_writes: bool) -> Result<usize> {
+/// Moves up to the iterator's length between it and the fake device (which writes into a
+/// destination, and reads a source), chunk by chunk, starting at file position `pos`. Returns
+/// the bytes moved; an error only if none were.
+fn transfer<I: PayloadIter>(it: &mut I, pos: u64) -> Result<usize> {
     let total = it.count();
     let mut done = 0;
     let mut buf = [0u8; 256];
@@ -126,7 +132,7 @@ fn transfer(it: &mut IovIter<'_>, pos: u64, device_writes: bool) -> Result<usize
         while off < pages.len() {
             let n = buf.len().min(pages.len() - off);
             let at = pos + (done + off) as u64;
-            if device_writes {
+            if I::DEVICE_WRITES {
                 for (i, b) in buf[..n].iter_mut().enumerate() {
                     *b = stream_byte(DEVICE_SEED, at + i as u64);
                 }
@@ -166,18 +172,14 @@ impl MiscDevice for PinTestDevice {
 
     fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let pos = position(&kiocb)?;
-        // SAFETY: The iterator is lent to us for this call and not used elsewhere meanwhile.
-        let mut it = unsafe { IovIter::from_raw(iov.as_raw()) }.ok_or(EINVAL)?;
-        let done = transfer(&mut it, pos, true)?;
+        let done = transfer(iov, pos)?;
         *kiocb.ki_pos_mut() += done as i64;
         Ok(done)
     }
 
     fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let pos = position(&kiocb)?;
-        // SAFETY: As in `read_iter`.
-        let mut it = unsafe { IovIter::from_raw(iov.as_raw()) }.ok_or(EINVAL)?;
-        let done = transfer(&mut it, pos, false)?;
+        let done = transfer(iov, pos)?;
         *kiocb.ki_pos_mut() += done as i64;
         Ok(done)
     }

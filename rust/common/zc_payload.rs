@@ -10,9 +10,12 @@
 
 use crate::{
     bindings as zb,
-    common::{iov::IovIter, p9::Request, stats::ZcStats, trans_common::PayloadPages},
+    common::{counters::ZcStats, p9::Request, trans_common::PayloadPages},
 };
-use kernel::prelude::*;
+use kernel::{
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+};
 
 /// Which way a zero-copy payload goes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,11 +44,16 @@ pub(crate) struct Mapped<'s> {
 ///
 /// `in_hdr_len` is the reply header the 9P client expects before a read's payload (11: size,
 /// type, tag, count).
-#[allow(clippy::too_many_arguments)]
+// fd still calls this with the call's arguments; make it private to `callbacks::ZcCall::map`, or
+// let it take a `ZcCall`, when fd switches.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the zc_request arguments it maps, and where they go"
+)]
 pub(crate) fn map<'s>(
     req: Request<'_>,
-    uidata: Option<IovIter<'_>>,
-    uodata: Option<IovIter<'_>>,
+    uidata: Option<&mut IovIterDest<'_>>,
+    uodata: Option<&mut IovIterSource<'_>>,
     inlen: usize,
     outlen: usize,
     in_hdr_len: usize,
@@ -55,8 +63,8 @@ pub(crate) fn map<'s>(
 ) -> Result<Mapped<'s>> {
     let tc_len = req.tc().len();
     let count_at = tc_len.checked_sub(4).ok_or(EINVAL)?;
-    let dir = if let Some(mut it) = uodata {
-        payload.extract(&mut it, outlen, max_pages)?;
+    let dir = if let Some(it) = uodata {
+        payload.extract(it, outlen, max_pages)?;
         let n = payload.len();
         if n != outlen {
             req.patch_tc_u32(count_at, n as u32)?;
@@ -64,8 +72,8 @@ pub(crate) fn map<'s>(
         let size = u32::try_from(tc_len + n).map_err(|_| EINVAL)?;
         req.patch_tc_u32(0, size)?;
         Direction::Out
-    } else if let Some(mut it) = uidata {
-        payload.extract(&mut it, inlen, max_pages)?;
+    } else if let Some(it) = uidata {
+        payload.extract(it, inlen, max_pages)?;
         if payload.len() != inlen {
             req.patch_tc_u32(count_at, payload.len() as u32)?;
         }

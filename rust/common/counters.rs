@@ -1,20 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Counters, and the module's debugfs directory: `<module>/pins` (the module-wide pin budget)
-//! and one `<module>/<name>/stats` file per channel or connection, through the kernel crate's
-//! `debugfs`.
+//! Counters: event and byte counts, the pinned-pages gauge, the zero-copy path's group of them,
+//! and [`counters!`], which declares a struct of them with its `stats` file text (see
+//! [`debugfs`](super::debugfs) for the files).
 
-use crate::common::trans_common::PinBudget;
 use core::fmt;
-use kernel::{
-    debugfs::{Dir, File},
-    prelude::*,
-    str::CStr,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        Arc,
-    },
-};
+use kernel::sync::atomic::{Atomic, Relaxed};
 
 /// A monotonically increasing event or byte count.
 pub(crate) struct Counter(Atomic<u64>);
@@ -139,10 +130,10 @@ macro_rules! counters {
             /// Writes one line per counter (a group's lines for a group), in declared order.
             pub(crate) fn write(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 $(
-                    $crate::common::stats::WriteCounter::write_counter(
+                    $crate::common::counters::WriteCounter::write_counter(
                         &self.$field,
                         f,
-                        $crate::common::stats::counters!(@names $field $($names)?),
+                        $crate::common::counters::counters!(@names $field $($names)?),
                     )?;
                 )*
                 Ok(())
@@ -184,72 +175,5 @@ impl ZcStats {
         writeln!(f, "{inn}: {}", self.bytes_in.get())?;
         self.pins.write(f)?;
         writeln!(f, "pin_budget_waits: {}", self.pin_budget_waits.get())
-    }
-}
-
-/// Something with a debugfs `stats` file.
-pub(crate) trait WriteStats: Send + Sync + 'static {
-    /// Writes the file's contents.
-    fn write_stats(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
-}
-
-kernel::sync::global_lock! {
-    // SAFETY: Initialised by the module initialiser before anything registers.
-    /// The module's debugfs directory and its `pins` file, from module init to module exit.
-    pub(crate) unsafe(uninit) static DEBUGFS: Mutex<Option<ModuleDebugfs>> = None;
-}
-
-/// The module's debugfs directory, with the module-wide `pins` file.
-pub(crate) struct ModuleDebugfs {
-    root: Dir,
-    _pins: Pin<KBox<File<()>>>,
-}
-
-impl ModuleDebugfs {
-    /// Creates `name/` and `name/pins` and publishes them for the channels.
-    pub(crate) fn create(name: &'static CStr) -> Result {
-        let root = Dir::new(name);
-        let pins = KBox::pin_init(
-            root.read_callback_file(c"pins", (), &|_: &(), f| PinBudget::write_counters(f)),
-            GFP_KERNEL,
-        )?;
-        *DEBUGFS.lock() = Some(Self { root, _pins: pins });
-        Ok(())
-    }
-
-    /// Removes the module's directory (after every channel's).
-    pub(crate) fn remove() {
-        drop(DEBUGFS.lock().take());
-    }
-}
-
-/// What a `stats` file holds: a reference to its channel or connection, given back when the
-/// [`StatsDir`] is dropped.
-struct StatsFile<T: WriteStats>(Arc<T>);
-
-/// A debugfs directory `<module>/<name>/` with a `stats` file. Dropping it removes both, after
-/// readers of the file are done.
-pub(crate) struct StatsDir<T: WriteStats> {
-    _stats: Pin<KBox<File<StatsFile<T>>>>,
-    _dir: Dir,
-}
-
-impl<T: WriteStats> StatsDir<T> {
-    /// Creates `name/stats` under the module's directory for `of`.
-    pub(crate) fn create(name: &CStr, of: Arc<T>) -> Result<Self> {
-        let dir = match DEBUGFS.lock().as_ref() {
-            Some(module) => module.root.subdir(name),
-            None => return Err(ENOENT),
-        };
-        let stats = KBox::pin_init(
-            dir.read_callback_file(c"stats", StatsFile(of), &|s: &StatsFile<T>, f| {
-                s.0.write_stats(f)
-            }),
-            GFP_KERNEL,
-        )?;
-        Ok(Self {
-            _stats: stats,
-            _dir: dir,
-        })
     }
 }

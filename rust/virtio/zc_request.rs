@@ -4,17 +4,17 @@
 //! its own pages.
 //!
 //! The part that does not depend on the device (mapping, patching, counting) is in
-//! `common::zc`; here the channel queues the header and the pages and waits for the device to
+//! `common::zc_payload`; here the channel queues the header and the pages and waits for the device to
 //! give them back.
 
 use crate::{
     channel::Channel,
     common::{
-        callbacks::ZcCall,
+        callbacks::{ZcCall, ZcMapped},
         p9::{LinearBuf, Request},
         second,
         trans_common::PayloadPages,
-        zc::{self, Direction, Mapped},
+        zc_payload::{Direction, Mapped},
     },
     layout::{Layout, Message, Shorten},
     sg::{EntryLimit, SgArray},
@@ -30,18 +30,9 @@ impl Channel {
     /// The payload may be shortened to what could be mapped; the message's count field is then
     /// patched, as the 9P client expects.
     pub(crate) fn zc_request(&self, call: ZcCall<'_>) -> Result {
-        let ZcCall {
-            client,
-            req,
-            tref,
-            uidata,
-            uodata,
-            inlen,
-            outlen,
-            in_hdr_len,
-        } = call;
+        let req = call.req;
         let tc = req.tc();
-        let rc_head = req.rc_head(in_hdr_len);
+        let rc_head = req.rc_head(call.in_hdr_len);
         let limit = self.entry_limit();
         // The headers' entries come first; the payload gets the rest of the scatterlist, in as
         // many pages as always fit there.
@@ -52,25 +43,11 @@ impl Channel {
         let max_pages = limit.pages_in(room);
         // Filled in place: see `PayloadPages::new`.
         let mut payload = PayloadPages::new();
-        let stats = &self.stats().zc;
-        let mut mapped = match zc::map(
-            req,
-            uidata,
-            uodata,
-            inlen,
-            outlen,
-            in_hdr_len,
-            max_pages,
-            &mut payload,
-            stats,
-        ) {
-            Ok(m) => m,
-            Err(e) => {
-                // Never queued: the reply will not come, so drop the transport's reference.
-                tref.put(client);
-                return Err(e);
-            }
-        };
+        let ZcMapped {
+            client,
+            tref,
+            mut mapped,
+        } = call.map(max_pages, &mut payload, &self.stats().zc)?;
         let mut msg = ZcMessage {
             req,
             tc,

@@ -2,7 +2,7 @@
 
 //! Per-channel counters, shown in debugfs as `zc9p_virtio/<device>/stats`.
 
-use crate::common::stats::{counters, Counter, ZcStats};
+use crate::common::counters::{counters, Counter, ZcStats};
 
 counters! {
     /// What one channel did; `write` writes them after the channel's own lines (its tag,
