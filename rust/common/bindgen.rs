@@ -16,13 +16,6 @@
 ///     }
 /// }
 /// ```
-#[cfg_attr(
-    zc9p_fd,
-    expect(
-        unused_macros,
-        reason = "for zc9p_fd, when it switches from its bindings.rs"
-    )
-)]
 macro_rules! module_bindings {
     ($(#[$attr:meta])* mod $name:ident { $($body:tt)* }) => {
         $(#[$attr])*
@@ -43,11 +36,4 @@ macro_rules! module_bindings {
         }
     };
 }
-#[cfg_attr(
-    zc9p_fd,
-    expect(
-        unused_imports,
-        reason = "for zc9p_fd, when it switches from its bindings.rs"
-    )
-)]
 pub(crate) use module_bindings;

@@ -42,20 +42,6 @@ pub(crate) fn register_with_debugfs(
     registered
 }
 
-/// The transport state `create` attached to a client.
-///
-/// # Safety
-///
-/// `client` must be a live client of the calling transport, between `create` and `close`, whose
-/// `trans` pointer is null or a `T` that `create` stored and `close` gives back.
-// fd still uses this (with `Client::connect`); remove when it switches to `Client::state`.
-#[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-pub(crate) unsafe fn trans_of<'a, T>(client: Client) -> Option<&'a T> {
-    // SAFETY: The caller's contract; the 9P core calls the transport only between `create` and
-    // `close`.
-    unsafe { client.trans().cast::<T>().as_ref() }
-}
-
 /// The arguments of one `zc_request` call, wrapped.
 pub(crate) struct ZcCall<'a> {
     pub(crate) client: Client,
@@ -75,10 +61,6 @@ pub(crate) struct ZcCall<'a> {
 
 /// A `zc_request` call whose payload is mapped ([`ZcCall::map`]): what the transport moves
 /// (the request itself: the call's `req`).
-#[cfg_attr(
-    zc9p_fd,
-    expect(dead_code, reason = "for zc9p_fd, when it switches from `zc::map`")
-)]
 pub(crate) struct ZcMapped<'s> {
     pub(crate) client: Client,
     /// The transport's reference, still to be handed over or given back.
@@ -96,13 +78,6 @@ impl ZcCall<'_> {
     ///
     /// As for [`Client::state`]: the client's `trans` is null or a `T` from `connect_state`,
     /// not taken back while `run` runs.
-    #[cfg_attr(
-        zc9p_fd,
-        expect(
-            dead_code,
-            reason = "for zc9p_fd, when it switches to `Client::connect_state`"
-        )
-    )]
     pub(crate) unsafe fn run<T: ForeignOwnable>(
         self,
         run: impl FnOnce(T::Borrowed<'_>, Self) -> Result,
@@ -118,10 +93,6 @@ impl ZcCall<'_> {
     /// Maps the payload into `payload` (which must be empty), at most `max_pages` pages, and
     /// patches the message to match ([`zc_payload::map`]). On failure the transport's reference
     /// is given back: the request was never queued, so no reply will give it back.
-    #[cfg_attr(
-        zc9p_fd,
-        expect(dead_code, reason = "for zc9p_fd, when it switches from `zc::map`")
-    )]
     pub(crate) fn map<'s>(
         self,
         max_pages: usize,

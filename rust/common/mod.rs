@@ -57,17 +57,6 @@ pub(crate) mod trans_common;
 pub(crate) mod wait;
 pub(crate) mod zc_payload;
 
-// fd still uses these old paths (`common::stats::…`, `common::zc::…`); remove them when it
-// switches to `common::{counters, debugfs, zc_payload}`.
-#[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
-pub(crate) use zc_payload as zc;
-pub(crate) mod stats {
-    #[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
-    pub(crate) use super::counters::*;
-    #[cfg_attr(zc9p_virtio, expect(unused_imports, reason = "zc9p_fd's only"))]
-    pub(crate) use super::debugfs::*;
-}
-
 /// Borrows the value behind `data`, a pointer from `T::into_foreign` kept by the C side (a
 /// client's `trans`, a device's `priv`), or `None` for null.
 ///

@@ -56,20 +56,14 @@ impl ReqStatus {
 
     /// The request was handed to the transport and not sent (`REQ_STATUS_UNSENT`).
     #[inline]
-    #[cfg_attr(
-        any(zc9p_virtio, zc9p_fd),
-        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
-    )]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn is_unsent(self) -> bool {
         self.0 == STATUS_UNSENT
     }
 
     /// The request was flushed or withdrawn: no reply will come (`REQ_STATUS_FLSHD`).
     #[inline]
-    #[cfg_attr(
-        any(zc9p_virtio, zc9p_fd),
-        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
-    )]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn is_flushed(self) -> bool {
         self.0 == STATUS_FLSHD
     }
@@ -285,20 +279,9 @@ impl<'a> Request<'a> {
         ReqStatus(unsafe { atomic_load(&raw mut (*self.raw()).status, Acquire) })
     }
 
-    /// The raw status (`enum p9_req_status_t`), as [`Request::state`] reads it.
-    // fd still uses this; remove when it switches (to `state()` and its predicates).
-    #[inline]
-    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
-    pub(crate) fn status(self) -> i32 {
-        self.state().0
-    }
-
     /// Whether the request is finished: replied, flushed or failed (see [`ReqStatus`]).
     #[inline]
-    #[cfg_attr(
-        any(zc9p_virtio, zc9p_fd),
-        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
-    )]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn is_finished(self) -> bool {
         self.state().is_finished()
     }
@@ -311,10 +294,7 @@ impl<'a> Request<'a> {
 
     /// Whether the request failed without a reply (its error: [`Request::transport_error`]).
     #[inline]
-    #[cfg_attr(
-        any(zc9p_virtio, zc9p_fd),
-        expect(dead_code, reason = "for zc9p_fd, when it switches from `status()`")
-    )]
+    #[cfg_attr(zc9p_virtio, expect(dead_code, reason = "zc9p_fd's only"))]
     pub(crate) fn is_failed(self) -> bool {
         self.state().is_failed()
     }

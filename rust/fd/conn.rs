@@ -21,13 +21,13 @@ use crate::{
     bindings as zb,
     common::{
         compat,
+        debugfs::{StatsDir, WriteStats},
         errno::econnreset,
         p9::{Client, Request, TransportRef},
         second,
-        stats::{StatsDir, WriteStats},
         trans_common::noio,
         wait::{new_wait_queue, WaitQueue},
-        zc::Direction,
+        zc_payload::Direction,
     },
     conn_stats::ConnStats,
     endpoint::{Endpoints, Poller},
@@ -154,7 +154,7 @@ impl Conn {
             }
         }
         // The client's reference; `close` takes it back.
-        client.connect(Arc::into_raw(conn.clone()).cast_mut().cast());
+        client.connect_state(conn.clone());
         Ok(conn)
     }
 
@@ -365,9 +365,8 @@ impl Conn {
 /// `UNSENT` (a submission that failed) or `FLSHD` (withdrawn by its caller's lease; a request the
 /// server flushed is not cancelled again).
 fn never_sent(req: Request<'_>) -> bool {
-    let status = req.status();
-    status == zb::p9_req_status_t_REQ_STATUS_UNSENT as i32
-        || status == zb::p9_req_status_t_REQ_STATUS_FLSHD as i32
+    let state = req.state();
+    state.is_unsent() || state.is_flushed()
 }
 
 /// `"<kind>-<id>"`, NUL-terminated, in `buf`.

@@ -2,7 +2,7 @@
 
 //! Per-connection counters, shown in debugfs as `zc9p_fd/<transport>-<id>/stats`.
 
-use crate::common::stats::{counters, Counter, ZcStats};
+use crate::common::counters::{counters, Counter, ZcStats};
 
 counters! {
     /// What one connection did; `write` writes them after the connection's own lines.

@@ -16,7 +16,7 @@ use crate::{
         errno::econnreset,
         p9::{LinearBuf, Request, TransportRef},
         trans_common::{noio, PayloadPages},
-        zc::Direction,
+        zc_payload::Direction,
     },
     conn::Conn,
     endpoint::{page_spliceable, BvecBatch, SEND_MORE, SEND_SPLICE},

@@ -4,17 +4,17 @@
 //! pages (spliced where the socket can reference them), a read's data is received straight into
 //! its pages.
 //!
-//! Mapping, patching and counting are in `common::zc`; here the request is submitted with its
+//! Mapping, patching and counting are in `common::zc_payload`; here the request is submitted with its
 //! pages lent to the worker, and a [`Lease`] makes sure the caller gets them back before it
 //! releases them, however it leaves.
 
 use crate::{
     common::{
-        callbacks::ZcCall,
+        callbacks::{ZcCall, ZcMapped},
         p9::Request,
         second,
         trans_common::PayloadPages,
-        zc::{self, Direction},
+        zc_payload::Direction,
     },
     conn::Conn,
     frame, io,
@@ -25,43 +25,21 @@ use kernel::{prelude::*, sync::atomic::Relaxed};
 /// `zc_request`: sends `call`'s request over `conn` with its payload in its own pages and waits
 /// for the reply.
 pub(crate) fn zc_request(conn: &Conn, call: ZcCall<'_>) -> Result {
-    let ZcCall {
-        client,
-        req,
-        tref,
-        uidata,
-        uodata,
-        inlen,
-        outlen,
-        in_hdr_len,
-    } = call;
     // A read's data lands after an Rread/Rreaddir header (count included), as the reader
     // expects; the 9P client asks for nothing else.
-    if uidata.is_some() && in_hdr_len != frame::COUNT_HEADER_LEN {
-        tref.put(client);
+    if call.uidata.is_some() && call.in_hdr_len != frame::COUNT_HEADER_LEN {
+        call.tref.put(call.client);
         return Err(EINVAL);
     }
+    let req = call.req;
     // Filled in place: see `PayloadPages::new`.
     let mut payload = PayloadPages::new();
-    let stats = &conn.stats.zc;
-    let max_pages = usize::MAX;
-    let mapped = match zc::map(
-        req,
-        uidata,
-        uodata,
-        inlen,
-        outlen,
-        in_hdr_len,
-        max_pages,
-        &mut payload,
-        stats,
-    ) {
-        Ok(m) => m,
-        Err(e) => {
-            tref.put(client);
-            return Err(e);
-        }
-    };
+    // No page limit: the frame is written to the socket, not to a ring of fixed size.
+    let ZcMapped {
+        client,
+        tref,
+        mapped,
+    } = call.map(usize::MAX, &mut payload, &conn.stats.zc)?;
     let dir = mapped.direction();
     let lent = (dir != Direction::None && payload.len() > 0).then(|| LentPages::new(&payload));
     let result = match io::submit(conn, tref, dir, payload.len(), lent) {
@@ -108,7 +86,7 @@ impl Lease<'_> {
         drop(self);
         if req.is_received() {
             Ok(())
-        } else if req.status() == crate::bindings::p9_req_status_t_REQ_STATUS_ERROR as i32 {
+        } else if req.is_failed() {
             Err(req.transport_error())
         } else {
             // Killed: withdrawn before it was sent, or still with the server. Not EIO, which
@@ -124,7 +102,7 @@ impl Drop for Lease<'_> {
         // reply may come while its write's frame is still being sent, e.g. an early Rlerror:
         // then the pages are taken back from that frame below.)
         let lent_to_tx = self.conn.lends_to_tx(self.req);
-        if self.req.status() >= kernel_status_rcvd() && !lent_to_tx {
+        if self.req.is_finished() && !lent_to_tx {
             return;
         }
         // Take the pages back; a frame being sent with them goes on from a copy, or (no memory
@@ -142,9 +120,4 @@ impl Lease<'_> {
         let moved = || self.conn.progress.load(Relaxed) != seen || self.conn.is_dead();
         self.conn.progress_wait.wait_timeout(moved, second());
     }
-}
-
-/// `REQ_STATUS_RCVD`: statuses from here on mean finished.
-fn kernel_status_rcvd() -> i32 {
-    crate::bindings::p9_req_status_t_REQ_STATUS_RCVD as i32
 }

@@ -15,7 +15,7 @@ use crate::{
     common::{
         p9::{Client, InFlight, LinearBuf, Request, TransportRef},
         trans_common::{noio, PayloadPages},
-        zc::Direction,
+        zc_payload::Direction,
     },
     endpoint::BvecBatch,
     frame::{self, Header, Plan, Violation},

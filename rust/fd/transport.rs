@@ -8,11 +8,11 @@
 use crate::{
     bindings as zb,
     common::{
-        callbacks::{register_with_debugfs, to_errno, trans_of, ZcCall},
+        callbacks::{register_with_debugfs, to_errno, ZcCall},
+        debugfs::ModuleDebugfs,
         msize,
         p9::{Client, Request, TransportRef},
-        stats::ModuleDebugfs,
-        zc::Direction,
+        zc_payload::Direction,
     },
     conn::Conn,
     endpoint::Endpoints,
@@ -24,7 +24,7 @@ use kernel::{
     ffi::{c_int, c_void},
     prelude::*,
     str::CStr,
-    sync::Arc,
+    sync::{Arc, ArcBorrow},
 };
 
 /// Registers the four transports (with `zc_request` if `zerocopy`) after the module's debugfs
@@ -55,9 +55,10 @@ pub(crate) fn unregister() {
 /// # Safety
 ///
 /// `client` must be a live client of these transports, between `create` and `close`.
-unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
-    // SAFETY: `create` stored a reference to the connection in `trans`, which `close` gives back.
-    unsafe { trans_of::<Conn>(client) }
+unsafe fn conn_of<'a>(client: Client) -> Option<ArcBorrow<'a, Conn>> {
+    // SAFETY: `create` stored a reference to the connection in `trans` (`Client::connect_state`),
+    // which `close` takes back after every other callback of the client returned.
+    unsafe { client.state::<Arc<Conn>>() }
 }
 
 /// The connection and the request of a `cancel` or `cancelled` call.
@@ -69,7 +70,7 @@ unsafe fn conn_of<'a>(client: Client) -> Option<&'a Conn> {
 unsafe fn conn_and_req<'a>(
     client: *mut zb::p9_client,
     req: *mut zb::p9_req_t,
-) -> Option<(&'a Conn, Request<'a>)> {
+) -> Option<(ArcBorrow<'a, Conn>, Request<'a>)> {
     // SAFETY: The caller's contract.
     let (client, req) = unsafe { (Client::from_raw(client)?, Request::from_raw(req)?) };
     // SAFETY: As above.
@@ -211,13 +212,11 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_close(client: *mut zb::p9_client) {
     let Some(client) = (unsafe { Client::from_raw(client) }) else {
         return;
     };
-    let raw = client.trans().cast::<Conn>();
-    if raw.is_null() {
-        return;
+    // SAFETY: `create` stored this reference in `trans` (`Client::connect_state`); `close` runs
+    // once, after every other callback of the client returned, and takes it back.
+    if let Some(conn) = unsafe { client.take_state::<Arc<Conn>>() } {
+        Conn::close(conn);
     }
-    // SAFETY: `create` stored this reference in `trans`; `close` runs once and takes it back.
-    let conn = unsafe { Arc::<Conn>::from_raw(raw) };
-    Conn::close(conn);
 }
 
 /// `p9_trans_module.request`: queue a message on the copy path.
@@ -245,7 +244,7 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_request(
         return ENODEV.to_errno();
     };
     conn.stats.copy_requests.add(1);
-    match io::submit(conn, tref, Direction::None, 0, None) {
+    match io::submit(&conn, tref, Direction::None, 0, None) {
         Ok(()) => 0,
         Err((e, tref)) => {
             tref.refused();
@@ -307,17 +306,12 @@ pub(crate) unsafe extern "C" fn zc9p_rs_fd_zc_request(
     in_hdr_len: c_int,
 ) -> c_int {
     // SAFETY: The arguments of the 9P core's `zc_request` call.
-    let call =
-        match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
-            Ok(call) => call,
-            Err(e) => return e.to_errno(),
-        };
-    // SAFETY: `call.client` is a live client of this transport.
-    let Some(conn) = (unsafe { conn_of(call.client) }) else {
-        call.tref.put(call.client);
-        return ENODEV.to_errno();
-    };
-    to_errno(lease::zc_request(conn, call))
+    match unsafe { ZcCall::from_raw(client, req, uidata, uodata, inlen, outlen, in_hdr_len) } {
+        // SAFETY: A live client of these transports, whose `trans` `Conn::create` set and
+        // `close` (which runs after this call) takes back.
+        Ok(call) => unsafe { call.run::<Arc<Conn>>(|conn, call| lease::zc_request(&conn, call)) },
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// The poll wake-up of a connection's files (any context): run its worker, unless the wake-up

@@ -14,7 +14,16 @@
 //! [`transport`] → [`lease`] (zero-copy requests) → [`io`] (the worker) → [`conn`] (the
 //! connection) → [`state`] (what its locks protect), with [`conn_stats`] (its counters) below.
 
-mod bindings;
+common::bindgen::module_bindings! {
+    /// Module-local bindings for the 9P headers and for the C shims (`shim_fd.c`, which includes
+    /// `../common/shim_common.c`).
+    ///
+    /// Generated at build time by bindgen from the target kernel tree (see `Kbuild`), so every
+    /// layout follows that tree's configuration. Types already in `kernel::bindings` are reused.
+    mod bindings {
+        include!("bindings_generated.rs");
+    }
+}
 // Shared with the virtio transport; each module uses part of it, and what this one does not use
 // expects dead_code under `cfg(zc9p_fd)` (rust/common/mod.rs).
 #[path = "../common/mod.rs"]
@@ -45,7 +54,7 @@ struct Zc9pFd;
 impl kernel::Module for Zc9pFd {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called once, before anything uses the debugfs handles.
-        unsafe { common::stats::DEBUGFS.init() };
+        unsafe { common::debugfs::DEBUGFS.init() };
         common::trans_common::PinBudget::init();
         transport::register(transport::zerocopy_param())?;
         Ok(Zc9pFd)

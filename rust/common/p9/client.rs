@@ -38,9 +38,7 @@ impl Client {
     }
 
     /// The transport's private pointer (`client->trans`).
-    // fd still uses this (through `callbacks::trans_of`); make it private when it switches to
-    // `state`/`take_state`.
-    pub(crate) fn trans(self) -> *mut c_void {
+    fn trans(self) -> *mut c_void {
         // SAFETY: The client is live (type invariant); the field is a plain pointer the 9P core
         // reserves for the transport.
         unsafe { (*self.as_ptr()).trans }
@@ -95,13 +93,6 @@ impl Client {
 
     /// Attaches the transport's state to the client and marks it connected: the client's
     /// `trans` pointer owns `state` until `close` takes it back ([`Client::take_state`]).
-    #[cfg_attr(
-        zc9p_fd,
-        expect(
-            dead_code,
-            reason = "for zc9p_fd, when it switches from `connect`/`trans_of`"
-        )
-    )]
     pub(crate) fn connect_state<T: ForeignOwnable>(self, state: T) {
         self.connect(state.into_foreign());
     }
@@ -124,13 +115,6 @@ impl Client {
     /// # Safety
     ///
     /// As for [`Client::state`]; called once, from `close`, after which nothing borrows it.
-    #[cfg_attr(
-        zc9p_fd,
-        expect(
-            dead_code,
-            reason = "for zc9p_fd, when it switches from `connect`/`trans_of`"
-        )
-    )]
     pub(crate) unsafe fn take_state<T: ForeignOwnable>(self) -> Option<T> {
         // SAFETY: `trans` is null or came from `T::into_foreign` (the caller's contract), and
         // this is the one place that takes it back.
@@ -138,9 +122,7 @@ impl Client {
     }
 
     /// Attaches transport state to the client and marks it connected.
-    // fd still uses this (with `Arc::into_raw`); make it private when it switches to
-    // `connect_state`.
-    pub(crate) fn connect(self, trans: *mut c_void) {
+    fn connect(self, trans: *mut c_void) {
         // SAFETY: The client is live (type invariant); `create` runs before any request, so no
         // one else reads these fields concurrently.
         unsafe {
