@@ -135,6 +135,21 @@ hs_logwait() {
 
 hs_mounted() { grep -q " $HS_M 9p " /proc/mounts; }
 
+# hs_small_buffers: TCP's socket buffers at 16 KiB at the most, so that a
+# frame of a large write cannot go into the socket whole (TCP grows a
+# socket's buffers up to tcp_wmem's maximum as it goes); hs_buffers_back
+# restores what they were.
+hs_small_buffers() {
+	hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
+	hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
+	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
+	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+}
+hs_buffers_back() {
+	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
+	echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+}
+
 # hs_conns: the zc9p_fd connection folders (none for c).
 hs_conns() {
 	[ $hs_mod = zc ] || return 0
@@ -289,10 +304,7 @@ hs_case() {
 	if [ $hs_m = stop-reading ]; then
 		# Small socket buffers, so a client's send blocks soon once the
 		# server stops reading (the kernel's socket takes these at connect).
-		hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
-		hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-		echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
-		echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+		hs_small_buffers
 	fi
 	hs_rc=0
 	case $hs_tr in
@@ -310,8 +322,7 @@ hs_case() {
 	hs_spid=$(cat $HS_X/server.pid 2>/dev/null)
 	hs_mark mount
 	if [ $hs_m = stop-reading ]; then
-		echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-		echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+		hs_buffers_back
 	fi
 	hs_mres=$(hs_result $HS_X/mount.out)
 	if [ "$hs_mres" != OK ]; then
@@ -640,18 +651,14 @@ hc_exit() {
 # connection (zc9p before the fix failed it after 2 s without progress on
 # any frame).
 hc_kill_beside_write() {
-	hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
-	hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+	hs_small_buffers
 	# Small socket buffers for the whole case (TCP grows a socket's buffers
 	# up to tcp_wmem's maximum as it goes): the socket cannot take a frame
 	# of 1 MiB whole.
 	hc_start kill-beside-stalled-write "--mode stop-reading --arg 8 --delay read:12000" \
 		version=9p2000.L,msize=1048576
 	if [ $? != 0 ]; then
-		echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-		echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+		hs_buffers_back
 		return
 	fi
 	# The victim's read (zero copy) reaches the server, which holds it.
@@ -685,8 +692,7 @@ hc_kill_beside_write() {
 	tap "$([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?)" \
 		"$hp the mount is alive: a later read verifies ($(hs_result $HS_X/after.out))"
 	[ $hs_mod = zc ] && echo "$hp dead=$(hs_stat dead) killed_waits=$(hs_stat killed_waits)" | diag
-	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-	echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+	hs_buffers_back
 	hc_end
 }
 
@@ -786,14 +792,10 @@ hc_failnth() {
 # connection goes on, as the protocol allows (9pnet_fd accepts a reply to a
 # request it is still writing).
 hc_early_rlerror() {
-	hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
-	hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+	hs_small_buffers
 	hc_start early-rlerror "--mode early-rlerror" $HS_OPTS
 	hc_ok=$?
-	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-	echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+	hs_buffers_back
 	[ $hc_ok = 0 ] || return
 	hs_bounded 30 $HS_X/write.out $HS writeat $HS_M/bad 131072 65536
 	hc_w=$(hs_result $HS_X/write.out)

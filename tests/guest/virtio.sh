@@ -1,61 +1,23 @@
-#!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# zc9p guest test suite (KTAP), the body of the kselftest programs
-# zc9p_virtio.sh and zc9p_fd.sh (the collection's two parts; tests/Makefile),
-# which check its preconditions and run it with TEST_PARTS set.
+# zc9p_virtio's transport suite (sourced by zc9p_virtio.sh, after
+# ksft_prelude.sh's ksft_begin and faults.sh): round trips under each
+# protocol version, Rerror's payload, a second share, misaligned buffers, the
+# zero-copy path's counters, O_DIRECT, directories, namespace operations,
+# concurrency, a full ring, tasks killed inside the transport, device unbind
+# and module lifetime, once with zerocopy=1 and once with zerocopy=0 (each
+# pass in its own folders, zc1/ and zc0/, which the host checks).
 # Host shares: zc9p0 (holds big/ with 5000 entries made by the host), zc9p1
 # (a device without indirect descriptors, so big requests fill its ring),
 # zc9p2 (QEMU's own /proc/self, read only: reading its "mem" at offset 0 fails
-# on the host, which gives a reliable Rerror), zc9p3 (a server throttled to
+# on the host, which gives a reliable Rerror) and zc9p3 (a server throttled to
 # 256 KiB/s of reads, with files made by the host, and without indirect
-# descriptors: one large request fills its ring) and zc9p4 (hot-unplugged
-# and re-plugged through QEMU's monitor, see hotplug.sh).
-# The transport suite runs twice, with zerocopy=1 and zerocopy=0, each pass in
-# its own folders (zc1/, zc0/) so the host can check both; then the
-# trans_common test module's suite runs.
-# TEST_PARTS (default "virtio fd") picks the parts: the virtio part (the
-# suites above, on the host's shares), the fd part (the fd transports to
-# servers in the guest and on the host, and the client's contract), the hostile
-# part (a hostile server, on loopback: any guest) and the dma part (virtio
-# under bounce-buffered DMA, tests/guest/dma.sh, on a guest of its own). They
-# share nothing, so tools/run-tests.sh runs them in guests side by side.
-# Each part ends with the kmemleak check.
-# ZC9P_DIR: the folder of the scripts and programs (this script's);
-# ZC9P_MODDIR: that of the modules (the same by default).
-ZC9P_DIR=${ZC9P_DIR:-$(cd "$(dirname "$0")" && pwd)}
-. $ZC9P_DIR/tap.sh
-. $ZC9P_DIR/faults.sh
-. $ZC9P_DIR/hotplug.sh
-. $ZC9P_DIR/msize.sh
-. $ZC9P_DIR/contract.sh
-. $ZC9P_DIR/cache.sh
-# shellcheck disable=SC2164 # as before: a missing $ZC9P_DIR shows in the tests that follow
-cd $ZC9P_DIR
-CHK=$ZC9P_DIR/zc9p-check
-PIN=$ZC9P_DIR/zc9p-pintest
-MOD=$ZC9P_MODDIR/zc9p_virtio.ko
-A=/mnt/a
-B=/mnt/b
-S=/mnt/s
-H=/mnt/h
-mkdir -p $A $B $S $H /mnt/c
-MIB=1048576
-# zc9p.reference=stock (tools/run-tests.sh, when the stock-kernel guest runs
-# beside this one): that guest, on Debian's build of the same kernel, runs
-# every suite in full; this one, under KASAN, lockdep and fault injection,
-# keeps to zc9p's own code and what needs this kernel. Left to the stock
-# guest: mainline's transports' suites (9pnet_virtio's page-cache suite,
-# 9pnet_fd's, the contract cases without fault injection), the longest
-# streams, virtio's copy-path pass (zerocopy=0: the dma guest runs its
-# focused selection under KASAN), and of the fd copy path and zero-copy
-# pass the transports whose data path another one shares (the copy path on
-# tcp only; socketpair beside pipes, unpfs over unix beside unpfs over tcp),
-# and the slowest virtio file tests run smaller here (tools/run-tests.sh
-# checks the files at the same sizes).
-REFERENCE_HERE=1
-case " $(cat /proc/cmdline) " in *" zc9p.reference=stock "*) REFERENCE_HERE=0 ;; esac
-# File sizes per protocol: the long stream (many full-msize requests) only under
-# 9p2000.L; the legacy protocols share every code path below 1 MiB with it.
+# descriptors: one large request fills its ring).
+#
+# With zc9p.reference=stock (REFERENCE_HERE=0) the slowest file tests run
+# smaller here, and the stock guest runs them at full size (tools/run-tests.sh
+# checks the files at the same sizes). File sizes per protocol: the long
+# stream (many full-msize requests) only under 9p2000.L; the legacy protocols
+# share every code path below 1 MiB with it.
 BIG=$((8 * MIB))
 # NFILES files made in the guest; 8 concurrent writers of PAR_SIZE + i bytes.
 NFILES=300
@@ -66,39 +28,19 @@ fi
 SIZES="0 1 4095 4096 4097 $MIB $BIG"
 SIZES_LEGACY="0 1 4095 4096 4097 $MIB"
 NFILES_ZC0=100
-DBG=/sys/kernel/debug
 
-mount9p() { # TAG DIR [OPTIONS]
-	$CHK mount "$1" "$2" "trans=virtio${3:+,$3}"
-}
-
-loaded() { grep -q "^$1 " /proc/modules; }
-
-# chanstat TAG FIELD: a counter of the channel whose mount tag is TAG.
-chanstat() {
-	for f in $DBG/zc9p_virtio/*/stats; do
-		grep -q "^tag: $1\$" $f && sed -n "s/^$2: //p" $f
-	done
-}
-
-# pinstat KEY: a counter of zc9p_virtio's pins file (pin budget, segment lists).
-pinstat() { sed -n "s/^$1: //p" $DBG/zc9p_virtio/pins; }
-
-PARTS=${TEST_PARTS:-virtio fd}
-part() { case " $(echo $PARTS | tr , ' ') " in *" $1 "*) return 0 ;; esac; return 1; }
-. /zc9p/kunit.sh
-
-# Plain 9P2000 depends on the server: QEMU's answers Tversion "9P2000" with
-# "unknown", so no transport can mount it there. Ask the C transport first and
+# protocols_probe: PROTOS, the protocol versions the suite runs. Plain 9P2000
+# depends on the server: QEMU's answers Tversion "9P2000" with "unknown", so
+# no transport can mount it there. Ask the C transport first (c_9p2000) and
 # hold zc9p to the same outcome.
-if part virtio; then
+protocols_probe() {
 	insmod $ZC9P_MODDIR/9pnet_virtio.ko
 	c_9p2000=$(mount9p zc9p0 /mnt/c version=9p2000)
 	[ "$c_9p2000" = OK ] && umount /mnt/c
 	rmmod 9pnet_virtio
-fi
-PROTOS="9p2000.L 9p2000.u"
-[ "$c_9p2000" = OK ] && PROTOS="$PROTOS 9p2000"
+	PROTOS="9p2000.L 9p2000.u"
+	[ "$c_9p2000" = OK ] && PROTOS="$PROTOS 9p2000"
+}
 
 # concurrent NAME N SIZE SEED BLOCK DIR...: N processes at once, process i
 # writing DIR/NAME-i (SIZE + i bytes, seed SEED + i) in BLOCK-byte calls and
@@ -124,7 +66,9 @@ concurrent() {
 	return $fails
 }
 
-# suite ZC: the transport's tests with zerocopy=ZC.
+# suite ZC: the transport's tests with zerocopy=ZC (its large msizes, the
+# client's contract, the page cache and hot-plug are programs of their own:
+# zc9p_msize.sh, zc9p_contract.sh, zc9p_cache.sh, zc9p_hotplug.sh).
 suite() {
 	ZC=$1
 	OPTS="zerocopy=$ZC"
@@ -166,13 +110,6 @@ suite() {
 	[ "$c_9p2000" = OK ] ||
 		expect "$P version=9p2000 fails as under 9pnet_virtio ($c_9p2000)" "$c_9p2000" \
 			mount9p zc9p0 $A version=9p2000
-
-	msize_test $A
-	# A large read under order-3 failures.
-	contract_suite zc$ZC $A
-	# The page cache (cache=loose, cache=mmap): what it sends is the same
-	# with zerocopy=0, where the copy path's own tests run above.
-	[ $ZC = 1 ] && cache_suite zc9p0 $A zc$ZC
 
 	# A failed read under the legacy protocols: Rerror's string lands in the
 	# payload pages and must be copied back, also across a page boundary.
@@ -324,8 +261,6 @@ suite() {
 	expect "$P the rebound device mounts again" OK mount9p zc9p1 $B version=9p2000.L
 	check "$P data on the rebound share is intact" $CHK verify $V/second $MIB 77
 
-	hotplug_test $H
-
 	# The counters of this pass, for the record.
 	for f in $DBG/zc9p_virtio/*/stats $DBG/zc9p_virtio/pins; do
 		echo "$P $f:"
@@ -353,159 +288,3 @@ suite() {
 	remount_kill_test $A zc$ZC/rt-9p2000.L-$BIG $BIG $BIG
 	check "$P final rmmod" rmmod zc9p_virtio
 }
-
-# pintest_suite: trans_common's pinning path, through the test module's user iterators.
-pintest_suite() {
-	PT=/sys/module/zc9p_pintest/parameters
-	pins() { sed -n "s/^$1: //p" $DBG/zc9p_pintest/pins; }
-	check "pintest: insmod zc9p_pintest.ko" insmod $ZC9P_MODDIR/zc9p_pintest.ko
-	check "pintest: reads/writes at offsets 0/1/511/4095, 1 KiB+1 to 512 KiB" $PIN misaligned
-	check "pintest: read into a half-unmapped buffer: EFAULT or a verified short count" $PIN unmapped
-	check "pintest: read into a read-only buffer: EFAULT, buffer untouched" $PIN readonly
-	echo 400 >$PT/hold_ms
-	check "pintest: fork during a pinned read: the parent sees the data" $PIN fork
-	echo 0 >$PT/hold_ms
-	expect "pintest: no pages left pinned" 0 pins pinned_pages
-	check "pintest: pages were pinned on the way (peak > 0)" [ "$(pins pinned_pages_peak)" -gt 0 ]
-	check "pintest: rmmod" rmmod zc9p_pintest
-	check "pintest: insmod with pin_budget=8" insmod $ZC9P_MODDIR/zc9p_pintest.ko pin_budget=8 hold_ms=20
-	expect "pintest: the budget reads back" 8 pins pin_budget
-	check "pintest: 8 parallel 1 MiB readers under an 8-page budget, verified" $PIN parallel 8 $MIB
-	check "pintest: they waited for the budget ($(pins pin_budget_waits) waits)" [ "$(pins pin_budget_waits)" -gt 0 ]
-	expect "pintest: the peak stayed within the budget" 8 pins pinned_pages_peak
-	echo 3000 >$PT/hold_ms
-	check "pintest: SIGKILL of a reader waiting for the budget: it dies promptly" $PIN kill 32768
-	echo 0 >$PT/hold_ms
-	expect "pintest: no pages left pinned after the kill" 0 pins pinned_pages
-	sed 's/^/pintest pins: /' $DBG/zc9p_pintest/pins | diag
-	check "pintest: rmmod" rmmod zc9p_pintest
-
-	# Waiters for a budget that is lowered under them: they asked for 64 pages,
-	# the budget becomes 8, and each must go on with 8 instead of waiting forever.
-	check "pintest: insmod with pin_budget=64" insmod $ZC9P_MODDIR/zc9p_pintest.ko pin_budget=64 hold_ms=300
-	$PIN parallel 8 $MIB >/tmp/lower.log 2>&1 &
-	lower_pid=$!
-	n=0
-	while [ "$(pins pin_budget_waits)" -eq 0 ] && [ $n -lt 500 ]; do usleep 20000; n=$((n + 1)); done
-	check "pintest: readers wait for the 64-page budget ($(pins pin_budget_waits) waits)" [ "$(pins pin_budget_waits)" -gt 0 ]
-	echo 8 >$PT/pin_budget
-	echo 0 >$PT/hold_ms
-	wait_gone 120 $lower_pid
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		wait $lower_pid 2>/dev/null
-		diag </tmp/lower.log
-		check "pintest: after lowering the budget to 8 they all finish, verified" sh -c "! grep -q . /tmp/lower.log"
-	else
-		kill -9 $lower_pid
-		tap 1 "pintest: after lowering the budget to 8 they all finish, verified"
-	fi
-	expect "pintest: nothing pinned after they finished" 0 pins pinned_pages
-	echo 0 >$PT/hold_ms
-	check "pintest: rmmod" rmmod zc9p_pintest
-}
-
-if part virtio; then
-	# The page-cache suite on mainline's transport, for comparison.
-	P="[9pnet_virtio]"
-	check "$P insmod 9pnet_virtio.ko" insmod $ZC9P_MODDIR/9pnet_virtio.ko
-	if [ $REFERENCE_HERE = 1 ]; then
-		cache_suite zc9p0 $A c
-	else
-		echo "$P its page-cache suite runs in the stock-kernel guest (zc9p.reference=stock)" | diag
-	fi
-	contract_suite c $A
-	check "$P rmmod 9pnet_virtio" rmmod 9pnet_virtio
-	suite 1
-	if [ $REFERENCE_HERE = 1 ]; then
-		suite 0
-	else
-		echo "[zc=0] the copy-path pass runs in the stock-kernel guest (zc9p.reference=stock)" | diag
-	fi
-	pintest_suite
-	. /zc9p/modprobe.sh && modprobe_suite virtio
-fi
-
-# Bounce-buffered DMA (tests/guest/dma.sh): its own guest, with swiotlb=force
-# and one share whose device needs the DMA API (tools/dma-guest.sh).
-if part dma; then
-	. $ZC9P_DIR/dma.sh
-	dma_suite
-fi
-
-# The fd transports (trans=tcp, unix and fd to servers in the guest, and tcp
-# to the host's diod): mainline's C 9pnet_fd as the reference, then zc9p_fd
-# with and without zero copy (tests/guest/fdsuite.sh); the long streams in
-# the zero-copy pass. The reference pass and the copy-path pass cover fewer
-# transports: every transport's own code runs in the zero-copy pass, which has
-# them all.
-if part fd; then
-	. $ZC9P_DIR/fdsuite.sh
-	if [ $REFERENCE_HERE = 1 ]; then
-		FD_TRANSPORTS="tcp unix fd-pipes" fd_suite c
-		fd_suite zc 1 long
-		FD_TRANSPORTS="tcp fd-socketpair fd-pipes unpfs-tcp-512000" fd_suite zc 0
-	else
-		echo "[fd c] 9pnet_fd's suite, the long streams and the fd transports' full copy-path pass run in the stock-kernel guest (zc9p.reference=stock)" | diag
-		FD_TRANSPORTS="tcp unix vsock fd-pipes unpfs-tcp-512000" fd_suite zc 1
-		FD_TRANSPORTS="tcp" fd_suite zc 0
-	fi
-	# The 9P client's contract under exit, kill and allocation failure, on
-	# mainline's transport and on zc9p's (tests/guest/hostile.sh); mainline's
-	# only where it needs this kernel's fault injection when the stock guest
-	# runs the rest.
-	. $ZC9P_DIR/hostile.sh
-	if [ $REFERENCE_HERE = 1 ]; then
-		contract_suite c
-	else
-		HC_CASES=failnth-stat contract_suite c
-	fi
-	contract_suite zc
-	. /zc9p/modprobe.sh && modprobe_suite fd
-fi
-
-# The hostile part: a hostile server (tests/guest/hostile/): every way of
-# breaking the protocol or going away, against zc9p_fd; and the protocol
-# versions (9P2000, .u, .L) on every fd transport. Its own part, so that
-# tools/run-tests.sh can run it in another guest than the fd part's.
-if part hostile; then
-	. $ZC9P_DIR/hostile.sh
-	hostile_suite zc
-	# Every protocol version on tcp, unix and fd, against lawn-9p and
-	# zc9p-hostile (tests/guest/versions.sh), mainline's beside zc9p's; here
-	# rather than in the fd part, which is the longest guest's.
-	. $ZC9P_DIR/fdsuite.sh
-	. $ZC9P_DIR/versions.sh
-	if [ $REFERENCE_HERE = 1 ]; then
-		vs_suite c
-		vs_suite zc 1
-		VS_TRANSPORTS=tcp vs_suite zc 0
-	else
-		echo "[versions c] 9pnet_fd's pass and zc9p_fd's copy-path pass run in the stock-kernel guest (zc9p.reference=stock)" | diag
-		vs_suite zc 1
-	fi
-fi
-
-# kmemleak: unreferenced objects allocated by 9P or zc9p code (or by a module
-# since unloaded, whose frames show as bare addresses) fail the run. Objects
-# younger than 5 s are not reported, hence two scans.
-KML=$DBG/kmemleak
-if [ -w $KML ]; then
-	echo scan >$KML
-	sleep 6
-	echo scan >$KML
-	cat $KML >/tmp/kmemleak.txt
-	awk '/^unreferenced object/ { if (b != "" && b ~ /zc9p|p9_|v9fs|9pnet|netfs|\] 0xffffffff/) print b; b = $0; next }
-	     { b = b "\n" $0 }
-	     END { if (b ~ /zc9p|p9_|v9fs|9pnet|netfs|\] 0xffffffff/) print b }' /tmp/kmemleak.txt >/tmp/ourleaks.txt
-	echo "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) unreferenced objects in all" | diag
-	head -60 /tmp/ourleaks.txt | diag
-	expect "kmemleak: no leak in 9P, netfs or zc9p code" 0 grep -c '^unreferenced object' /tmp/ourleaks.txt
-elif [ -n "${ZC9P_STOCK:-}" ]; then
-	# A distribution kernel has no kmemleak (zc9p_stock.sh).
-	ktap_test_skip "kmemleak: not in this kernel (a stock kernel)"
-else
-	tap 1 "kmemleak is active ($KML)"
-fi
-
-tap_exit
