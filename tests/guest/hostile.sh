@@ -511,16 +511,40 @@ hs_case() {
 }
 
 hostile_suite() {
-	hs_mod=$1 hs_report=${2:-}
+	hs_report=${2:-}
+	hs_load "$1" hostile || return
+	for hs_c in ${HS_MODES:-$HS_ALL}; do
+		hs_case $hs_c
+	done
+	hs_unload
+}
+
+# hs_killed PID NAME WHAT: SIGKILL for PID, which must die within 30 s (one
+# result: "the killed WHAT dies"); if it does not, hs_unstick with NAME.
+hs_killed() {
+	kill -9 $1
+	hs_wait 30 $1
+	hs_kr=$?
+	tap $hs_kr "$hp the killed $3 dies (in ${hs_ms}ms)"
+	[ $hs_kr = 0 ] || hs_unstick $1 $2
+	wait $1 2>/dev/null
+}
+
+# hs_load c|zc SUITE: the suite SUITE (hostile, contract) begins on mainline's
+# 9pnet_fd (c) or zc9p_fd (zc, with HS_MODARGS), loaded here with the other
+# unloaded; HS_P names the suite and the module. Non-zero (a failed result)
+# for an unknown or missing module.
+hs_load() {
+	hs_mod=$1
 	case $hs_mod in
 	c) hs_ko=$ZC9P_MODDIR/9pnet_fd.ko hs_kmod=9pnet_fd hs_other=zc9p_fd hs_args= ;;
 	zc) hs_ko=$ZC9P_MODDIR/zc9p_fd.ko hs_kmod=zc9p_fd hs_other=9pnet_fd hs_args=${HS_MODARGS:-} ;;
-	*) tap 1 "hostile_suite: unknown module '$hs_mod'"; return ;;
+	*) tap 1 "${2}_suite: unknown module '$hs_mod'"; return 1 ;;
 	esac
-	HS_P="[hostile $hs_mod]"
+	HS_P="[$2 $hs_mod]"
 	if [ ! -e $hs_ko ]; then
 		tap 1 "$HS_P $hs_ko is missing: suite not run"
-		return
+		return 1
 	fi
 	hs_now
 	hs_tsuite=$hs_t
@@ -529,9 +553,10 @@ hostile_suite() {
 	grep -q "^$hs_other " /proc/modules && rmmod $hs_other
 	grep -q "^$hs_kmod " /proc/modules || check "$HS_P insmod $hs_ko $hs_args" insmod $hs_ko $hs_args
 	hs_n=0
-	for hs_c in ${HS_MODES:-$HS_ALL}; do
-		hs_case $hs_c
-	done
+}
+
+# hs_unload: the suite hs_load began ends: unmounted, the module unloaded.
+hs_unload() {
 	hs_mounted && umount -l $HS_M
 	check "$HS_P rmmod $hs_kmod" rmmod $hs_kmod
 	hs_now
@@ -671,12 +696,7 @@ hc_kill_beside_write() {
 	$HS writeat $HS_M/bad 1048576 1048576 >$HS_X/write2.out 2>&1 &
 	hc_w2pid=$!
 	usleep 1000000
-	kill -9 $hc_vpid
-	hs_wait 30 $hc_vpid
-	hc_r=$?
-	tap $hc_r "$hp the killed task dies (in ${hs_ms}ms)"
-	[ $hc_r = 0 ] || hs_unstick $hc_vpid victim
-	wait $hc_vpid 2>/dev/null
+	hs_killed $hc_vpid victim task
 	hc_w=
 	for hc_p in $hc_wpid:write $hc_w2pid:write2; do
 		if hs_wait 40 ${hc_p%:*}; then
@@ -717,12 +737,7 @@ hc_killed_walk() {
 		usleep 20000
 	done
 	usleep 300000
-	kill -9 $hc_spid
-	hs_wait 30 $hc_spid
-	hc_r=$?
-	tap $hc_r "$hp the killed stat dies (in ${hs_ms}ms)"
-	[ $hc_r = 0 ] || hs_unstick $hc_spid stat
-	wait $hc_spid 2>/dev/null
+	hs_killed $hc_spid stat stat
 	# At once, while the reader still holds its fid: the new walk takes the
 	# lowest free fid number, the killed walk's if the client freed it.
 	hs_bounded 20 $HS_X/stat.out stat -c %s $HS_M/good
@@ -750,7 +765,7 @@ hc_failnth() {
 	[ -d $hc_fs ] || hc_fs=/sys/kernel/debug/failslab
 	if [ ! -w /proc/self/fail-nth ] || [ ! -d $hc_fs ]; then
 		if [ -n "${ZC9P_STOCK:-}" ]; then
-			# A distribution kernel has no fault injection (zc9p_stock.sh).
+			# A distribution kernel has no fault injection (zc9p.stock=1).
 			ktap_test_skip "$HS_P failnth-stat: no fault injection in this kernel (a stock kernel)"
 			return
 		fi
@@ -832,20 +847,7 @@ hc_zero_read() {
 }
 
 contract_suite() {
-	hs_mod=$1
-	case $hs_mod in
-	c) hs_ko=$ZC9P_MODDIR/9pnet_fd.ko hs_kmod=9pnet_fd hs_other=zc9p_fd hs_args= ;;
-	zc) hs_ko=$ZC9P_MODDIR/zc9p_fd.ko hs_kmod=zc9p_fd hs_other=9pnet_fd hs_args=${HS_MODARGS:-} ;;
-	*) tap 1 "contract_suite: unknown module '$hs_mod'"; return ;;
-	esac
-	HS_P="[contract $hs_mod]"
-	hs_now
-	hs_tsuite=$hs_t
-	ip link set lo up 2>/dev/null
-	mkdir -p $HS_M $HS_X
-	grep -q "^$hs_other " /proc/modules && rmmod $hs_other
-	grep -q "^$hs_kmod " /proc/modules || check "$HS_P insmod $hs_ko $hs_args" insmod $hs_ko $hs_args
-	hs_n=0
+	hs_load "$1" contract || return
 	for hc_c in ${HC_CASES:-$HC_ALL}; do
 		case $hc_c in
 		exit-close) hc_exit close ;;
@@ -858,8 +860,5 @@ contract_suite() {
 		*) tap 1 "$HS_P unknown case $hc_c" ;;
 		esac
 	done
-	hs_mounted && umount -l $HS_M
-	check "$HS_P rmmod $hs_kmod" rmmod $hs_kmod
-	hs_now
-	echo "$HS_P took $(( (hs_t - hs_tsuite) / 100 ))s" | diag
+	hs_unload
 }

@@ -131,6 +131,42 @@ chanstat() {
 # pinstat KEY: a counter of zc9p_virtio's pins file (pin budget, segment lists).
 pinstat() { sed -n "s/^$1: //p" $DBG/zc9p_virtio/pins; }
 
+# concurrent NAME N SIZE SEED WBLOCK RBLOCK DIR...: N processes at once,
+# process i writing DIR/NAME-i (SIZE + i bytes, zc9p-check's stream SEED + i)
+# in WBLOCK-byte calls and verifying it in RBLOCK-byte calls; the DIRs are
+# used in turn. Returns how many failed (their logs go out as diagnostics).
+concurrent() {
+	cc_name=$1 cc_n=$2 cc_size=$3 cc_seed=$4 cc_wbs=$5 cc_rbs=$6
+	shift 6
+	cc_pids=
+	cc_i=1
+	while [ $cc_i -le $cc_n ]; do
+		# shellcheck disable=SC1083 # the braces are for eval: the positional parameter numbered by the arithmetic
+		cc_d=$(eval echo \${$(( (cc_i - 1) % $# + 1 ))})
+		( $CHK write $cc_d/$cc_name-$cc_i $((cc_size + cc_i)) $((cc_seed + cc_i)) $cc_wbs &&
+		  $CHK verify $cc_d/$cc_name-$cc_i $((cc_size + cc_i)) $((cc_seed + cc_i)) $cc_rbs ) \
+			>/tmp/$cc_name-$cc_i.log 2>&1 &
+		cc_pids="$cc_pids $!"
+		cc_i=$((cc_i + 1))
+	done
+	cc_fails=0
+	for cc_p in $cc_pids; do wait $cc_p || cc_fails=$((cc_fails + 1)); done
+	[ $cc_fails -eq 0 ] || cat /tmp/$cc_name-*.log | diag
+	rm -f /tmp/$cc_name-*.log
+	return $cc_fails
+}
+
+# offset_roundtrip FILE SIZE OFFSET WBLOCK RBLOCK: FILE written (SIZE bytes
+# of the stream seeded OFFSET) in WBLOCK-byte calls and verified in
+# RBLOCK-byte calls, from buffers at page offset OFFSET; on failure
+# zc9p-check's output goes out as diagnostics.
+offset_roundtrip() {
+	ZC9P_BUF_OFFSET=$3 $CHK write $1 $2 $3 $4 >/tmp/mis.out 2>&1 &&
+		ZC9P_BUF_OFFSET=$3 $CHK verify $1 $2 $3 $5 >>/tmp/mis.out 2>&1 && return 0
+	diag </tmp/mis.out
+	return 1
+}
+
 # virtio_pass ZC: loads zc9p_virtio with zerocopy=ZC for a pass of a
 # program's tests (one result), setting ZC, OPTS and P, the pass's label.
 virtio_pass() {

@@ -42,30 +42,6 @@ protocols_probe() {
 	[ "$c_9p2000" = OK ] && PROTOS="$PROTOS 9p2000"
 }
 
-# concurrent NAME N SIZE SEED BLOCK DIR...: N processes at once, process i
-# writing DIR/NAME-i (SIZE + i bytes, seed SEED + i) in BLOCK-byte calls and
-# reading it back in other sizes; the DIRs are used in turn. Returns how many
-# failed (their logs go out as diagnostics).
-concurrent() {
-	name=$1 n=$2 size=$3 seed=$4 bs=$5
-	shift 5
-	pids=
-	i=1
-	while [ $i -le $n ]; do
-		# shellcheck disable=SC1083 # the braces are for eval: the positional parameter numbered by the arithmetic
-		d=$(eval echo \${$(( (i - 1) % $# + 1 ))})
-		( $CHK write $d/$name-$i $((size + i)) $((seed + i)) $bs &&
-		  $CHK verify $d/$name-$i $((size + i)) $((seed + i)) $((bs + 4096)) ) \
-			>/tmp/$name-$i.log 2>&1 &
-		pids="$pids $!"
-		i=$((i + 1))
-	done
-	fails=0
-	for p in $pids; do wait $p || fails=$((fails + 1)); done
-	[ $fails -eq 0 ] || cat /tmp/$name-*.log | diag
-	return $fails
-}
-
 # suite ZC: the transport's tests with zerocopy=ZC (its large msizes, the
 # client's contract, the page cache and hot-plug are programs of their own:
 # zc9p_msize.sh, zc9p_contract.sh, zc9p_cache.sh, zc9p_hotplug.sh).
@@ -145,10 +121,7 @@ suite() {
 	bad=0
 	for off in 0 1 511 4095; do
 		for size in 1025 4097 65537 262147 524288; do
-			f=$W/mis-$off-$size
-			ZC9P_BUF_OFFSET=$off $CHK write $f $size $off $size >/tmp/mis.out 2>&1 &&
-				ZC9P_BUF_OFFSET=$off $CHK verify $f $size $off $size >>/tmp/mis.out 2>&1 ||
-				{ bad=1; diag </tmp/mis.out; }
+			offset_roundtrip $W/mis-$off-$size $size $off $size $size || bad=1
 		done
 		tap $bad "$P buffers at offset $off, 1 KiB+1 to 512 KiB: content verified"
 	done
@@ -214,7 +187,7 @@ suite() {
 	cd /
 
 	# Concurrency: 8 processes, each writing and verifying its own file.
-	concurrent par 8 $PAR_SIZE 0 8192 $W $V
+	concurrent par 8 $PAR_SIZE 0 8192 $((8192 + 4096)) $W $V
 	tap $? "$P 8 concurrent writer+reader processes on both shares"
 
 	# A full ring: zc9p1 has no indirect descriptors, so one 512 KiB zero-copy
@@ -227,7 +200,7 @@ suite() {
 	fails=0 round=0
 	while [ $round -lt 3 ] && [ "$(chanstat zc9p1 ring_full_waits)" -eq 0 ]; do
 		round=$((round + 1))
-		concurrent ring 8 $((4 * MIB)) 100 $MIB $V || fails=$((fails + 1))
+		concurrent ring 8 $((4 * MIB)) 100 $MIB $((MIB + 4096)) $V || fails=$((fails + 1))
 		[ $ZC = 1 ] || break
 	done
 	tap $fails "$P 8 concurrent 1 MiB-block writers+readers on a 128-descriptor ring ($round rounds)"
@@ -276,7 +249,7 @@ suite() {
 	check "$P unmount both shares" sh -c "umount $A && umount $B"
 	check "$P rmmod after unmount" sh -c "rmmod zc9p_virtio && ! grep -q '^zc9p_virtio ' /proc/modules"
 	cycles=0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		insmod $MOD $OPTS && mount9p zc9p0 $A version=9p2000.L >/dev/null && umount $A &&
 			rmmod zc9p_virtio && cycles=$((cycles + 1))
 	done
