@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# zc9p's test run: build what is missing, boot two guests with the host's
-# shares and servers, each running one program of the kselftest collection
-# zc9p (tests/Makefile) through the kernel's run_kselftest.sh, then count
+# zc9p's test run: build what is missing, boot up to four guests with the
+# host's shares and servers, each running its list of the kselftest
+# collection zc9p's programs (tests/Makefile; one per concern) through the
+# kernel's run_kselftest.sh, then count
 # their results and those of the modules' KUnit suites, check on the host what
 # the guests wrote and that their kernel logs are clean. Ends with
 # "N passed, N failed".
@@ -131,23 +132,41 @@ reap() { # PID: its exit status
 # With the stock guest in the run, mainline's transports are compared there,
 # on Debian's build of the same kernel: the test kernel's guests leave out
 # those passes and the longest streams (zc9p.reference=stock; see
-# tests/guest/run-tests.sh) and spend their time on zc9p's own code under
+# tests/guest/ksft_prelude.sh) and spend their time on zc9p's own code under
 # KASAN, lockdep and fault injection.
 reference=test ref_append=
 if [ "$stock" = 1 ]; then reference=stock ref_append=" zc9p.reference=stock"; fi
-# The hostile part (zc9p-hostile's cases, on loopback: much of it waiting on
-# the server's stalls) goes to the dma guest, which ends first otherwise;
-# without it, to the fd guest.
-hostile_dma='' hostile_fd=
-if part_on dma; then hostile_dma=" zc9p.hostile=1"; else hostile_fd=" zc9p.hostile=1"; fi
+# Each guest's programs of the collection zc9p (tests/Makefile, one per
+# concern; Documentation/testing.rst), in the order they run: KUnit's first
+# (later loads run no suites), kmemleak's last (after everything else).
+# The hostile programs (zc9p-hostile's cases and the protocol versions, on
+# loopback: much of it waiting on the servers' stalls) go to the dma guest,
+# which ends first otherwise; without it, to the fd guest. The stock guest
+# runs the virtio guest's and the fd guest's programs and the hostile ones
+# (no KUnit there); zc9p_modprobe.sh there does both transports.
+virtio_programs="zc9p_virtio.sh zc9p_msize.sh zc9p_contract.sh zc9p_cache.sh zc9p_hotplug.sh zc9p_pintest.sh"
+fd_programs="zc9p_fd.sh zc9p_fd_contract.sh"
+hostile_programs="zc9p_hostile.sh zc9p_versions.sh"
+declare -A programs=(
+	[virtio]="zc9p_kunit.sh $virtio_programs zc9p_modprobe.sh zc9p_kmemleak.sh"
+	[fd]="zc9p_kunit.sh $fd_programs zc9p_modprobe.sh$(part_on dma || echo " $hostile_programs") zc9p_kmemleak.sh"
+	[dma]="zc9p_kunit.sh zc9p_dma.sh $hostile_programs zc9p_kmemleak.sh"
+	[stock]="$virtio_programs $fd_programs zc9p_modprobe.sh $hostile_programs zc9p_kmemleak.sh"
+)
+# ksft_tests PART: the guest's programs as kselftest.sh's KSFT_TESTS.
+ksft_tests() {
+	local p list=
+	for p in ${programs[$1]}; do list="$list,zc9p:$p"; done
+	echo "${list#,}"
+}
 if part_on fd; then
-	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_fd kasan_multi_shot KSFT_TESTS=zc9p:zc9p_fd.sh KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export zc9p.hostvsock=$hostvsock" \
+	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append kasan_multi_shot KSFT_TESTS=$(ksft_tests fd) zc9p.modprobe=fd KSFT_TIMEOUT=$ksft_timeout zc9p.hostport=$hostport zc9p.hostaname=$hostdiod/export zc9p.hostvsock=$hostvsock" \
 	ZC9P_QEMU_EXTRA="${ZC9P_QEMU_EXTRA:-} $fd_qemu_extra" ZC9P_NET=1 bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/fd" "$limit" &
 	fd_pid=$!
 	running+=("$fd_pid")
 fi
 if part_on virtio; then
-	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append kasan_multi_shot KSFT_TESTS=zc9p:zc9p_virtio.sh KSFT_TIMEOUT=$ksft_timeout" \
+	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append kasan_multi_shot KSFT_TESTS=$(ksft_tests virtio) zc9p.modprobe=virtio KSFT_TIMEOUT=$ksft_timeout" \
 	ZC9P_TRACE="v9fs_read v9fs_write virtqueue_pop" \
 	bash "$ZC9P_ROOT/tools/run-vm.sh" "$work/initramfs.cpio.gz" kselftest.sh "$logs/virtio" "$limit" \
 		"$work/share0" "$work/share1,indirect_desc=off" /proc/self \
@@ -161,7 +180,7 @@ if [ "$stock" = 1 ]; then
 	wait $stock_prep_pid || stock_prep_rc=$?
 	if [ $stock_prep_rc -eq 0 ]; then
 		guest_slot
-		stock_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/stock" "$limit" "$ksft_timeout"
+		stock_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/stock" "$limit" "$ksft_timeout" "$(ksft_tests stock)"
 		running+=("$STOCK_GUEST_PID")
 	else
 		say "the stock guest could not be prepared: $logs/stock/prepare.log"
@@ -170,8 +189,8 @@ fi
 # A fourth: bounce-buffered DMA (tools/dma-guest.sh), then the hostile part.
 if part_on dma; then
 	guest_slot
-	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append$hostile_dma" \
-		dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout"
+	ZC9P_APPEND="${ZC9P_APPEND:-}$ref_append" \
+		dma_guest_start "$work" "$work/initramfs.cpio.gz" "$logs/dma" "$limit" "$ksft_timeout" "$(ksft_tests dma)"
 	running+=("$DMA_GUEST_PID")
 fi
 rc_virtio=0 rc_fd=0 rc_dma=0
@@ -215,7 +234,8 @@ splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|cir
 for part in $parts; do
 	[ "$part" != stock ] || continue # (below)
 	vmrc=rc_$part
-	kselftest_results $part "$logs/$part/tap.log" "${!vmrc}"
+	# shellcheck disable=SC2086 # the list of programs, one word each
+	kselftest_results $part "$logs/$part/tap.log" "${!vmrc}" ${programs[$part]}
 	kunit_results $part "$logs/$part/console.log"
 	if grep -aE "$splats" "$logs/$part/console.log" >"$work/splats.txt"; then
 		sed 's/^/# /' "$work/splats.txt" | head -40
@@ -231,7 +251,8 @@ if [ "$stock" = 1 ]; then
 	if [ $stock_prep_rc -eq 0 ]; then
 		sed 's/^/# /' "$logs/stock/dkms-status"
 		report 0 "stock $STOCK_RELEASE: DKMS built and installed zc9p from the zc9p-dkms package"
-		kselftest_results stock "$logs/stock/tap.log" "$rc_stock"
+		# shellcheck disable=SC2086 # the list of programs, one word each
+		kselftest_results stock "$logs/stock/tap.log" "$rc_stock" ${programs[stock]}
 		if grep -q '^CONFIG_KUNIT=' "$ZC9P_CACHE"/stock-guest/*-"$STOCK_RELEASE"/boot/config-"$STOCK_RELEASE" 2>/dev/null; then
 			kunit_results stock "$logs/stock/console.log"
 		else
@@ -262,21 +283,14 @@ else
 	echo "# kunit: no module carries KUnit suites"
 fi
 
-# The host sees exactly the bytes the guest wrote.
-host_verify() { # DESCRIPTION PATH SIZE SEED
-	if "$check" verify "$2" "$3" "$4" >"$work/verify.out" 2>&1; then
-		report 0 "host: $1"
-	else
-		sed 's/^/# /' "$work/verify.out"
-		report 1 "host: $1"
-	fi
-}
+# The host sees exactly the bytes the guest wrote (guest-results.sh's host_verify).
+HOST_CHECK=$check
 MIB=1048576
 # What the virtio guest wrote into the shares.
 if part_on virtio; then
 	for zc in 1 0; do
 		W=$work/share0/zc$zc V=$work/share1/zc$zc
-		# As tests/guest/run-tests.sh: with zc9p.reference=stock the debug
+		# As tests/guest/virtio.sh: with zc9p.reference=stock the debug
 		# guest's slowest file tests are smaller, and its copy-path pass ran
 		# in the stock guest, at the full sizes.
 		big=$((8 * MIB)) par=$((4 * MIB)) want=300
@@ -289,11 +303,11 @@ if part_on virtio; then
 			fi
 		fi
 		[ $zc = 1 ] || want=100 # NFILES_ZC0
-		# Plain 9p2000 files exist only where the server speaks it (see run-tests.sh).
+		# Plain 9p2000 files exist only where the server speaks it (see virtio.sh).
 		protos="9p2000.L 9p2000.u"
 		[ -e "$W/rt-9p2000-0" ] && protos="$protos 9p2000"
 		for proto in $protos; do
-			sizes="0 1 4095 4096 4097 $MIB" # as tests/guest/run-tests.sh
+			sizes="0 1 4095 4096 4097 $MIB" # as tests/guest/virtio.sh
 			[ $proto = 9p2000.L ] && sizes="$sizes $big"
 			for size in $sizes; do
 				host_verify "[zc=$zc] $proto file of $size bytes matches" "$W/rt-$proto-$size" "$size" "$size"
@@ -324,16 +338,6 @@ if part_on virtio; then
 	# the comparison) and cache mode.
 	mmapchk=$work/zc9p-mmap
 	gcc -O2 -Wall -Werror -o "$mmapchk" "$ZC9P_ROOT"/tests/guest/mmap/*.c
-	host_run() { # DESCRIPTION COMMAND...
-		local desc=$1
-		shift
-		if "$@" >"$work/verify.out" 2>&1; then
-			report 0 "host: $desc"
-		else
-			sed 's/^/# /' "$work/verify.out"
-			report 1 "host: $desc"
-		fi
-	}
 	for label in zc1 c; do
 		share=$work/share0
 		if [ $label = c ] && [ $reference = stock ]; then
@@ -365,7 +369,7 @@ if part_on virtio; then
 fi
 
 # What the dma guest wrote under swiotlb=force.
-if part_on dma; then CHECK=$check dma_guest_verify; fi
+if part_on dma; then dma_guest_verify; fi
 
 # What the guest wrote through the host's diod, one file per fd transport module.
 # (Mainline's only when the test kernel's guest compared it, not the stock one:

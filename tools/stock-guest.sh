@@ -11,8 +11,9 @@
 # /boot/vmlinuz with an initramfs that is the test guests' one plus the
 # kernel's own modules (virtio's PCI transport, its NIC, 9P, mainline's 9P
 # transports) and the DKMS-built ones as installed (updates/dkms), and runs
-# the kselftest program zc9p:zc9p_stock.sh: the virtio and fd parts of the
-# suite, less what needs the debug kernel.
+# the kselftest programs the caller names (zc9p.stock=1 on its command line
+# tells them where DKMS installed the modules): the virtio guest's and the fd
+# guest's, less what needs the debug kernel.
 #
 # The kernel: KERNEL_SERIES's (7.2: sid's 7.2.13+deb14-amd64; 7.3:
 # trixie-backports' 7.3.4+deb13-amd64), or ZC9P_STOCK_KERNEL="SUITE RELEASE
@@ -23,8 +24,9 @@
 #                                and the kernel (LOGDIR/vmlinuz); returns
 #                                non-zero, with the reason in LOGDIR/prepare.log,
 #                                when any of it fails
-#   stock_guest_start WORK BASE-INITRAMFS LOGDIR LIMIT KSFT_TIMEOUT
-#                                boots the guest in the background (pid in
+#   stock_guest_start WORK BASE-INITRAMFS LOGDIR LIMIT KSFT_TIMEOUT KSFT_TESTS
+#                                boots the guest in the background, running
+#                                the programs KSFT_TESTS (pid in
 #                                STOCK_GUEST_PID; running time in LOGDIR/elapsed)
 #   stock_guest_results LOGDIR   the host's checks, through the caller's report
 
@@ -172,7 +174,7 @@ stock_initramfs_part() {
 }
 
 stock_guest_start() {
-	local work=$1 base=$2 logdir=$3 limit=$4 ksft_timeout=$5
+	local work=$1 base=$2 logdir=$3 limit=$4 ksft_timeout=$5 ksft_tests=$6
 	local s=$work/stock
 	mkdir -p "$s/share0/big" "$s/share1" "$s/share3" "$s/share4"
 	(cd "$s/share0/big" && seq -f 'h%05g' 0 4999 | xargs touch)
@@ -185,7 +187,7 @@ stock_guest_start() {
 		t0=$(date +%s)
 		rc=0
 		ZC9P_VMLINUZ=$logdir/vmlinuz \
-		ZC9P_APPEND="${ZC9P_APPEND:-} zc9p.stock=1 KSFT_TESTS=zc9p:zc9p_stock.sh KSFT_TIMEOUT=$ksft_timeout" \
+		ZC9P_APPEND="${ZC9P_APPEND:-} zc9p.stock=1 KSFT_TESTS=$ksft_tests KSFT_TIMEOUT=$ksft_timeout" \
 		ZC9P_TRACE="v9fs_read v9fs_write virtqueue_pop" ZC9P_NET=1 \
 		bash "$ZC9P_ROOT/tools/run-vm.sh" "$s/initramfs.cpio.gz" kselftest.sh "$logdir" "$limit" \
 			"$s/share0" "$s/share1,indirect_desc=off" /proc/self \

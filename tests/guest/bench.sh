@@ -190,26 +190,10 @@ FD_EXP=$FDX/export  # what they export
 FD_M=/mnt/fd
 FD_DBG=/sys/kernel/debug/zc9p_fd
 
-fd_listening() { # tcp PORT | unix PATH | vsock PORT
-	case $1 in
-	tcp) grep -qi "^ *[0-9]*: [0-9A-F]*:$(printf %04X $2) [0-9A-F]*:0000 0A" /proc/net/tcp ;;
-	unix) grep -q " 00010000 0001 01 *[0-9]* $2\$" /proc/net/unix ;;
-	vsock) socat -u OPEN:/dev/null VSOCK-CONNECT:1:$2 2>/dev/null ;;
-	esac
-}
-
-fd_start() { # NAME tcp PORT|unix PATH|vsock PORT COMMAND...
-	n=$1 kind=$2 where=$3
-	shift 3
-	"$@" </dev/null >$FDX/$n.log 2>&1 &
-	echo $! >$FDX/$n.pid
-	i=0
-	while ! fd_listening $kind $where; do
-		[ $i -ge 100 ] && { echo "# server $n did not start:" >&3; sed 's/^/#   /' $FDX/$n.log >&3; return 1; }
-		usleep 100000
-		i=$((i + 1))
-	done
-}
+# The servers (servers.sh) keep their pid files and logs in FDX.
+. /zc9p/servers.sh
+# shellcheck disable=SC2034 # servers.sh's
+SRV_DIR=$FDX
 
 fd_load() { # c | zc0 | zc1
 	case $1 in
@@ -312,15 +296,11 @@ fd_part() {
 	for m in 9pnet_fd zc9p_fd; do grep -q "^$m " /proc/modules && rmmod $m; done
 	rm -rf $FDX
 	mkdir -p $FDX $FD_EXP $FD_M
-	DIOD_OPTS="-f -n -N -c /dev/null -L stderr -e $FD_EXP"
-	fd_start diod-tcp tcp 564 /usr/sbin/diod $DIOD_OPTS -l 127.0.0.1:564 || return
-	fd_start diod-unix unix $FDX/diod.sock /usr/sbin/diod $DIOD_OPTS -l $FDX/diod.sock || return
-	# socat moves 256 KiB per read (its default, 8 KiB, would be eight
-	# system calls a 64 KiB message each way).
-	fd_start socat-vsock vsock 564 socat -b 262144 VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FDX/diod.sock || return
+	# A server that does not start says why on fd 3, with the other notes.
+	srv_diod_start $FD_EXP 2>$FDX/start.err || { sed 's/^/# /' $FDX/start.err >&3; return; }
 	unpfs=0
-	if [ -x /usr/bin/unpfs ]; then
-		fd_start unpfs-tcp tcp 5640 /usr/bin/unpfs 'tcp!127.0.0.1!5640' $FD_EXP && unpfs=1
+	if [ -x $SRV_UNPFS ]; then
+		if srv_unpfs_start $FD_EXP 2>$FDX/start.err; then unpfs=1; else sed 's/^/# /' $FDX/start.err >&3; fi
 	else
 		echo "# no /usr/bin/unpfs in the initramfs: no unpfs points" >&3
 	fi
@@ -334,9 +314,7 @@ fd_part() {
 		fi
 		elapsed "fd rep $rep"
 	done
-	for s in diod-tcp diod-unix socat-vsock unpfs-tcp; do
-		[ -e $FDX/$s.pid ] && kill "$(cat $FDX/$s.pid)" 2>/dev/null
-	done
+	srv_stop diod-tcp diod-unix socat-vsock unpfs-tcp
 }
 
 case ,$PARTS, in *,virtio,*) virtio_part ;; esac

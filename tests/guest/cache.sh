@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Page-cache tests: 9P mounts with cache=loose and cache=mmap (sourced by
-# run-tests.sh, which defines CHK, mount9p, loaded, chanstat, check, expect,
-# tap, diag, and per pass P). Everything else runs with cache=none, where no
+# zc9p_cache.sh and zc9p_dma.sh; ksft_prelude.sh defines CHK, mount9p, loaded,
+# chanstat, tap.sh check, expect, tap, diag; the caller per pass P). Everything else runs with cache=none, where no
 # page of a file is ever cached; here the transport carries what netfs reads
 # into and writes back from the page cache (readahead, writeback of dirty
 # folios, mapped pages), mixed with O_DIRECT on the same file.

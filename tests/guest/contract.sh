@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The 9P client's contract at the edges, on virtio (issue 19; sourced by
-# run-tests.sh after msize.sh: uses its CHK, chanstat, mount9p, check,
+# zc9p_contract.sh and zc9p_dma.sh after msize.sh: uses ksft_prelude.sh's CHK, chanstat, mount9p, check,
 # expect, tap, diag, MIB, DBG, MSIZE_MAX, MSIZE_COPY and the trace helpers).
 # contract_suite runs on whichever virtio transport is loaded, with zc9p0
 # (indirect descriptors on) mounted nowhere: zc9p_virtio in each zero-copy
@@ -26,7 +26,7 @@ contract_alloc_failure() {
 	local P="[$area $1]"
 	if [ ! -d $FPA ]; then
 		if [ -n "${ZC9P_STOCK:-}" ]; then
-			# A distribution kernel has no fault injection (zc9p_stock.sh).
+			# A distribution kernel has no fault injection (zc9p.stock=1).
 			ktap_test_skip "$P order-3 failures: no fault injection in this kernel (a stock kernel)"
 		else
 			tap 1 "$P fault injection: $FPA exists (CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)"

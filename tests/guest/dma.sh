@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Virtio 9P under bounce-buffered DMA (sourced by run-tests.sh for the dma
-# part; uses its CHK, MM, mount9p, chanstat, check, expect, tap, diag, MIB,
+# Virtio 9P under bounce-buffered DMA (sourced by zc9p_dma.sh
+# after msize.sh, contract.sh and cache.sh; uses ksft_prelude.sh's CHK, MM, mount9p, chanstat, check, expect, tap, diag, MIB,
 # A and the trace helpers of msize.sh). The guest (tools/dma-guest.sh) is a
 # q35 machine booted with swiotlb=force whose one share, zc9p0, is a
 # virtio-9p-pci device with iommu_platform=on (VIRTIO_F_ACCESS_PLATFORM) and
@@ -35,7 +35,7 @@ DMA_BIG=$((4 * MIB))
 # dma_transport LABEL MSIZE: the selection on the transport just loaded,
 # mounted at A with msize MSIZE.
 dma_transport() {
-	local label=$1 msz=$2 P="[dma $1]" d off size bad i pids fails io
+	local label=$1 msz=$2 P="[dma $1]" d off size bad io
 	io=$((msz - 24))
 	expect "$P mount zc9p0 with msize=$msz" OK mount9p zc9p0 $A version=9p2000.L,msize=$msz
 	if ! grep -q " $A 9p " /proc/mounts; then
@@ -66,16 +66,8 @@ dma_transport() {
 		sh -c "ZC9P_ODIRECT=1 $CHK write $d/direct $((MIB + 4096)) 9 $MIB &&
 		       ZC9P_ODIRECT=1 $CHK verify $d/direct $((MIB + 4096)) 9 $((2 * MIB))"
 	# Four writers at once share swiotlb's pool (64 MiB).
-	pids=
-	for i in 1 2 3 4; do
-		( $CHK write $d/par-$i $((MIB + i)) $i $MIB &&
-		  $CHK verify $d/par-$i $((MIB + i)) $i $((2 * MIB)) ) >/tmp/dma-par-$i.log 2>&1 &
-		pids="$pids $!"
-	done
-	fails=0
-	for i in $pids; do wait $i || fails=$((fails + 1)); done
-	[ $fails -eq 0 ] || cat /tmp/dma-par-*.log | diag
-	tap $fails "$P 4 concurrent 1 MiB writers+readers, verified"
+	concurrent par 4 $MIB 0 $MIB $((2 * MIB)) $d
+	tap $? "$P 4 concurrent 1 MiB writers+readers, verified"
 	expect "$P readdir of a 5000-entry directory made on the host" 5000 $CHK countdir $A/big
 	case $label in
 	zc*)
@@ -134,20 +126,14 @@ dma_long_chains() {
 # budget must hold what the transport lends the device all the same (the
 # pins file: lent_pages_peak within it, waits counted, nothing left after).
 dma_budget_flood() {
-	local P="[dma zc1]" d=$A/dma-zc1 pids i fails
+	local P="[dma zc1]" d=$A/dma-zc1 fails
 	check "$P insmod zc9p_virtio.ko pin_budget=64" insmod $MOD pin_budget=64
 	expect "$P the budget reads back in the pins file" 64 pinstat pin_budget
 	expect "$P budget flood: mount with msize=512000" OK mount9p zc9p0 $A version=9p2000.L,msize=512000
-	pids=
-	for i in 1 2 3 4 5 6 7 8; do
-		( ZC9P_ODIRECT=1 $CHK write $d/flood-$i $((2 * MIB + i)) $((200 + i)) $MIB &&
-		  ZC9P_ODIRECT=1 $CHK verify $d/flood-$i $((2 * MIB + i)) $((200 + i)) $MIB ) \
-			>/tmp/dma-flood-$i.log 2>&1 &
-		pids="$pids $!"
-	done
-	fails=0
-	for i in $pids; do wait $i || fails=$((fails + 1)); done
-	[ $fails -eq 0 ] || cat /tmp/dma-flood-*.log | diag
+	export ZC9P_ODIRECT=1
+	concurrent flood 8 $((2 * MIB)) 200 $MIB $MIB $d
+	fails=$?
+	unset ZC9P_ODIRECT
 	tap $fails "$P budget flood: 8 O_DIRECT writers+readers of 2 MiB, verified"
 	sed 's/^/pins: /' $DBG/zc9p_virtio/pins | diag
 	check "$P budget flood: the pages lent at once stayed within the budget (peak $(pinstat lent_pages_peak))" \

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# Fault tests of the transport (sourced by run-tests.sh, which defines CHK,
-# chanstat, mount9p, check, expect, tap, diag, MIB, and per pass ZC and P):
+# Fault tests of the transport (sourced by the virtio programs;
+# ksft_prelude.sh defines CHK, chanstat, mount9p, MIB, tap.sh check, expect,
+# tap, diag, and the caller per pass ZC and P):
 # tasks killed inside the transport, a slow server, mount cycles with killed
 # readers. What they guard against is a request handed back twice or never
 # (use-after-free, refcount underflow: the host fails the run on any KASAN,

@@ -21,14 +21,16 @@
 
 FD_CHK=$ZC9P_DIR/zc9p-check
 FD_MOUNT=$ZC9P_DIR/zc9p-fdmount
-FD_DIOD=/usr/sbin/diod
-FD_UNPFS=/usr/bin/unpfs
 FD_DBG=/sys/kernel/debug/zc9p_fd
 FD_X=/tmp/fdx           # the servers' sockets, pid files and logs
 FD_EXP=$FD_X/export     # what they all export
+# The servers (servers.sh) keep their pid files and logs in FD_X.
+. $ZC9P_DIR/servers.sh
+# shellcheck disable=SC2034 # servers.sh's
+SRV_DIR=$FD_X
 FD_M=/mnt/fd            # where the suite mounts
 FD_MIB=1048576
-FD_DIOD_OPTS="-f -n -N -c /dev/null -L stderr -e $FD_EXP"
+FD_DIOD_OPTS=$(srv_diod_opts $FD_EXP)
 # The host's file, as tools/run-tests.sh writes it.
 FD_HOST_SIZE=$((3 * FD_MIB + 5))
 FD_HOST_SEED=61
@@ -68,64 +70,7 @@ fd_live_conns() {
 
 fd_pins() { sed -n "s/^$1: //p" $FD_DBG/pins; }
 
-# fd_gone PID: PID has exited (gone, or a zombie not yet reaped by init).
-fd_gone() {
-	[ ! -e /proc/$1/stat ] && return 0
-	[ "$(cut -d' ' -f3 /proc/$1/stat 2>/dev/null)" = Z ]
-}
-
-# fd_wait_gone SECONDS PID: wait (at most SECONDS) for PID to exit.
-fd_wait_gone() {
-	fd_i=0
-	while ! fd_gone $2; do
-		[ $fd_i -ge $(($1 * 10)) ] && return 1
-		usleep 100000
-		fd_i=$((fd_i + 1))
-	done
-}
-
-# fd_listening tcp PORT | unix PATH | vsock PORT: a server listens there (on
-# vsock, of which /proc shows nothing, a connection to CID 1 succeeds).
-fd_listening() {
-	case $1 in
-	tcp) grep -qi "^ *[0-9]*: [0-9A-F]*:$(printf %04X $2) [0-9A-F]*:0000 0A" /proc/net/tcp ;;
-	unix) grep -q " 00010000 0001 01 *[0-9]* $2\$" /proc/net/unix ;; # __SO_ACCEPTCON
-	vsock) socat -u OPEN:/dev/null VSOCK-CONNECT:1:$2 2>/dev/null ;;
-	esac
-}
-
-# fd_start NAME tcp PORT|unix PATH COMMAND...: start a server in the background
-# (log in $FD_X/NAME.log, pid in $FD_X/NAME.pid) and wait until it listens
-# (diod takes seconds to start under TCG: give up after 60 s).
-fd_start() {
-	fd_name=$1 fd_kind=$2 fd_where=$3
-	shift 3
-	"$@" </dev/null >$FD_X/$fd_name.log 2>&1 &
-	echo $! >$FD_X/$fd_name.pid
-	fd_i=0
-	while ! fd_listening $fd_kind $fd_where; do
-		if [ $fd_i -ge 600 ] || fd_gone "$(cat $FD_X/$fd_name.pid)"; then
-			cat $FD_X/$fd_name.log
-			return 1
-		fi
-		usleep 100000
-		fd_i=$((fd_i + 1))
-	done
-}
-
-# fd_stop NAME: stop a server started by fd_start or zc9p-fdmount.
-fd_stop() {
-	[ -e $FD_X/$1.pid ] || return 0
-	fd_p=$(cat $FD_X/$1.pid)
-	rm -f $FD_X/$1.pid
-	fd_gone $fd_p && return 0
-	kill $fd_p 2>/dev/null
-	fd_wait_gone 10 $fd_p || kill -9 $fd_p 2>/dev/null
-	wait $fd_p 2>/dev/null
-	return 0
-}
-
-fd_have_unpfs() { [ -x $FD_UNPFS ]; }
+fd_have_unpfs() { [ -x $SRV_UNPFS ]; }
 
 # fd_servers_start: the export folder (with big/, 5000 entries made on the
 # tmpfs itself) and the listening servers.
@@ -138,41 +83,14 @@ fd_servers_start() {
 		mkdir -p $FD_EXP/big && $FD_CHK mkfiles $FD_EXP/big 5000
 	} || return 1
 	mkdir -p $FD_M
-	fd_start diod-tcp tcp 564 $FD_DIOD $FD_DIOD_OPTS -l 127.0.0.1:564 || return 1
-	fd_start diod-unix unix $FD_X/diod.sock $FD_DIOD $FD_DIOD_OPTS -l $FD_X/diod.sock || return 1
-	# A connection to vsock port 564 (any CID of this guest) becomes one to
-	# diod's unix socket.
-	fd_start socat-vsock vsock 564 socat -b 262144 VSOCK-LISTEN:564,fork,reuseaddr UNIX-CONNECT:$FD_X/diod.sock || return 1
+	srv_diod_start $FD_EXP || return 1
 	if fd_have_unpfs; then
-		# unpfs's unix listener is at PATH:PORT.
-		fd_start unpfs-tcp tcp 5640 $FD_UNPFS 'tcp!127.0.0.1!5640' $FD_EXP || return 1
-		fd_start unpfs-unix unix $FD_X/unpfs.sock:0 $FD_UNPFS "unix!$FD_X/unpfs.sock!0" $FD_EXP || return 1
+		srv_unpfs_start $FD_EXP unix || return 1
 	fi
 }
 
 fd_servers_stop() {
-	for s in diod-tcp diod-unix socat-vsock unpfs-tcp unpfs-unix; do fd_stop $s; done
-}
-
-# fd_concurrent NAME N SIZE SEED BLOCK DIR: N processes at once, process i
-# writing DIR/NAME-i (SIZE + i bytes, seed SEED + i) in BLOCK-byte calls and
-# reading it back in other sizes. Returns how many failed (their logs go out
-# as diagnostics).
-fd_concurrent() {
-	fd_pids=
-	fd_i=1
-	while [ $fd_i -le $2 ]; do
-		( $FD_CHK write $6/$1-$fd_i $(($3 + fd_i)) $(($4 + fd_i)) $5 &&
-		  $FD_CHK verify $6/$1-$fd_i $(($3 + fd_i)) $(($4 + fd_i)) $(($5 + 4096)) ) \
-			>/tmp/$1-$fd_i.log 2>&1 &
-		fd_pids="$fd_pids $!"
-		fd_i=$((fd_i + 1))
-	done
-	fd_fails=0
-	for fd_p in $fd_pids; do wait $fd_p || fd_fails=$((fd_fails + 1)); done
-	[ $fd_fails -eq 0 ] || cat /tmp/$1-*.log | diag
-	rm -f /tmp/$1-*.log
-	return $fd_fails
+	srv_stop diod-tcp diod-unix socat-vsock unpfs-tcp unpfs-unix
 }
 
 # fd_source NAME: sets FD_SRC (the mount source of transport NAME) and
@@ -203,7 +121,7 @@ fd_mount() {
 	vsock) $FD_CHK mount $FD_SRC $FD_M trans=vsock,port=564,$FD_DIOD_MNT ;;
 	fd-socketpair|fd-pipes)
 		$FD_MOUNT ${1#fd-} $FD_SRC $FD_M $FD_DIOD_MNT $FD_X/$1.pid $FD_X/$1.log \
-			$FD_DIOD $FD_DIOD_OPTS --rfdno {R} --wfdno {W} ;;
+			$SRV_DIOD $FD_DIOD_OPTS --rfdno {R} --wfdno {W} ;;
 	unpfs-tcp-*) $FD_CHK mount $FD_SRC $FD_M trans=tcp,port=5640,version=9p2000.L,msize=${1#unpfs-tcp-} ;;
 	unpfs-unix-*) $FD_CHK mount $FD_SRC $FD_M trans=unix,version=9p2000.L,msize=${1#unpfs-unix-} ;;
 	*) echo "fd_mount: unknown transport $1"; return 1 ;;
@@ -239,7 +157,7 @@ fd_transport() {
 	if ! fd_mounted; then
 		tap 1 "$P tests (not mounted)"
 		fd_server_log $fd_t | diag
-		fd_stop $fd_t
+		srv_stop $fd_t
 		return
 	fi
 	fd_w=$FD_M/$fd_t fd_e=$FD_EXP/$fd_t
@@ -273,17 +191,11 @@ fd_transport() {
 		fd_bad=0
 		if [ $fd_full = 1 ]; then
 			for fd_size in 1025 4097 65537 262147; do
-				fd_f=$fd_w/mis-$fd_off-$fd_size
-				ZC9P_BUF_OFFSET=$fd_off $FD_CHK write $fd_f $fd_size $fd_off $fd_size >/tmp/mis.out 2>&1 &&
-					ZC9P_BUF_OFFSET=$fd_off $FD_CHK verify $fd_f $fd_size $fd_off $fd_size >>/tmp/mis.out 2>&1 ||
-					{ fd_bad=1; diag </tmp/mis.out; }
+				offset_roundtrip $fd_w/mis-$fd_off-$fd_size $fd_size $fd_off $fd_size $fd_size || fd_bad=1
 			done
 			tap $fd_bad "$P buffers at offset $fd_off, 1 KiB+1 to 256 KiB in one call: content verified"
 		else
-			fd_f=$fd_w/mis-$fd_off
-			ZC9P_BUF_OFFSET=$fd_off $FD_CHK write $fd_f 262147 $fd_off 65537 >/tmp/mis.out 2>&1 &&
-				ZC9P_BUF_OFFSET=$fd_off $FD_CHK verify $fd_f 262147 $fd_off 16411 >>/tmp/mis.out 2>&1 ||
-				{ fd_bad=1; diag </tmp/mis.out; }
+			offset_roundtrip $fd_w/mis-$fd_off 262147 $fd_off 65537 16411 || fd_bad=1
 			tap $fd_bad "$P buffers at offset $fd_off, 256 KiB+3 in 64 KiB+1 writes, 16 KiB+27 reads: content verified"
 		fi
 	done
@@ -305,7 +217,7 @@ fd_transport() {
 
 	fd_csize=$FD_MIB
 	[ $fd_full = 1 ] || fd_csize=262144
-	fd_concurrent par 4 $fd_csize 300 65536 $fd_w
+	concurrent par 4 $fd_csize 300 65536 $((65536 + 4096)) $fd_w
 	tap $? "$P 4 concurrent writer+reader processes ($fd_csize bytes each)"
 	[ $fd_readdir = 1 ] &&
 		expect "$P readdir of a 5000-entry directory" 5000 $FD_CHK countdir $FD_M/big
@@ -364,8 +276,8 @@ fd_transport() {
 	case $fd_t in
 	fd-*) # Its server ends when the kernel closes the channel.
 		fd_p=$(cat $FD_X/$fd_t.pid 2>/dev/null)
-		check "$P its server exits after the unmount" fd_wait_gone 60 "$fd_p"
-		fd_stop $fd_t ;;
+		check "$P its server exits after the unmount" srv_wait_gone 60 "$fd_p"
+		srv_stop $fd_t ;;
 	esac
 	[ $FD_MOD = zc ] && expect "$P no live connection after the unmount" 0 fd_live_conns
 	rm -rf $fd_e
@@ -545,7 +457,7 @@ fd_suite() {
 	fi
 	check "$P rmmod after unmount" sh -c "rmmod $FD_NAME && ! grep -q '^$FD_NAME ' /proc/modules"
 	fd_cycles=0
-	for fd_i in 1 2 3; do
+	for _ in 1 2 3; do
 		insmod $FD_KO $FD_ARGS && [ "$(fd_mount tcp)" = OK ] &&
 			$FD_CHK verify $FD_M/keep $FD_MIB 7 && umount $FD_M &&
 			rmmod $FD_NAME && fd_cycles=$((fd_cycles + 1))

@@ -135,6 +135,21 @@ hs_logwait() {
 
 hs_mounted() { grep -q " $HS_M 9p " /proc/mounts; }
 
+# hs_small_buffers: TCP's socket buffers at 16 KiB at the most, so that a
+# frame of a large write cannot go into the socket whole (TCP grows a
+# socket's buffers up to tcp_wmem's maximum as it goes); hs_buffers_back
+# restores what they were.
+hs_small_buffers() {
+	hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
+	hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
+	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
+	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+}
+hs_buffers_back() {
+	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
+	echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+}
+
 # hs_conns: the zc9p_fd connection folders (none for c).
 hs_conns() {
 	[ $hs_mod = zc ] || return 0
@@ -289,10 +304,7 @@ hs_case() {
 	if [ $hs_m = stop-reading ]; then
 		# Small socket buffers, so a client's send blocks soon once the
 		# server stops reading (the kernel's socket takes these at connect).
-		hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
-		hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-		echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
-		echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+		hs_small_buffers
 	fi
 	hs_rc=0
 	case $hs_tr in
@@ -310,8 +322,7 @@ hs_case() {
 	hs_spid=$(cat $HS_X/server.pid 2>/dev/null)
 	hs_mark mount
 	if [ $hs_m = stop-reading ]; then
-		echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-		echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+		hs_buffers_back
 	fi
 	hs_mres=$(hs_result $HS_X/mount.out)
 	if [ "$hs_mres" != OK ]; then
@@ -500,16 +511,40 @@ hs_case() {
 }
 
 hostile_suite() {
-	hs_mod=$1 hs_report=${2:-}
+	hs_report=${2:-}
+	hs_load "$1" hostile || return
+	for hs_c in ${HS_MODES:-$HS_ALL}; do
+		hs_case $hs_c
+	done
+	hs_unload
+}
+
+# hs_killed PID NAME WHAT: SIGKILL for PID, which must die within 30 s (one
+# result: "the killed WHAT dies"); if it does not, hs_unstick with NAME.
+hs_killed() {
+	kill -9 $1
+	hs_wait 30 $1
+	hs_kr=$?
+	tap $hs_kr "$hp the killed $3 dies (in ${hs_ms}ms)"
+	[ $hs_kr = 0 ] || hs_unstick $1 $2
+	wait $1 2>/dev/null
+}
+
+# hs_load c|zc SUITE: the suite SUITE (hostile, contract) begins on mainline's
+# 9pnet_fd (c) or zc9p_fd (zc, with HS_MODARGS), loaded here with the other
+# unloaded; HS_P names the suite and the module. Non-zero (a failed result)
+# for an unknown or missing module.
+hs_load() {
+	hs_mod=$1
 	case $hs_mod in
 	c) hs_ko=$ZC9P_MODDIR/9pnet_fd.ko hs_kmod=9pnet_fd hs_other=zc9p_fd hs_args= ;;
 	zc) hs_ko=$ZC9P_MODDIR/zc9p_fd.ko hs_kmod=zc9p_fd hs_other=9pnet_fd hs_args=${HS_MODARGS:-} ;;
-	*) tap 1 "hostile_suite: unknown module '$hs_mod'"; return ;;
+	*) tap 1 "${2}_suite: unknown module '$hs_mod'"; return 1 ;;
 	esac
-	HS_P="[hostile $hs_mod]"
+	HS_P="[$2 $hs_mod]"
 	if [ ! -e $hs_ko ]; then
 		tap 1 "$HS_P $hs_ko is missing: suite not run"
-		return
+		return 1
 	fi
 	hs_now
 	hs_tsuite=$hs_t
@@ -518,9 +553,10 @@ hostile_suite() {
 	grep -q "^$hs_other " /proc/modules && rmmod $hs_other
 	grep -q "^$hs_kmod " /proc/modules || check "$HS_P insmod $hs_ko $hs_args" insmod $hs_ko $hs_args
 	hs_n=0
-	for hs_c in ${HS_MODES:-$HS_ALL}; do
-		hs_case $hs_c
-	done
+}
+
+# hs_unload: the suite hs_load began ends: unmounted, the module unloaded.
+hs_unload() {
 	hs_mounted && umount -l $HS_M
 	check "$HS_P rmmod $hs_kmod" rmmod $hs_kmod
 	hs_now
@@ -640,18 +676,14 @@ hc_exit() {
 # connection (zc9p before the fix failed it after 2 s without progress on
 # any frame).
 hc_kill_beside_write() {
-	hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
-	hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+	hs_small_buffers
 	# Small socket buffers for the whole case (TCP grows a socket's buffers
 	# up to tcp_wmem's maximum as it goes): the socket cannot take a frame
 	# of 1 MiB whole.
 	hc_start kill-beside-stalled-write "--mode stop-reading --arg 8 --delay read:12000" \
 		version=9p2000.L,msize=1048576
 	if [ $? != 0 ]; then
-		echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-		echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+		hs_buffers_back
 		return
 	fi
 	# The victim's read (zero copy) reaches the server, which holds it.
@@ -664,12 +696,7 @@ hc_kill_beside_write() {
 	$HS writeat $HS_M/bad 1048576 1048576 >$HS_X/write2.out 2>&1 &
 	hc_w2pid=$!
 	usleep 1000000
-	kill -9 $hc_vpid
-	hs_wait 30 $hc_vpid
-	hc_r=$?
-	tap $hc_r "$hp the killed task dies (in ${hs_ms}ms)"
-	[ $hc_r = 0 ] || hs_unstick $hc_vpid victim
-	wait $hc_vpid 2>/dev/null
+	hs_killed $hc_vpid victim task
 	hc_w=
 	for hc_p in $hc_wpid:write $hc_w2pid:write2; do
 		if hs_wait 40 ${hc_p%:*}; then
@@ -685,8 +712,7 @@ hc_kill_beside_write() {
 	tap "$([ "$(hs_result $HS_X/after.out)" = OK ]; echo $?)" \
 		"$hp the mount is alive: a later read verifies ($(hs_result $HS_X/after.out))"
 	[ $hs_mod = zc ] && echo "$hp dead=$(hs_stat dead) killed_waits=$(hs_stat killed_waits)" | diag
-	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-	echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+	hs_buffers_back
 	hc_end
 }
 
@@ -711,12 +737,7 @@ hc_killed_walk() {
 		usleep 20000
 	done
 	usleep 300000
-	kill -9 $hc_spid
-	hs_wait 30 $hc_spid
-	hc_r=$?
-	tap $hc_r "$hp the killed stat dies (in ${hs_ms}ms)"
-	[ $hc_r = 0 ] || hs_unstick $hc_spid stat
-	wait $hc_spid 2>/dev/null
+	hs_killed $hc_spid stat stat
 	# At once, while the reader still holds its fid: the new walk takes the
 	# lowest free fid number, the killed walk's if the client freed it.
 	hs_bounded 20 $HS_X/stat.out stat -c %s $HS_M/good
@@ -744,7 +765,7 @@ hc_failnth() {
 	[ -d $hc_fs ] || hc_fs=/sys/kernel/debug/failslab
 	if [ ! -w /proc/self/fail-nth ] || [ ! -d $hc_fs ]; then
 		if [ -n "${ZC9P_STOCK:-}" ]; then
-			# A distribution kernel has no fault injection (zc9p_stock.sh).
+			# A distribution kernel has no fault injection (zc9p.stock=1).
 			ktap_test_skip "$HS_P failnth-stat: no fault injection in this kernel (a stock kernel)"
 			return
 		fi
@@ -786,14 +807,10 @@ hc_failnth() {
 # connection goes on, as the protocol allows (9pnet_fd accepts a reply to a
 # request it is still writing).
 hc_early_rlerror() {
-	hs_wmem=$(cat /proc/sys/net/ipv4/tcp_wmem)
-	hs_rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_wmem
-	echo "4096 16384 16384" >/proc/sys/net/ipv4/tcp_rmem
+	hs_small_buffers
 	hc_start early-rlerror "--mode early-rlerror" $HS_OPTS
 	hc_ok=$?
-	echo "$hs_wmem" >/proc/sys/net/ipv4/tcp_wmem
-	echo "$hs_rmem" >/proc/sys/net/ipv4/tcp_rmem
+	hs_buffers_back
 	[ $hc_ok = 0 ] || return
 	hs_bounded 30 $HS_X/write.out $HS writeat $HS_M/bad 131072 65536
 	hc_w=$(hs_result $HS_X/write.out)
@@ -830,20 +847,7 @@ hc_zero_read() {
 }
 
 contract_suite() {
-	hs_mod=$1
-	case $hs_mod in
-	c) hs_ko=$ZC9P_MODDIR/9pnet_fd.ko hs_kmod=9pnet_fd hs_other=zc9p_fd hs_args= ;;
-	zc) hs_ko=$ZC9P_MODDIR/zc9p_fd.ko hs_kmod=zc9p_fd hs_other=9pnet_fd hs_args=${HS_MODARGS:-} ;;
-	*) tap 1 "contract_suite: unknown module '$hs_mod'"; return ;;
-	esac
-	HS_P="[contract $hs_mod]"
-	hs_now
-	hs_tsuite=$hs_t
-	ip link set lo up 2>/dev/null
-	mkdir -p $HS_M $HS_X
-	grep -q "^$hs_other " /proc/modules && rmmod $hs_other
-	grep -q "^$hs_kmod " /proc/modules || check "$HS_P insmod $hs_ko $hs_args" insmod $hs_ko $hs_args
-	hs_n=0
+	hs_load "$1" contract || return
 	for hc_c in ${HC_CASES:-$HC_ALL}; do
 		case $hc_c in
 		exit-close) hc_exit close ;;
@@ -856,8 +860,5 @@ contract_suite() {
 		*) tap 1 "$HS_P unknown case $hc_c" ;;
 		esac
 	done
-	hs_mounted && umount -l $HS_M
-	check "$HS_P rmmod $hs_kmod" rmmod $hs_kmod
-	hs_now
-	echo "$HS_P took $(( (hs_t - hs_tsuite) / 100 ))s" | diag
+	hs_unload
 }

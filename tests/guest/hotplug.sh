@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Hot-unplug and re-plug of a 9P device through QEMU's monitor (sourced by
-# run-tests.sh; hostctl.sh asks the host to run QMP device_del/device_add).
+# zc9p_hotplug.sh; hostctl.sh asks the host to run QMP device_del/device_add).
 # Share 4 (tag zc9p4) is kept for this. Removal must finish without waiting
 # for the unmount: a mounted share then fails I/O with EIO, unmounts, and the
 # re-plugged device mounts again with its data intact.

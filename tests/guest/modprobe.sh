@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# zc9p's modules installed like any kernel module (sourced by run-tests.sh):
+# zc9p's modules installed like any kernel module (sourced by zc9p_modprobe.sh):
 # tools/mkinitramfs.sh puts `make install`'s tree in /lib/modules/RELEASE/
 # (zc9p's modules in extra/, mainline's 9pnet_virtio and 9pnet_fd in
 # kernel/net/9p/, depmod's files), kmod's tools in /usr/lib/zc9p-kmod/ and
@@ -15,7 +15,7 @@
 
 MP_KMOD=/usr/lib/zc9p-kmod
 # Where the installed zc9p modules are: `make install`'s extra/, or DKMS's
-# updates/dkms on a stock kernel (zc9p_stock.sh).
+# updates/dkms on a stock kernel (zc9p.stock=1; ksft_prelude.sh).
 MP_DIR=${ZC9P_INSTALLED_DIR:-extra}
 MP_CONF=/etc/modprobe.d/zc9p.conf
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Large msize on virtio (sourced by run-tests.sh, after faults.sh and
+# Large msize on virtio (sourced by zc9p_msize.sh and others, after faults.sh and
 # hostctl.sh; uses its CHK, chanstat, mount9p, check, expect, tap, diag, MIB,
 # and per pass ZC and P). What a request carries is counted on the host: QEMU
 # writes a trace line per Tread/Twrite it serves (v9fs_read, v9fs_write) and

@@ -31,7 +31,7 @@
 # every .u file test but the reads failed on both). The .u tests are
 # zc9p-hostile's below (walk, stat, open, read, Rerror with its errno).
 
-VS_LAWN=/usr/bin/zc9p-lawn9p
+VS_LAWN=$SRV_LAWN
 VS_EXP=$FD_X/vexport
 VS_PORT=5650
 VS_SIZES="0 1 4095 4096 4097 65537 300007"
@@ -84,7 +84,7 @@ vs_one() {
 	if ! fd_mounted; then
 		tap 1 "$P tests (not mounted)"
 		tail -20 $FD_X/lawn-*.log $FD_X/vs-$vs_t.log 2>/dev/null | diag
-		fd_stop vs-$vs_t
+		srv_stop vs-$vs_t
 		return
 	fi
 	unset ZC9P_NO_FSYNC
@@ -144,8 +144,8 @@ vs_one() {
 	fi
 	check "$P unmount" umount $FD_M
 	case $vs_t in
-	fd-*) check "$P its server exits after the unmount" fd_wait_gone 60 "$(cat $FD_X/vs-$vs_t.pid 2>/dev/null)"
-	      fd_stop vs-$vs_t ;;
+	fd-*) check "$P its server exits after the unmount" srv_wait_gone 60 "$(cat $FD_X/vs-$vs_t.pid 2>/dev/null)"
+	      srv_stop vs-$vs_t ;;
 	esac
 	rm -rf $vs_e
 }
@@ -202,7 +202,7 @@ vs_rerror() {
 				tail -20 $vs_log | diag
 			fi
 			vs_p=$(cat $FD_X/vs-hostile.pid 2>/dev/null)
-			[ -n "$vs_p" ] && ! fd_wait_gone 5 $vs_p && kill -9 $vs_p 2>/dev/null
+			[ -n "$vs_p" ] && ! srv_wait_gone 5 $vs_p && kill -9 $vs_p 2>/dev/null
 		done
 	done
 }
@@ -223,8 +223,7 @@ vs_suite() {
 	check "$P no other fd transport loaded" fd_unload_all
 	mkdir -p $FD_X $FD_M
 	check "$P the server's folder (files, $VS_NDIR entries)" vs_fixture
-	fd_start lawn-tcp tcp $VS_PORT $VS_LAWN $VS_EXP -l 127.0.0.1:$VS_PORT &&
-		fd_start lawn-unix unix $FD_X/lawn.sock $VS_LAWN $VS_EXP -l $FD_X/lawn.sock
+	srv_lawn_start $VS_EXP $VS_PORT
 	tap $? "$P lawn-9p started on tcp and unix"
 	check "$P insmod $vs_ko $vs_args" insmod $vs_ko $vs_args
 	for vs_v in 9p2000 9p2000.L; do
@@ -237,7 +236,6 @@ vs_suite() {
 	[ $VS_MOD = zc ] && expect "$P no pages left pinned" 0 fd_pins pinned_pages
 	fd_mounted && umount $FD_M
 	check "$P rmmod" fd_unload_all
-	fd_stop lawn-tcp
-	fd_stop lawn-unix
+	srv_stop lawn-tcp lawn-unix
 	echo "$P took $(( $(date +%s) - vs_t0 ))s" | diag
 }

@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errname.h"
 #include "stream.h"
 
 static void fill(uint8_t *buf, size_t len, uint64_t seed, uint64_t pos)
@@ -208,7 +209,7 @@ static int do_write(const char *path, uint64_t size, uint64_t seed, size_t bs)
 			return die("write", path);
 		pos += w;
 	}
-	/* ZC9P_NO_FSYNC: see the legacy-protocol note in run-tests.sh. */
+	/* ZC9P_NO_FSYNC: see the legacy-protocol note in virtio.sh. */
 	if ((!getenv("ZC9P_NO_FSYNC") && fsync(fd)) || close(fd))
 		return die("close", path);
 	return 0;
@@ -281,17 +282,6 @@ static int do_badbuf(const char *path)
 		bad = 1;
 	close(fd);
 	return bad;
-}
-
-static const char *errno_name(int e)
-{
-	static char buf[32];
-	const char *name = e ? strerrorname_np(e) : "OK";
-
-	if (name)
-		return name;
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
 }
 
 int main(int argc, char **argv)

@@ -32,16 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *errno_name(int e)
-{
-	static char buf[32];
-	const char *name = e ? strerrorname_np(e) : "OK";
-
-	if (name)
-		return name;
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
-}
+#include "errname.h"
 
 static int fail(const char *what)
 {

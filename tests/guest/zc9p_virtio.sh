@@ -1,19 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# kselftest zc9p:zc9p_virtio.sh, the virtio part of zc9p's guest suite
-# (run-tests.sh with TEST_PARTS=virtio): zc9p_virtio in both zero-copy modes
-# on five virtio 9P shares with mount tags zc9p0..zc9p4, mainline's
-# 9pnet_virtio beside it for comparison, and the zc9p_pintest module.
-# Documentation/testing.rst says what each share must be. Skips (KSFT_SKIP)
-# when not root, when a module is missing from ZC9P_MODDIR (default: this
-# folder), when a 9P virtio transport is already loaded, or when a tag is
-# missing.
-ZC9P_DIR=$(cd "$(dirname "$0")" && pwd)
-. "$ZC9P_DIR/ksft_prelude.sh"
-need_modules zc9p_virtio zc9p_pintest 9pnet_virtio
-for m in zc9p_virtio 9pnet_virtio; do
-	! grep -q "^$m " /proc/modules || skip "$m is loaded: the suite loads and unloads it"
-done
-need_virtio_tags zc9p0 zc9p1 zc9p2 zc9p3 zc9p4
+# kselftest zc9p:zc9p_virtio.sh: zc9p_virtio's transport suite (virtio.sh),
+# with zerocopy=1 and, unless the stock guest runs it (zc9p.reference=stock),
+# zerocopy=0, on five virtio 9P shares with mount tags zc9p0..zc9p4
+# (Documentation/testing.rst says what each must be). Skips (KSFT_SKIP) when
+# not root, when a module is missing from ZC9P_MODDIR (default: this folder),
+# when a 9P virtio transport is already loaded, or when a tag is missing.
+. "$(dirname "$0")/ksft_prelude.sh"
+need_virtio zc9p0 zc9p1 zc9p2 zc9p3 zc9p4
+ksft_begin faults virtio
 
-TEST_PARTS=virtio exec sh "$ZC9P_DIR/run-tests.sh"
+protocols_probe
+for zc in $(zc_passes); do
+	suite "$zc"
+done
+[ $REFERENCE_HERE = 1 ] ||
+	echo "[zc=0] the copy-path pass runs in the stock-kernel guest (zc9p.reference=stock)" | diag
+tap_exit

@@ -2,8 +2,8 @@
 /*
  * zc9p-hostile (main.c has what it does and its command line): what its
  * files share. log.c: the event log; wire.c: 9P messages and the output
- * queue (wire.h); server.c: the synthetic tree, the request handler and the
- * connection loop; modes.c: the misbehaviours and the replies they hold;
+ * queue (wire.h); tree.c: the synthetic tree and the fids; server.c: the
+ * request handler and the connection loop; delay.c: --delay; modes.c: the misbehaviours and the replies they hold;
  * main.c: the options, the client helpers and the setup.
  */
 #ifndef ZC9P_HOSTILE_H
@@ -54,11 +54,37 @@ long long now_ms(void);
 void logf_(const char *fmt, ...);
 void *xrealloc(void *p, size_t n);
 
+/* tree.c: the nodes, and the fids that name them. */
+enum { N_ROOT, N_GOOD, N_BAD, N_DATA };
+struct fid {
+	uint32_t fid;
+	int node, used;
+};
+struct fid *fid_get(uint32_t fid);
+/* A fid for @node: @fid itself if in use (--lax-fids), else a free slot. */
+struct fid *fid_new(uint32_t fid, int node);
+void fids_clear(void);
+/* The server ends: logs how many fids the client left, exits with @status. */
+void bye(int status, const char *why);
+void pqid(struct buf *m, int node);
+void stat_body(struct buf *m, int node);
+void getattr_body(struct buf *m, int node);
+
 /* server.c */
 void build_rread(struct buf *m, uint16_t tag, uint64_t off, uint32_t n);
 void error_reply(uint16_t tag, const char *ename, uint32_t ecode);
 void close_conn(void);
+/* Answers a request (of @size bytes, whole) now. */
+void handle_now(const uint8_t *msg, uint32_t size);
 void serve(void);
+
+/* delay.c: --delay */
+/* Answers a request now, or later if --delay names its type. */
+void handle(const uint8_t *msg, uint32_t size);
+/* Answers the deferred requests that are due; the ms until the next one (-1: none). */
+int run_deferred(long long now);
+/* Drops the deferred request @tag (Tflush): 1 if there was one. */
+int deferred_drop(uint16_t tag);
 int delay_type_of(const char *name);
 
 /* modes.c: held replies */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zc9p-hostile's server: the synthetic tree (the root, "good" and "bad"), the
- * request handler, correct but for what --mode asks (modes.c), and the loop
- * that serves one connection.
+ * zc9p-hostile's server: the request handler, correct but for what --mode
+ * asks (modes.c), on the synthetic tree (tree.c), and the loop that serves
+ * one connection.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -31,72 +31,6 @@ enum proto proto;
 static int stalled;
 static long long stall_until;
 static int early_tag = -1;	/* early-rlerror: the Twrite answered before it was all in */
-
-/* ---- the tree ---- */
-
-enum { N_ROOT, N_GOOD, N_BAD, N_DATA };
-
-/*
- * The kept file "data" has qid version 1: a real file the client may cache
- * (v9fs caches nothing of a file whose qid version is 0, a synthetic one, so
- * cache=loose writes to it would go straight to the server, not at exit).
- */
-static void pqid(struct buf *m, int node)
-{
-	p8(m, node == N_ROOT ? 0x80 : 0);
-	p32(m, node == N_DATA ? 1 : 0);
-	p64(m, node + 1);
-}
-
-struct fid {
-	uint32_t fid;
-	int node, used;
-};
-static struct fid *fids;
-static size_t nfids;
-
-static struct fid *fid_get(uint32_t fid)
-{
-	for (size_t i = 0; i < nfids; i++)
-		if (fids[i].used && fids[i].fid == fid)
-			return &fids[i];
-	return NULL;
-}
-
-static size_t fids_in_use(void)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < nfids; i++)
-		n += fids[i].used;
-	return n;
-}
-
-/* The server ends: say how many fids the client left (0 after an unmount). */
-static void bye(int status, const char *why)
-{
-	logf_("%s; fids in use: %zu", why, fids_in_use());
-	exit(status);
-}
-
-static struct fid *fid_new(uint32_t fid, int node)
-{
-	struct fid *f = fid_get(fid);
-
-	for (size_t i = 0; !f && i < nfids; i++)
-		if (!fids[i].used)
-			f = &fids[i];
-	if (!f) {
-		fids = xrealloc(fids, (nfids + 64) * sizeof(*fids));
-		memset(fids + nfids, 0, 64 * sizeof(*fids));
-		f = &fids[nfids];
-		nfids += 64;
-	}
-	f->fid = fid;
-	f->node = node;
-	f->used = 1;
-	return f;
-}
 
 /* ---- request handling ---- */
 
@@ -127,64 +61,6 @@ static void rlerror(uint16_t tag, uint32_t ecode)
 	error_reply(tag, strerror(ecode), ecode);
 }
 
-/* 9P2000's stat (and .u's extension): Tstat's reply body and a legacy directory entry. */
-static void stat_body(struct buf *m, int node)
-{
-	int dir = node == N_ROOT;
-	uint64_t size = dir ? 0 : fsize;
-	struct stat st;
-	size_t at;
-
-	if (node == N_DATA)
-		size = fstat(store_fd, &st) ? 0 : (uint64_t)st.st_size;
-	at = m->len;
-	p16(m, 0);					/* size, set below */
-	p16(m, 0);					/* type */
-	p32(m, 0);					/* dev */
-	pqid(m, node);
-	p32(m, dir ? 0x80000000 | 0755 : 0644);		/* mode (DMDIR) */
-	p32(m, 1700000000);				/* atime */
-	p32(m, 1700000000);				/* mtime */
-	p64(m, size);
-	pstr(m, dir ? "/" : node == N_GOOD ? "good" : node == N_BAD ? "bad" : "data");
-	pstr(m, "root");
-	pstr(m, "root");
-	pstr(m, "root");
-	if (proto == P_U) {
-		pstr(m, "");				/* extension */
-		p32(m, 0);				/* n_uid, n_gid, n_muid */
-		p32(m, 0);
-		p32(m, 0);
-	}
-	m->b[at] = (m->len - at - 2) & 0xff;
-	m->b[at + 1] = (m->len - at - 2) >> 8;
-}
-
-static void getattr_body(struct buf *m, int node)
-{
-	int dir = node == N_ROOT;
-	uint64_t size = dir ? 4096 : fsize;
-	struct stat st;
-
-	if (node == N_DATA)
-		size = fstat(store_fd, &st) ? 0 : (uint64_t)st.st_size;
-	p64(m, 0x7ff);
-	pqid(m, node);
-	p32(m, dir ? 040755 : 0100644);
-	p32(m, 0);
-	p32(m, 0);
-	p64(m, dir ? 2 : 1);
-	p64(m, 0);
-	p64(m, size);
-	p64(m, 4096);
-	p64(m, (size + 511) / 512);
-	for (int i = 0; i < 8; i++) { /* a/m/c/btime sec+nsec */
-		p64(m, i & 1 ? 0 : 1700000000);
-	}
-	p64(m, 0);
-	p64(m, 0);
-}
-
 /* Builds Rread(tag) with n bytes of the stream from @off. */
 void build_rread(struct buf *m, uint16_t tag, uint64_t off, uint32_t n)
 {
@@ -207,73 +83,6 @@ void close_conn(void)
 		close(wfd);
 }
 
-/* --delay: requests of one type, handled delay_ms after they arrived (in order). */
-struct deferred {
-	int used;
-	uint16_t tag;
-	long long due;
-	struct buf m;
-};
-static struct deferred deferred[64];
-
-static void handle_now(const uint8_t *msg, uint32_t size);
-
-static struct deferred *deferred_find(uint16_t tag)
-{
-	for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
-		if (deferred[i].used && deferred[i].tag == tag)
-			return &deferred[i];
-	return NULL;
-}
-
-/* Handles the deferred requests that are due; returns the ms until the next one (-1: none). */
-static int run_deferred(long long now)
-{
-	int next = -1;
-
-	for (;;) {
-		struct deferred *d = NULL;
-
-		for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
-			if (deferred[i].used && (!d || deferred[i].due < d->due))
-				d = &deferred[i];
-		if (!d)
-			return next;
-		if (d->due > now) {
-			next = d->due - now;
-			return next;
-		}
-		d->used = 0;
-		logf_("answer deferred tag %u", d->tag);
-		handle_now(d->m.b, d->m.len);
-	}
-}
-
-static void handle(const uint8_t *msg, uint32_t size)
-{
-	uint8_t type = msg[4];
-	uint16_t tag = msg[5] | msg[6] << 8;
-
-	if (delay_type && type == delay_type && !muted) {
-		for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
-			if (!deferred[i].used) {
-				struct deferred *d = &deferred[i];
-
-				d->used = 1;
-				d->tag = tag;
-				d->due = now_ms() + delay_ms;
-				d->m.len = 0;
-				put(&d->m, msg, size);
-				if (verbose)
-					logf_("T%u tag %u size %u", type, tag, size);
-				logf_("defer T%u tag %u (%ld ms)", type, tag, delay_ms);
-				return;
-			}
-		logf_("too many deferred requests: T%u tag %u now", type, tag);
-	}
-	handle_now(msg, size);
-}
-
 /* The store's file ("data"): reads, writes and truncation go to --store. */
 static void data_truncate(uint64_t size)
 {
@@ -283,7 +92,26 @@ static void data_truncate(uint64_t size)
 		logf_("data truncated to %llu", (unsigned long long)size);
 }
 
-static void handle_now(const uint8_t *msg, uint32_t size)
+/*
+ * The fid[4] offset[8] count[4] that Tread and Treaddir carry: -1 when the
+ * message is too short for them, 0 when the fid is unknown (answered with
+ * EBADF), 1 when *f is the fid.
+ */
+static int io_args(struct req *r, uint16_t tag, struct fid **f, uint64_t *off, uint32_t *count)
+{
+	*f = fid_get(gn(r, 4));
+	*off = gn(r, 8);
+	*count = gn(r, 4);
+	if (r->bad)
+		return -1;
+	if (!*f) {
+		rlerror(tag, EBADF);
+		return 0;
+	}
+	return 1;
+}
+
+void handle_now(const uint8_t *msg, uint32_t size)
 {
 	struct req r = { msg + HDR, msg + size, 0 };
 	uint8_t type = msg[4];
@@ -303,8 +131,7 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 		if (r.bad)
 			break;
 		msize = msize_cap && msize_cap < ms ? msize_cap : ms;
-		for (size_t i = 0; i < nfids; i++)
-			fids[i].used = 0;
+		fids_clear();
 		proto = !strcmp(name, "9P2000.u") ? P_U : !strcmp(name, "9P2000") ? P_9P2000 : P_L;
 		msg_begin(&rm, TVERSION + 1, tag);
 		p32(&rm, msize);
@@ -449,16 +276,13 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 	case TREAD: {
 		uint64_t off;
 		uint32_t asked, n;
+		int known;
 
-		f = fid_get(gn(&r, 4));
-		off = gn(&r, 8);
-		asked = gn(&r, 4);
-		if (r.bad)
+		known = io_args(&r, tag, &f, &off, &asked);
+		if (known < 0)
 			break;
-		if (!f) {
-			rlerror(tag, EBADF);
+		if (!known)
 			return;
-		}
 		if (f->node == N_ROOT) {
 			rlerror(tag, EISDIR);
 			return;
@@ -542,16 +366,13 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 		uint64_t off;
 		uint32_t count;
 		size_t at;
+		int known;
 
-		f = fid_get(gn(&r, 4));
-		off = gn(&r, 8);
-		count = gn(&r, 4);
-		if (r.bad)
+		known = io_args(&r, tag, &f, &off, &count);
+		if (known < 0)
 			break;
-		if (!f) {
-			rlerror(tag, EBADF);
+		if (!known)
 			return;
-		}
 		if (f->node != N_ROOT) {
 			rlerror(tag, ENOTDIR);
 			return;
@@ -575,14 +396,11 @@ static void handle_now(const uint8_t *msg, uint32_t size)
 	case TFLUSH: {
 		uint16_t old = gn(&r, 2);
 		struct held *h;
-		struct deferred *d;
 
 		if (r.bad)
 			break;
-		d = deferred_find(old);
-		if (d) {
+		if (deferred_drop(old)) {
 			/* Never handled: it had no effect, and gets no reply. */
-			d->used = 0;
 			logf_("flush tag %u (old tag %u, deferred: dropped)", tag, old);
 			msg_begin(&rm, RFLUSH, tag);
 			msg_end(&rm);
@@ -727,19 +545,4 @@ void serve(void)
 		if (stalled && (p[0].revents & (POLLHUP | POLLERR)))
 			bye(0, "eof (hangup while stalled)");
 	}
-}
-
-/* --delay's TYPE: a request's name (walk, read, write, ...) or its number. */
-int delay_type_of(const char *name)
-{
-	static const struct { const char *n; int t; } names[] = {
-		{ "statfs", TSTATFS }, { "lopen", TLOPEN }, { "getattr", TGETATTR },
-		{ "setattr", TSETATTR }, { "readdir", TREADDIR }, { "fsync", TFSYNC },
-		{ "walk", TWALK }, { "read", TREAD }, { "write", TWRITE }, { "clunk", TCLUNK },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(name, names[i].n))
-			return names[i].t;
-	return atoi(name);
 }

@@ -87,6 +87,21 @@ static int nosync(void)
 	return getenv("ZC9P_NO_FSYNC") != NULL;
 }
 
+/*
+ * The end of a write through a MAP_SHARED mapping of @len bytes: msync() when
+ * @sync, munmap(), close(). 0, or fail()'s status for the step that failed.
+ */
+static int unmap_close(uint8_t *map, uint64_t len, int fd, const char *path, int sync)
+{
+	if (sync && msync(map, len, MS_SYNC))
+		return fail("msync", path);
+	if (munmap(map, len))
+		return fail("munmap", path);
+	if (close(fd))
+		return fail("close", path);
+	return 0;
+}
+
 static int do_mapwrite(const char *path, uint64_t size, uint64_t seed)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -100,10 +115,7 @@ static int do_mapwrite(const char *path, uint64_t size, uint64_t seed)
 			return fail("mmap", path);
 		for (uint64_t pos = 0; pos < size; pos += BLOCK)
 			fill(map + pos, size - pos < BLOCK ? size - pos : BLOCK, seed, pos);
-		if (!nosync() && msync(map, size, MS_SYNC))
-			return fail("msync", path);
-		if (munmap(map, size))
-			return fail("munmap", path);
+		return unmap_close(map, size, fd, path, !nosync());
 	}
 	if (close(fd))
 		return fail("close", path);
@@ -136,13 +148,7 @@ static int do_sharedwrite(const char *path)
 		     shared_parts[i].off);
 	/* Past EOF in the last page: must never reach the file. */
 	memset(map + SHARED_SIZE, 0xa5, len - SHARED_SIZE);
-	if (msync(map, len, MS_SYNC))
-		return fail("msync", path);
-	if (munmap(map, len))
-		return fail("munmap", path);
-	if (close(fd))
-		return fail("close", path);
-	return 0;
+	return unmap_close(map, len, fd, path, 1);
 }
 
 /* ZC9P_MIN_DIRTY: enough pages dirty or under writeback, system-wide. */
@@ -254,6 +260,19 @@ static int do_dirtytrunc(const char *path, uint64_t size, uint64_t seed, uint64_
 	return 0;
 }
 
+/* @got is @want (@size bytes); else the first byte that differs, said as @what's, and 1. */
+static int same_bytes(const uint8_t *got, const uint8_t *want, uint64_t size, const char *path,
+		      const char *what)
+{
+	for (uint64_t i = 0; i < size; i++)
+		if (got[i] != want[i]) {
+			fprintf(stderr, "%s: %s: byte %llu is 0x%02x, want 0x%02x\n", path, what,
+				(unsigned long long)i, got[i], want[i]);
+			return 1;
+		}
+	return 0;
+}
+
 static int do_dirtydirect(const char *path, const struct part *r1, const struct part *r2,
 			  int map_it)
 {
@@ -311,12 +330,8 @@ static int do_dirtydirect(const char *path, const struct part *r1, const struct 
 		}
 		pos += r;
 	}
-	for (uint64_t i = 0; i < size; i++)
-		if (buf[i] != img[i]) {
-			fprintf(stderr, "%s: O_DIRECT read with dirty pages: byte %llu is 0x%02x, want 0x%02x\n",
-				path, (unsigned long long)i, buf[i], img[i]);
-			return 1;
-		}
+	if (same_bytes(buf, img, size, path, "O_DIRECT read with dirty pages"))
+		return 1;
 
 	/* O_DIRECT write of r2; the cached views must show it. */
 	if (pwrite_stream(dfd, r2->off, r2->len, r2->seed, path))
@@ -329,19 +344,11 @@ static int do_dirtydirect(const char *path, const struct part *r1, const struct 
 			return fail("read", path);
 		pos += r;
 	}
-	for (uint64_t i = 0; i < size; i++)
-		if (buf[i] != img[i]) {
-			fprintf(stderr, "%s: cached read after the O_DIRECT write: byte %llu is 0x%02x, want 0x%02x\n",
-				path, (unsigned long long)i, buf[i], img[i]);
-			return 1;
-		}
+	if (same_bytes(buf, img, size, path, "cached read after the O_DIRECT write"))
+		return 1;
 	if (map) {
-		for (uint64_t i = 0; i < size; i++)
-			if (map[i] != img[i]) {
-				fprintf(stderr, "%s: mapping after the O_DIRECT write: byte %llu is 0x%02x, want 0x%02x\n",
-					path, (unsigned long long)i, map[i], img[i]);
-				return 1;
-			}
+		if (same_bytes(map, img, size, path, "mapping after the O_DIRECT write"))
+			return 1;
 		if (munmap(map, size))
 			return fail("munmap", path);
 	}
