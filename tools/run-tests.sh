@@ -43,9 +43,7 @@ bash "$ZC9P_ROOT/tools/build-module.sh" >/dev/null
 # The style checks (tools/style.sh, `make style`) before the guests boot: one
 # result line below, a failure counted there rather than ending the run.
 style_rc=0
-# clippy is `make style`'s alone for now: its 54 warnings (issue 21) are
-# still to be fixed, and a check that fails every run guards nothing.
-STYLE_CHECKS=${STYLE_CHECKS:-rustfmt checkpatch shellcheck spdx} \
+STYLE_CHECKS=${STYLE_CHECKS:-rustfmt checkpatch shellcheck spdx clippy} \
 	bash "$ZC9P_ROOT/tools/style.sh" >"$logs/style.log" 2>&1 || style_rc=$?
 say "style checks: $(grep -c '^ok' "$logs/style.log") ok, $(grep -c '^not ok' "$logs/style.log") not ok ($logs/style.log)"
 
@@ -229,7 +227,7 @@ report() { # STATUS DESCRIPTION
 	fi
 }
 grep -E '^(not )?ok - ' "$logs/style.log" | sed 's/^/# style: /'
-report $style_rc "style: ${STYLE_CHECKS:-rustfmt checkpatch shellcheck spdx} checks pass (tools/style.sh; $logs/style.log)"
+report $style_rc "style: ${STYLE_CHECKS:-rustfmt checkpatch shellcheck spdx clippy} checks pass (tools/style.sh; $logs/style.log)"
 splats='BUG:|WARNING:|KASAN|KFENCE|refcount_t|Oops|INFO: possible|INFO: task|circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|Kernel panic|general protection|UBSAN|panicked at|Call Trace'
 for part in $parts; do
 	[ "$part" != stock ] || continue # (below)

@@ -10,7 +10,7 @@
 # one per payload page, and QEMU maps one element to at most 1024 iovecs: the
 # largest msize is 1021 pages + 24 bytes (MSIZE_MAX), whose iounit (1021 pages)
 # an unaligned buffer spreads over 1022 pages. The copy path keeps mainline's
-# 512000 (see zc9p_register in rust/virtio/shim_virtio.c).
+# 512000 (see zc9p_virtio_register in rust/virtio/shim_virtio.c).
 MSIZE_MAX=$((1021 * 4096 + 24))
 MSIZE_COPY=512000
 
