@@ -186,11 +186,10 @@ fn copy_back_error(mut req: Request<'_>, in_hdr_len: usize, payload: &PayloadPag
     if size <= in_hdr_len {
         return;
     }
-    // SAFETY: The reply arrived (checked above), so the other side (the device, or the socket
-    // worker) wrote its last byte of `rc` and gave the request back; `finish` runs in the
-    // submitting task, before the 9P client, the only other reader of `rc`, gets the request
-    // back; no other slice or `LinearBuf` of the reply buffer is in use here, and `dst` is dead
-    // before `set_rc_size`.
+    // The reply arrived (checked above): the device or socket worker wrote its last byte of `rc`
+    // and gave the request back, and the 9P client reads `rc` only after `finish` returns.
+    // SAFETY: Nothing else writes or reads `rc` now, no other slice or `LinearBuf` of it is in
+    // use here, and `dst` is dead before `set_rc_size`.
     let dst = unsafe { req.rc_tail_mut(in_hdr_len) };
     let want = copy_back_len(size, in_hdr_len, dst.len());
     let got = payload.read_at(0, &mut dst[..want]);

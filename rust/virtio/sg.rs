@@ -234,10 +234,10 @@ impl SgArray {
         last: bool,
     ) -> Result {
         let entry = entries.get_mut(index).ok_or(EMSGSIZE)?;
-        // SAFETY: `entry` is an initialised entry (type invariant); the run lies in live pages
-        // the payload keeps for the life of the request (invariants of `Segment` and
-        // `PayloadPages`), physically contiguous from `page` (checked by `for_each_entry`), and
-        // `len` fits the entry's field (invariant of `EntryLimit`).
+        // Invariants relied on: `Segment`/`PayloadPages` keep the run's pages live for the life
+        // of the request, `for_each_entry` checked they are contiguous from `page`, `EntryLimit`.
+        // SAFETY: `entry` is initialised (type invariant), the run lies in live contiguous pages,
+        // and `len` fits the entry's field (all per the invariants above).
         unsafe { zb::zc9p_sg_set_page(entry, page, len as u32, offset as u32, last) };
         Ok(())
     }
@@ -266,10 +266,10 @@ impl SgArray {
             let entry = self.entries.get_mut(start + i).ok_or(EMSGSIZE)?;
             let at = i * step;
             let len = (buf.len() - at).min(step);
-            // SAFETY: `entry` is an initialised entry (type invariant); `buf` is physically
-            // contiguous, directly mapped memory (invariant of `LinearBuf`), of which
-            // `at..at + len` is a part (`at < buf.len()` as `i < n`), and `len` fits the entry's
-            // field (invariant of `EntryLimit`).
+            // `buf` is physically contiguous, directly mapped memory (invariant of `LinearBuf`)
+            // and `at..at + len` is a part of it (`at < buf.len()` as `i < n`).
+            // SAFETY: `entry` is initialised (type invariant), the range lies in `buf` (above),
+            // and `len` fits the entry's field (invariant of `EntryLimit`).
             unsafe { zb::zc9p_sg_set_buf(entry, buf.ptr().add(at).cast(), len as u32, i + 1 == n) };
         }
         Ok(n)

@@ -51,10 +51,10 @@ impl Client {
     /// every reply's size against it, from their receive worker, which runs beside the task
     /// handling Rversion). Either value is a valid bound then: the old one is the larger.
     pub(crate) fn msize(self) -> usize {
-        // SAFETY: The client is live (type invariant), so the field is valid and aligned. The
-        // load is `READ_ONCE`; the 9P core's only store after `create` is a plain store of the
-        // aligned `unsigned int`, one write that the kernel's memory model lets a marked load
-        // race with (`CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC`): it sees the old or the new value.
+        // The 9P core's only store after `create` is a plain store of the aligned `unsigned int`,
+        // which the kernel's memory model lets a marked load race with (it sees either value).
+        // SAFETY: The client is live (type invariant), so the field is valid and aligned; the
+        // load is `READ_ONCE`, racing only with that one store.
         unsafe { atomic_load(&raw mut (*self.as_ptr()).msize, Relaxed) as usize }
     }
 
